@@ -1,0 +1,97 @@
+//! `build_app(config)`: the one way to assemble the server, shared by
+//! `main`, the tests and the benchmarks.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::Router;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{Authenticator, JwtSetupError, JwtVerifier},
+    config::Config,
+    db::{self, DbStats},
+    graphql::build_schema,
+    http::{AppState, router},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot connect to the database: {0}")]
+    Database(sea_orm::DbErr),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(sea_orm::DbErr),
+    #[error(transparent)]
+    Jwt(#[from] JwtSetupError),
+    #[error("cannot listen on {addr}: {cause}")]
+    Bind {
+        addr: SocketAddr,
+        cause: std::io::Error,
+    },
+}
+
+pub struct App {
+    pub state: AppState,
+}
+
+impl App {
+    pub fn router(&self) -> Router {
+        router(self.state.clone())
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    pub fn stats(&self) -> Arc<DbStats> {
+        self.state.stats.clone()
+    }
+
+    pub fn jwt(&self) -> &JwtVerifier {
+        self.state.auth.jwt()
+    }
+
+    /// Binds `config.addr` (port 0 in tests) and serves in the background;
+    /// returns the bound address.
+    pub async fn spawn(&self) -> Result<SocketAddr, StartError> {
+        let (listener, addr) = self.bind().await?;
+        let router = self.router();
+        tokio::spawn(async move {
+            if let Err(err) = axum::serve(listener, router).await {
+                tracing::error!(%err, "server stopped");
+            }
+        });
+        Ok(addr)
+    }
+
+    pub async fn bind(&self) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+        let addr = self.state.config.addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|cause| StartError::Bind { addr, cause })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|cause| StartError::Bind { addr, cause })?;
+        Ok((listener, bound))
+    }
+}
+
+/// Connects, migrates, and assembles the router's state.
+pub async fn build_app(config: Config) -> Result<App, StartError> {
+    let (db, stats) = db::connect(&config.database_url, config.db_pool_size)
+        .await
+        .map_err(StartError::Database)?;
+    Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
+    let jwt = JwtVerifier::from_config(&config)?;
+    let schema = build_schema(&config.limits);
+    Ok(App {
+        state: AppState {
+            config: Arc::new(config),
+            db,
+            schema,
+            auth: Arc::new(Authenticator::new(jwt)),
+            stats,
+            dev_token: None,
+        },
+    })
+}

@@ -1,0 +1,66 @@
+//! The tenant context: which organization a request acts in, who acts, and
+//! with which role. Every data access function takes one; its fields are
+//! private and it is built only by the authentication code beside it, or by
+//! the explicit, greppable `unsafe_system` for the CLI's seed and jobs.
+
+use entity::enums::DeveloperRole;
+
+use crate::ids::{DeveloperId, OrgId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Developer(DeveloperId),
+    /// The CLI (seed, jobs): no person, full rights in one organization.
+    System,
+}
+
+#[derive(Debug, Clone)]
+pub struct TenantCtx {
+    org_id: OrgId,
+    actor: Actor,
+    role: DeveloperRole,
+}
+
+impl TenantCtx {
+    pub(super) fn for_developer(
+        org_id: OrgId,
+        developer: DeveloperId,
+        role: DeveloperRole,
+    ) -> Self {
+        TenantCtx {
+            org_id,
+            actor: Actor::Developer(developer),
+            role,
+        }
+    }
+
+    /// A context for trusted code that acts in an organization without a
+    /// request: the CLI's seed, token and maintenance commands. Never build
+    /// one from request data.
+    pub fn unsafe_system(org_id: OrgId) -> Self {
+        TenantCtx {
+            org_id,
+            actor: Actor::System,
+            role: DeveloperRole::Owner,
+        }
+    }
+
+    pub fn org_id(&self) -> OrgId {
+        self.org_id
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+
+    pub fn role(&self) -> DeveloperRole {
+        self.role
+    }
+
+    pub fn developer_id(&self) -> Option<DeveloperId> {
+        match self.actor {
+            Actor::Developer(id) => Some(id),
+            Actor::System => None,
+        }
+    }
+}

@@ -1,0 +1,135 @@
+//! JWT verification (and minting of dev tokens for the CLI and dev mode).
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    config::{Config, JwtKey},
+    error::AppError,
+};
+
+/// Tokens a little out of sync with our clock are still accepted, but no
+/// more than this.
+const LEEWAY_SECONDS: u64 = 30;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    /// Matched against `developers.auth_subject`.
+    pub sub: String,
+    /// Organization id; without it the `X-Organization` header picks one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+}
+
+pub struct JwtVerifier {
+    decoding: DecodingKey,
+    validation: Validation,
+    /// Only for HS256: the server can mint tokens for the CLI and dev mode.
+    encoding: Option<EncodingKey>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JwtSetupError {
+    #[error("JWT_PUBLIC_KEY is not a PEM RSA or EC public key")]
+    BadPublicKey,
+    #[error("cannot read or write the dev JWT secret at {path}: {cause}")]
+    DevSecret { path: String, cause: std::io::Error },
+}
+
+impl JwtVerifier {
+    pub fn from_config(config: &Config) -> Result<Self, JwtSetupError> {
+        let (decoding, encoding, alg) = match &config.jwt_key {
+            JwtKey::Hs256Secret(secret) => hs256(secret.as_bytes()),
+            JwtKey::DevSecretFile(path) => hs256(dev_secret(path)?.as_bytes()),
+            JwtKey::PublicKeyPem(pem) => {
+                let pem = pem.replace("\\n", "\n");
+                if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
+                    (key, None, Algorithm::RS256)
+                } else if let Ok(key) = DecodingKey::from_ec_pem(pem.as_bytes()) {
+                    (key, None, Algorithm::ES256)
+                } else {
+                    return Err(JwtSetupError::BadPublicKey);
+                }
+            }
+        };
+        let mut validation = Validation::new(alg);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        match &config.jwt_issuer {
+            Some(iss) => validation.set_issuer(&[iss]),
+            None => validation.iss = None,
+        }
+        match &config.jwt_audience {
+            Some(aud) => validation.set_audience(&[aud]),
+            None => validation.validate_aud = false,
+        }
+        Ok(JwtVerifier {
+            decoding,
+            validation,
+            encoding,
+        })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| {
+                let reason = match err.kind() {
+                    ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::InvalidSignature => "the token signature is invalid",
+                    ErrorKind::InvalidAlgorithm => "the token algorithm is not accepted",
+                    ErrorKind::InvalidIssuer => "the token issuer is not accepted",
+                    ErrorKind::InvalidAudience => "the token audience is not accepted",
+                    ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+                    _ => "the token is malformed",
+                };
+                AppError::Unauthenticated(reason.to_owned())
+            })
+    }
+
+    /// Mints an HS256 token; `None` when the server only verifies (RS256/ES256).
+    pub fn mint(&self, sub: &str, org: Option<&str>, ttl: chrono::Duration) -> Option<String> {
+        let key = self.encoding.as_ref()?;
+        let now = chrono::Utc::now();
+        let claims = Claims {
+            sub: sub.to_owned(),
+            org: org.map(str::to_owned),
+            exp: (now + ttl).timestamp(),
+            iat: Some(now.timestamp()),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key).ok()
+    }
+}
+
+fn hs256(secret: &[u8]) -> (DecodingKey, Option<EncodingKey>, Algorithm) {
+    (
+        DecodingKey::from_secret(secret),
+        Some(EncodingKey::from_secret(secret)),
+        Algorithm::HS256,
+    )
+}
+
+/// Reads the dev secret, creating it on first use.
+fn dev_secret(path: &std::path::Path) -> Result<String, JwtSetupError> {
+    let fail = |cause| JwtSetupError::DevSecret {
+        path: path.display().to_string(),
+        cause,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(secret) if secret.trim().len() >= 32 => Ok(secret.trim().to_owned()),
+        Ok(_) | Err(_) => {
+            use rand::RngCore;
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(fail)?;
+            }
+            std::fs::write(path, &secret).map_err(fail)?;
+            Ok(secret)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! The only reads of tenant tables that happen before a tenant context
+//! exists, because they are what builds it: an organization by id or slug,
+//! the developer row of a token subject, and a subject's memberships (one
+//! developer row per organization). Each is keyed by the authenticated
+//! subject or an organization named by the caller, never by request data
+//! alone.
+
+use entity::{developer, enums::DeveloperRole, organization};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+use crate::{error::AppError, ids::OrgId};
+
+pub async fn org_by_id_or_slug(
+    db: &DatabaseConnection,
+    key: &str,
+) -> Result<Option<OrgId>, AppError> {
+    let condition = match Uuid::parse_str(key) {
+        Ok(id) => organization::Column::Id.eq(id),
+        Err(_) => organization::Column::Slug.eq(key),
+    };
+    let org = organization::Entity::find()
+        .filter(condition)
+        .one(db)
+        .await?;
+    Ok(org.map(|o| OrgId::from_db(o.id)))
+}
+
+pub async fn active_developer(
+    db: &DatabaseConnection,
+    org_id: OrgId,
+    subject: &str,
+) -> Result<Option<developer::Model>, AppError> {
+    Ok(developer::Entity::find_in(org_id.uuid())
+        .filter(developer::Column::AuthSubject.eq(subject))
+        .filter(developer::Column::DeactivatedAt.is_null())
+        .one(db)
+        .await?)
+}
+
+#[derive(Debug, Clone)]
+pub struct Membership {
+    pub org_id: OrgId,
+    pub name: String,
+    pub slug: String,
+    pub role: DeveloperRole,
+}
+
+/// The organizations in which `subject` has an active developer row.
+pub async fn memberships_of_subject(
+    db: &DatabaseConnection,
+    subject: &str,
+) -> Result<Vec<Membership>, AppError> {
+    let rows = developer::Entity::find()
+        .filter(developer::Column::AuthSubject.eq(subject))
+        .filter(developer::Column::DeactivatedAt.is_null())
+        .find_also_related(organization::Entity)
+        .order_by_asc(developer::Column::OrganizationId)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(dev, org)| {
+            org.map(|org| Membership {
+                org_id: OrgId::from_db(org.id),
+                name: org.name,
+                slug: org.slug,
+                role: dev.role,
+            })
+        })
+        .collect())
+}

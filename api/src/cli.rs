@@ -1,0 +1,314 @@
+//! The `devgraph` command line: serve (default), migrate, seed, schema, token.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+
+use crate::{
+    app::build_app,
+    auth::TenantCtx,
+    config::{Config, ConfigArgs, DEFAULT_SQLITE_PATH},
+    db,
+    graphql::sdl,
+    ids::OrgId,
+    service::{
+        self,
+        seed::{SeedSpec, seed},
+    },
+};
+
+#[derive(Parser)]
+#[command(
+    name = "devgraph",
+    version,
+    about = "Multi-tenant GraphQL API for developer analytics"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default): migrates first; in dev mode seeds a demo
+    /// organization into an empty database.
+    Serve,
+    /// Apply or roll back database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Fill the database with deterministic synthetic organizations.
+    Seed {
+        #[arg(long, default_value_t = 3)]
+        orgs: usize,
+        /// Team spaces per organization.
+        #[arg(long, default_value_t = 5)]
+        team_spaces: usize,
+        /// Developers per organization (each in 1 to 3 team spaces).
+        #[arg(long, default_value_t = 25)]
+        developers: usize,
+        /// Projects per organization.
+        #[arg(long, default_value_t = 8)]
+        projects: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Print the GraphQL SDL, or check that a file holds the current one.
+    Schema {
+        /// Fail (exit 1) when the file differs from the current SDL.
+        #[arg(long)]
+        check: bool,
+        #[arg(long, default_value = "schema.graphql")]
+        path: PathBuf,
+    },
+    /// Print a JWT for a developer (HS256 only), for GraphiQL or curl.
+    Token {
+        /// Organization slug.
+        #[arg(long)]
+        org: String,
+        /// Developer email.
+        #[arg(long)]
+        developer: String,
+        #[arg(long, default_value_t = 24 * 30)]
+        ttl_hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum MigrateAction {
+    /// Apply all pending migrations.
+    Up,
+    /// Roll back all migrations.
+    Down,
+    /// List migrations and whether each is applied.
+    Status,
+    /// Drop everything and migrate from scratch.
+    Fresh,
+}
+
+pub async fn run() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_tracing();
+    match dispatch(cli).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await.map(|_| ExitCode::SUCCESS),
+        Command::Schema { check, path } => Ok(schema(check, &path)),
+        Command::Migrate { action } => migrate(&cli.config, action)
+            .await
+            .map(|_| ExitCode::SUCCESS),
+        Command::Seed {
+            orgs,
+            team_spaces,
+            developers,
+            projects,
+            seed: seed_value,
+        } => {
+            let spec = SeedSpec {
+                orgs,
+                team_spaces,
+                developers,
+                projects,
+                seed: seed_value,
+            };
+            run_seed(&cli.config, spec).await.map(|_| ExitCode::SUCCESS)
+        }
+        Command::Token {
+            org,
+            developer,
+            ttl_hours,
+        } => token(cli.config, &org, &developer, ttl_hours)
+            .await
+            .map(|t| {
+                println!("{t}");
+                ExitCode::SUCCESS
+            }),
+    }
+}
+
+fn database_url(args: &ConfigArgs) -> String {
+    args.database_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"))
+}
+
+async fn connect(args: &ConfigArgs) -> Result<DatabaseConnection, String> {
+    let (db, _) = db::connect(&database_url(args), 2)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    Ok(db)
+}
+
+async fn serve(args: ConfigArgs) -> Result<(), String> {
+    let config = Config::from_args(args).map_err(|e| e.to_string())?;
+    let dev_mode = config.is_dev_mode();
+    let mut app = build_app(config).await.map_err(|e| e.to_string())?;
+    if dev_mode {
+        let orgs = entity::organization::Entity::find()
+            .count(app.db())
+            .await
+            .map_err(|e| e.to_string())?;
+        if orgs == 0 {
+            tracing::info!("empty database: seeding demo organizations");
+            seed(app.db(), SeedSpec::default(), &ProgressBar::hidden())
+                .await
+                .map_err(|e| e.describe())?;
+        }
+        app.state.dev_token = dev_token(&app).await?;
+    }
+    let (listener, addr) = app.bind().await.map_err(|e| e.to_string())?;
+    print_banner(addr, app.state.dev_token.as_deref());
+    axum::serve(listener, app.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// In dev mode, a token for the owner of the oldest organization.
+async fn dev_token(app: &crate::app::App) -> Result<Option<String>, String> {
+    let org = entity::organization::Entity::find()
+        .order_by_asc(entity::organization::Column::CreatedAt)
+        .one(app.db())
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(org) = org else { return Ok(None) };
+    let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
+    let owner = service::developer::first_owner(&ctx, app.db())
+        .await
+        .map_err(|e| e.describe())?;
+    Ok(owner.and_then(|o| {
+        app.jwt().mint(
+            &o.auth_subject,
+            Some(&org.id.to_string()),
+            chrono::Duration::days(30),
+        )
+    }))
+}
+
+fn print_banner(addr: std::net::SocketAddr, token: Option<&str>) {
+    println!("devgraph listening on http://{addr}");
+    println!("GraphiQL: http://{addr}/graphql");
+    if let Some(token) = token {
+        println!("dev mode: embedded SQLite and a generated JWT secret (never use in production)");
+        println!("GraphiQL already sends this header; for curl or other clients:");
+        println!("Authorization: Bearer {token}");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: draining in-flight requests");
+}
+
+fn schema(check: bool, path: &PathBuf) -> ExitCode {
+    let current = sdl();
+    if !check {
+        print!("{current}");
+        return ExitCode::SUCCESS;
+    }
+    match std::fs::read_to_string(path) {
+        Ok(existing) if existing == current => ExitCode::SUCCESS,
+        Ok(_) => {
+            eprintln!(
+                "{} is stale: run `cargo run -- schema > {}`",
+                path.display(),
+                path.display()
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("cannot read {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn migrate(args: &ConfigArgs, action: MigrateAction) -> Result<(), String> {
+    let db = connect(args).await?;
+    let result = match action {
+        MigrateAction::Up => Migrator::up(&db, None).await,
+        MigrateAction::Down => Migrator::down(&db, None).await,
+        MigrateAction::Status => Migrator::status(&db).await,
+        MigrateAction::Fresh => Migrator::fresh(&db).await,
+    };
+    result.map_err(|e| format!("migration failed: {e}"))
+}
+
+async fn run_seed(args: &ConfigArgs, spec: SeedSpec) -> Result<(), String> {
+    let db = connect(args).await?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}") {
+        bar.set_style(style);
+    }
+    let orgs = seed(&db, spec, &bar).await.map_err(|e| e.describe())?;
+    for org in orgs {
+        println!("seeded {} (owner {})", org.slug, org.owner_email);
+    }
+    Ok(())
+}
+
+async fn token(
+    args: ConfigArgs,
+    org_slug: &str,
+    email: &str,
+    ttl_hours: i64,
+) -> Result<String, String> {
+    let config = Config::from_args(args).map_err(|e| e.to_string())?;
+    let jwt = crate::auth::JwtVerifier::from_config(&config).map_err(|e| e.to_string())?;
+    let (db, _) = db::connect(&config.database_url, 2)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let org = crate::auth::org_by_id_or_slug(&db, org_slug)
+        .await
+        .map_err(|e| e.describe())?
+        .ok_or_else(|| format!("no organization {org_slug:?}"))?;
+    let ctx = TenantCtx::unsafe_system(org);
+    let dev = service::developer::by_email(&ctx, &db, email)
+        .await
+        .map_err(|e| e.describe())?
+        .ok_or_else(|| format!("no developer {email:?} in {org_slug}"))?;
+    jwt.mint(
+        &dev.auth_subject,
+        Some(&org.uuid().to_string()),
+        chrono::Duration::hours(ttl_hours),
+    )
+    .ok_or_else(|| "tokens can only be minted with an HS256 secret (JWT_SECRET or dev mode)".into())
+}

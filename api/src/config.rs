@@ -1,0 +1,240 @@
+//! Typed settings, read once at start-up from the environment (and `.env`)
+//! or from command-line flags. Nothing else in the crate reads the
+//! environment: tests build a `Config` directly.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::Args;
+
+/// Where the embedded database lives when `DATABASE_URL` is not set.
+pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
+
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// Database URL: `sqlite://path?mode=rwc` or `postgres://...`.
+    /// Default: an embedded SQLite file at .devgraph/devgraph.db.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address the server listens on.
+    #[arg(
+        long,
+        env = "DEVGRAPH_ADDR",
+        default_value = "127.0.0.1:8000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+    /// HS256 secret for dashboard JWTs.
+    #[arg(long, env = "JWT_SECRET", global = true, hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// PEM public key (RSA or EC) for RS256/ES256 JWTs from an identity provider.
+    #[arg(long, env = "JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<String>,
+    /// Required `iss` claim, when set.
+    #[arg(long, env = "JWT_ISSUER", global = true)]
+    pub jwt_issuer: Option<String>,
+    /// Required `aud` claim, when set.
+    #[arg(long, env = "JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+    /// Largest `first`/`last` a connection accepts.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_PAGE_SIZE",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_page_size: usize,
+    /// Page size when neither `first` nor `last` is given.
+    #[arg(
+        long,
+        env = "DEVGRAPH_DEFAULT_PAGE_SIZE",
+        default_value_t = 20,
+        global = true
+    )]
+    pub default_page_size: usize,
+    /// Deepest query accepted.
+    #[arg(long, env = "DEVGRAPH_MAX_DEPTH", default_value_t = 12, global = true)]
+    pub max_depth: usize,
+    /// Highest query complexity accepted (list fields weigh `first` times their children).
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_COMPLEXITY",
+        default_value_t = 50_000,
+        global = true
+    )]
+    pub max_complexity: usize,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "DEVGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// Database connection pool size.
+    #[arg(
+        long,
+        env = "DEVGRAPH_DB_POOL_SIZE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_pool_size: u32,
+}
+
+/// How tokens are verified.
+#[derive(Debug, Clone)]
+pub enum JwtKey {
+    Hs256Secret(String),
+    PublicKeyPem(String),
+    /// No JWT setting on SQLite: a secret generated once and kept beside the
+    /// database file, so printed dev tokens survive a restart.
+    DevSecretFile(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: SocketAddr,
+    pub jwt_key: JwtKey,
+    pub jwt_issuer: Option<String>,
+    pub jwt_audience: Option<String>,
+    pub limits: Limits,
+    pub db_pool_size: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_page_size: usize,
+    pub default_page_size: usize,
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_page_size: 100,
+            default_page_size: 20,
+            max_depth: 12,
+            max_complexity: 50_000,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no JWT verification key: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256 PEM). \
+         Generated dev secrets are only used with the embedded SQLite database"
+    )]
+    NoJwtKeyForPostgres,
+    #[error("DATABASE_URL must start with sqlite: or postgres:// (got a URL of another scheme)")]
+    UnsupportedDatabase,
+    #[error("JWT_SECRET must be at least 32 characters")]
+    WeakJwtSecret,
+}
+
+impl Config {
+    pub fn from_args(args: ConfigArgs) -> Result<Config, ConfigError> {
+        let database_url = args
+            .database_url
+            .unwrap_or_else(|| format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"));
+        let jwt_key = match (args.jwt_secret, args.jwt_public_key) {
+            (Some(secret), _) if secret.len() < 32 => return Err(ConfigError::WeakJwtSecret),
+            (Some(secret), _) => JwtKey::Hs256Secret(secret),
+            (None, Some(pem)) => JwtKey::PublicKeyPem(pem),
+            (None, None) => match sqlite_path(&database_url) {
+                Some(path) => JwtKey::DevSecretFile(dev_secret_path(&path)),
+                None if is_postgres(&database_url) => {
+                    return Err(ConfigError::NoJwtKeyForPostgres);
+                }
+                None => return Err(ConfigError::UnsupportedDatabase),
+            },
+        };
+        Ok(Config {
+            database_url,
+            addr: args.addr,
+            jwt_key,
+            jwt_issuer: args.jwt_issuer,
+            jwt_audience: args.jwt_audience,
+            limits: Limits {
+                max_page_size: args.max_page_size,
+                default_page_size: args.default_page_size.min(args.max_page_size),
+                max_depth: args.max_depth,
+                max_complexity: args.max_complexity,
+                max_body_bytes: args.max_body_bytes,
+            },
+            db_pool_size: args.db_pool_size,
+        })
+    }
+
+    /// A configuration for tests and benchmarks: the given database, port 0,
+    /// an HS256 secret, default limits.
+    pub fn for_tests(database_url: &str, jwt_secret: &str) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            jwt_key: JwtKey::Hs256Secret(jwt_secret.to_owned()),
+            jwt_issuer: None,
+            jwt_audience: None,
+            limits: Limits::default(),
+            db_pool_size: 5,
+        }
+    }
+
+    pub fn is_dev_mode(&self) -> bool {
+        matches!(self.jwt_key, JwtKey::DevSecretFile(_))
+    }
+}
+
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The file behind a `sqlite:` URL, if it is one (not `sqlite::memory:`).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    Some(PathBuf::from(path))
+}
+
+fn dev_secret_path(db_path: &std::path::Path) -> PathBuf {
+    let dir = db_path.parent().map(PathBuf::from).unwrap_or_default();
+    dir.join("dev-jwt-secret")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_path("sqlite://.devgraph/devgraph.db?mode=rwc"),
+            Some(PathBuf::from(".devgraph/devgraph.db"))
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x@y/z"), None);
+    }
+
+    #[test]
+    fn postgres_without_a_jwt_key_is_refused() {
+        let args = ConfigArgs {
+            database_url: Some("postgres://u:p@127.0.0.1/db".into()),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            jwt_secret: None,
+            jwt_public_key: None,
+            jwt_issuer: None,
+            jwt_audience: None,
+            max_page_size: 100,
+            default_page_size: 20,
+            max_depth: 12,
+            max_complexity: 1000,
+            max_body_bytes: 1000,
+            db_pool_size: 1,
+        };
+        let err = Config::from_args(args).unwrap_err();
+        assert!(err.to_string().contains("JWT_SECRET"));
+    }
+}

@@ -1,0 +1,53 @@
+//! Database connection: pool settings, SQLite file creation, and a
+//! statement counter (tests assert that a query's statement count does not
+//! grow with the data; benchmarks report it).
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+
+use crate::config::sqlite_path;
+
+#[derive(Debug, Default)]
+pub struct DbStats {
+    statements: AtomicU64,
+}
+
+impl DbStats {
+    /// SQL statements executed through this connection pool so far.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+}
+
+pub async fn connect(
+    url: &str,
+    pool_size: u32,
+) -> Result<(DatabaseConnection, Arc<DbStats>), DbErr> {
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(pool_size.max(1))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_timeout(Duration::from_secs(5))
+        .sqlx_logging(false);
+    let mut db = Database::connect(options).await?;
+    let stats = Arc::new(DbStats::default());
+    let counter = stats.clone();
+    db.set_metric_callback(move |_info| {
+        counter.statements.fetch_add(1, Ordering::Relaxed);
+    });
+    Ok((db, stats))
+}

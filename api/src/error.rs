@@ -1,0 +1,196 @@
+//! The one error type of the API and its mapping to GraphQL `extensions.code`
+//! and HTTP statuses.
+//!
+//! Why one enum: `async_graphql::Error` converts from anything `Display`, so
+//! a bare `?` on a database error would silently drop the code and leak the
+//! SQL text. Every resolver returns `AppResult`, and the conversion below is
+//! the only place an error becomes a GraphQL error.
+
+use async_graphql::ErrorExtensions;
+use axum::http::StatusCode;
+use entity::constraint::Violation;
+use sea_orm::DbErr;
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Deliberately not `Display`: async-graphql converts anything `Display`
+/// into an error without a code, so a `?` would silently drop it. Without
+/// `Display`, `?` in a resolver goes through `From<AppError>` below.
+#[derive(Debug, Clone)]
+pub enum AppError {
+    Unauthenticated(String),
+    Forbidden(String),
+    NotFound(String),
+    BadUserInput {
+        message: String,
+        field: Option<String>,
+    },
+    Conflict {
+        message: String,
+        field: Option<String>,
+    },
+    LimitExceeded(String),
+    ServiceUnavailable,
+    /// The cause is logged, never shown: it may hold SQL, paths or secrets.
+    Internal(String),
+}
+
+impl AppError {
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        AppError::BadUserInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
+        AppError::BadUserInput {
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        AppError::NotFound(format!("{what} not found"))
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        AppError::Internal(cause.to_string())
+    }
+
+    /// What the caller is told; never the cause of an internal error.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Unauthenticated(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::LimitExceeded(m) => m.clone(),
+            AppError::BadUserInput { message, .. } | AppError::Conflict { message, .. } => {
+                message.clone()
+            }
+            AppError::ServiceUnavailable => {
+                "the service is temporarily unavailable; retry shortly".into()
+            }
+            AppError::Internal(_) => "internal error".into(),
+        }
+    }
+
+    /// For operators (CLI output, logs): includes an internal error's cause.
+    pub fn describe(&self) -> String {
+        match self {
+            AppError::Internal(cause) => format!("internal error: {cause}"),
+            other => other.message(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Forbidden(_) => "FORBIDDEN",
+            AppError::NotFound(_) => "NOT_FOUND",
+            AppError::BadUserInput { .. } => "BAD_USER_INPUT",
+            AppError::Conflict { .. } => "CONFLICT",
+            AppError::LimitExceeded(_) => "LIMIT_EXCEEDED",
+            AppError::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The status for errors answered at the HTTP layer (before or instead of
+    /// GraphQL execution).
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
+            AppError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            AppError::BadUserInput { field, .. } | AppError::Conflict { field, .. } => {
+                field.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// Logs what must not be shown, once, where the error leaves the API.
+    fn log(&self) {
+        match self {
+            AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
+            AppError::ServiceUnavailable => tracing::warn!("database unavailable"),
+            _ => {}
+        }
+    }
+
+    pub fn into_graphql(self) -> async_graphql::Error {
+        self.log();
+        let code = self.code();
+        let field = self.field().map(str::to_owned);
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(field) = &field {
+                ext.set("field", field.as_str());
+            }
+        })
+    }
+
+    /// A GraphQL-shaped body for errors answered before execution.
+    pub fn to_response_body(&self) -> serde_json::Value {
+        self.log();
+        let mut extensions = serde_json::json!({ "code": self.code() });
+        if let Some(field) = self.field() {
+            extensions["field"] = field.into();
+        }
+        serde_json::json!({ "errors": [{ "message": self.message(), "extensions": extensions }] })
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(err: AppError) -> Self {
+        err.into_graphql()
+    }
+}
+
+impl From<DbErr> for AppError {
+    fn from(err: DbErr) -> Self {
+        match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::ServiceUnavailable,
+            _ => match unique_violation(&err) {
+                Some(field) => AppError::Conflict {
+                    message: format!("{field} is already taken"),
+                    field: Some(field.to_owned()),
+                },
+                None => AppError::internal(err),
+            },
+        }
+    }
+}
+
+/// Maps a unique-constraint violation to the input field it guards, by the
+/// constraint-name prefix (distributed shards append a suffix to the name,
+/// so matching is by prefix, never by equality). `entity::constraint`
+/// recovers the name on SQLite, whose messages only list columns.
+fn unique_violation(err: &DbErr) -> Option<&'static str> {
+    const FIELDS: &[(&str, &str)] = &[
+        ("uq_organizations_slug", "slug"),
+        ("uq_team_spaces_slug", "slug"),
+        ("uq_projects_slug", "slug"),
+        ("uq_developers_email", "email"),
+        ("uq_developers_auth_subject", "authSubject"),
+        ("uq_api_keys_prefix", "prefix"),
+    ];
+    match entity::constraint::violation(err)? {
+        Violation::Unique(Some(name)) => FIELDS
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix))
+            .map(|(_, field)| *field),
+        _ => None,
+    }
+}

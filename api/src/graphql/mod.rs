@@ -1,0 +1,30 @@
+//! The GraphQL schema. It knows nothing of HTTP: the handler in `http/`
+//! turns a request into a `RequestData` (tenant context, loaders, limits)
+//! and this module reads only that.
+
+mod connection;
+mod node;
+mod query;
+mod request;
+mod types;
+
+pub use request::RequestData;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+use crate::config::Limits;
+
+pub type AppSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+
+/// The one schema builder, used by the server, the tests and `devgraph schema`.
+pub fn build_schema(limits: &Limits) -> AppSchema {
+    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    build_schema(&Limits::default()).sdl()
+}

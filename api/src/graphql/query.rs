@@ -1,0 +1,135 @@
+//! The query root. Typed lookups (`teamSpace(id:)` ...) answer NOT_FOUND for
+//! a missing or foreign id; `node`/`nodes` answer null, as Relay expects.
+
+use async_graphql::{Context, ID, Object, Result};
+
+use super::{
+    connection::Conn,
+    node::{Node, load_nodes},
+    request::request,
+    types::{
+        Developer, DeveloperFilterInput, Organization, Project, ProjectFilterInput, TeamSpace,
+        TeamSpaceFilterInput, Viewer, page_args,
+    },
+};
+use crate::{
+    error::AppError,
+    graphql::types::organization as lists,
+    ids::{DeveloperId, ProjectId, TeamSpaceId},
+    pagination::ListOrder,
+    service,
+};
+
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// The authenticated caller.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        let rq = request(ctx)?;
+        Ok(Viewer {
+            developer: rq.caller.developer.clone(),
+        })
+    }
+
+    /// The organization the request acts in.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        let rq = request(ctx)?;
+        Ok(Organization(
+            service::organization::get(rq.tenant(), &rq.db).await?,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn team_spaces(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<TeamSpaceFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<TeamSpace>> {
+        let rq = request(ctx)?;
+        Ok(
+            lists::team_spaces(rq, page_args!(first, after, last, before), filter, order_by)
+                .await?,
+        )
+    }
+
+    async fn team_space(&self, ctx: &Context<'_>, id: ID) -> Result<Option<TeamSpace>> {
+        let rq = request(ctx)?;
+        let id = TeamSpaceId::from_global(&id)?;
+        let found = rq.loaders.team_space.load_one(id).await?;
+        let found = found.ok_or_else(|| AppError::not_found("team space"))?;
+        Ok(TeamSpace::cohort(vec![found]).next())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn developers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DeveloperFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Developer>> {
+        let rq = request(ctx)?;
+        Ok(lists::developers(rq, page_args!(first, after, last, before), filter, order_by).await?)
+    }
+
+    async fn developer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Developer>> {
+        let rq = request(ctx)?;
+        let id = DeveloperId::from_global(&id)?;
+        let found = rq.loaders.developer.load_one(id).await?;
+        let found = found.ok_or_else(|| AppError::not_found("developer"))?;
+        Ok(Developer::cohort(vec![found]).next())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProjectFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Project>> {
+        let rq = request(ctx)?;
+        Ok(lists::projects(rq, page_args!(first, after, last, before), filter, order_by).await?)
+    }
+
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Project>> {
+        let rq = request(ctx)?;
+        let id = ProjectId::from_global(&id)?;
+        let found = rq.loaders.project.load_one(id).await?;
+        let found = found.ok_or_else(|| AppError::not_found("project"))?;
+        Ok(Project::cohort(vec![found]).next())
+    }
+
+    /// Fetches any object by its global id; null when it does not exist
+    /// (or belongs to another organization).
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let rq = request(ctx)?;
+        let mut found = load_nodes(rq, std::slice::from_ref(&id)).await?;
+        Ok(found.pop().flatten())
+    }
+
+    /// Fetches objects by global id, in order; null for each that does not exist.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
+        let rq = request(ctx)?;
+        if ids.len() > rq.limits.max_page_size {
+            return Err(AppError::LimitExceeded(format!(
+                "at most {} ids per call",
+                rq.limits.max_page_size
+            ))
+            .into());
+        }
+        Ok(load_nodes(rq, &ids).await?)
+    }
+}

@@ -1,0 +1,46 @@
+//! What a resolver may use: the caller's tenant context, the per-request
+//! loaders, the database and the limits. A request without it (no
+//! authentication) reaches no data: deny by default.
+
+use async_graphql::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::{Caller, TenantCtx},
+    config::Limits,
+    error::{AppError, AppResult},
+    loaders::Loaders,
+    pagination::{ListOrder, PageArgs, PageRequest},
+};
+
+pub struct RequestData {
+    pub caller: Caller,
+    pub db: DatabaseConnection,
+    pub loaders: Loaders,
+    pub limits: Limits,
+}
+
+impl RequestData {
+    pub fn new(caller: Caller, db: DatabaseConnection, limits: Limits) -> Self {
+        let loaders = Loaders::new(&caller.ctx, &db);
+        RequestData {
+            caller,
+            db,
+            loaders,
+            limits,
+        }
+    }
+
+    pub fn tenant(&self) -> &TenantCtx {
+        &self.caller.ctx
+    }
+
+    pub fn page(&self, args: PageArgs, order: Option<ListOrder>) -> AppResult<PageRequest> {
+        PageRequest::new(args, order, &self.limits)
+    }
+}
+
+pub fn request<'a>(ctx: &Context<'a>) -> AppResult<&'a RequestData> {
+    ctx.data_opt::<RequestData>()
+        .ok_or_else(|| AppError::Unauthenticated("authentication required".into()))
+}

@@ -1,0 +1,93 @@
+//! `Developer`: a person in the organization, with a role and team spaces.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::developer;
+
+use super::{TeamSpace, TeamSpaceFilterInput, page_args};
+use crate::{
+    graphql::{
+        connection::{Conn, TotalCount, connection},
+        request::request,
+    },
+    ids::DeveloperId,
+    loaders::DeveloperCohort,
+    pagination::ListOrder,
+};
+
+/// What a developer may do in the organization.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::DeveloperRole")]
+pub enum DeveloperRole {
+    Owner,
+    Admin,
+    Member,
+    Viewer,
+}
+
+#[derive(Clone)]
+pub struct Developer(pub developer::Model, pub Arc<DeveloperCohort>);
+
+impl Developer {
+    /// Wraps rows loaded together, so their nested lists load together.
+    pub fn cohort(rows: Vec<developer::Model>) -> impl Iterator<Item = Developer> {
+        let cohort = DeveloperCohort::of(&rows);
+        rows.into_iter()
+            .map(move |row| Developer(row, cohort.clone()))
+    }
+}
+
+#[Object]
+impl Developer {
+    pub async fn id(&self) -> ID {
+        DeveloperId::from_db(self.0.id).to_global()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn role(&self) -> DeveloperRole {
+        self.0.role.into()
+    }
+    /// False once the developer has been deactivated.
+    async fn active(&self) -> bool {
+        self.0.deactivated_at.is_none()
+    }
+    async fn deactivated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deactivated_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// The team spaces this developer is classified into.
+    #[allow(clippy::too_many_arguments)]
+    async fn team_spaces(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<TeamSpaceFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<TeamSpace>> {
+        let rq = request(ctx)?;
+        let page = rq.page(page_args!(first, after, last, before), order_by)?;
+        let field = page.order.field;
+        let filter = filter.unwrap_or_default().into();
+        let children = self.1.team_spaces(&rq.loaders, filter, page).await?;
+        let found = children.page_of(&DeveloperId::from_db(self.0.id));
+        let cohort = &children.cohort;
+        Ok(connection(
+            found.page,
+            field,
+            TotalCount::known(found.total),
+            |m| TeamSpace(m, cohort.clone()),
+        ))
+    }
+}

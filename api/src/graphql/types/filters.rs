@@ -1,0 +1,73 @@
+//! List filters as the API takes them; ids are decoded (and their type
+//! checked) here, so services receive typed ids.
+
+use async_graphql::{ID, InputObject};
+
+use super::DeveloperRole;
+use crate::{
+    error::AppResult,
+    ids::TeamSpaceId,
+    service::{developer::DeveloperFilter, project::ProjectFilter, team_space::TeamSpaceFilter},
+};
+
+#[derive(InputObject, Default)]
+#[graphql(name = "TeamSpaceFilter")]
+pub struct TeamSpaceFilterInput {
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+}
+
+impl From<TeamSpaceFilterInput> for TeamSpaceFilter {
+    fn from(input: TeamSpaceFilterInput) -> Self {
+        TeamSpaceFilter {
+            name_contains: input.name_contains,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+#[graphql(name = "DeveloperFilter")]
+pub struct DeveloperFilterInput {
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+    pub role: Option<DeveloperRole>,
+    /// Only developers classified into this team space.
+    pub team_space_id: Option<ID>,
+    /// `true`: only active developers; `false`: only deactivated ones.
+    pub active: Option<bool>,
+}
+
+impl DeveloperFilterInput {
+    pub fn into_filter(self) -> AppResult<DeveloperFilter> {
+        Ok(DeveloperFilter {
+            name_contains: self.name_contains,
+            role: self.role.map(Into::into),
+            team_space: self
+                .team_space_id
+                .map(|id| TeamSpaceId::from_global(&id))
+                .transpose()?,
+            active: self.active,
+        })
+    }
+}
+
+#[derive(InputObject, Default)]
+#[graphql(name = "ProjectFilter")]
+pub struct ProjectFilterInput {
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+    /// Only projects of this team space.
+    pub team_space_id: Option<ID>,
+}
+
+impl ProjectFilterInput {
+    pub fn into_filter(self) -> AppResult<ProjectFilter> {
+        Ok(ProjectFilter {
+            name_contains: self.name_contains,
+            team_space: self
+                .team_space_id
+                .map(|id| TeamSpaceId::from_global(&id))
+                .transpose()?,
+        })
+    }
+}

@@ -1,0 +1,29 @@
+//! GraphQL object types: thin wrappers over entity models whose resolvers
+//! call services (top-level lists) or loaders (nested lists).
+
+mod developer;
+mod filters;
+pub(crate) mod organization;
+mod project;
+mod team_space;
+mod viewer;
+
+pub use developer::{Developer, DeveloperRole};
+pub use filters::{DeveloperFilterInput, ProjectFilterInput, TeamSpaceFilterInput};
+pub use organization::Organization;
+pub use project::Project;
+pub use team_space::TeamSpace;
+pub use viewer::Viewer;
+
+/// Builds `PageArgs` from a resolver's Relay arguments.
+macro_rules! page_args {
+    ($first:expr, $after:expr, $last:expr, $before:expr) => {
+        $crate::pagination::PageArgs {
+            first: $first,
+            after: $after,
+            last: $last,
+            before: $before,
+        }
+    };
+}
+pub(crate) use page_args;

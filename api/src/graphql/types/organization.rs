@@ -1,0 +1,149 @@
+//! `Organization`: the caller's tenant, and the entry to its lists.
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::organization;
+
+use super::{
+    Developer, DeveloperFilterInput, Project, ProjectFilterInput, TeamSpace, TeamSpaceFilterInput,
+    page_args,
+};
+use crate::{
+    graphql::{
+        connection::{Conn, TotalCount, connection},
+        request::{RequestData, request},
+    },
+    ids::OrgId,
+    loaders::{DeveloperCohort, ProjectCohort, TeamSpaceCohort},
+    pagination::{ListOrder, PageArgs},
+    service,
+};
+
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        OrgId::from_db(self.0.id).to_global()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// IANA time zone in which days of metrics are counted.
+    async fn time_zone(&self) -> &str {
+        &self.0.time_zone
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn team_spaces(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<TeamSpaceFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<TeamSpace>> {
+        let rq = request(ctx)?;
+        Ok(team_spaces(rq, page_args!(first, after, last, before), filter, order_by).await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn developers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DeveloperFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Developer>> {
+        let rq = request(ctx)?;
+        Ok(developers(rq, page_args!(first, after, last, before), filter, order_by).await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProjectFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Project>> {
+        let rq = request(ctx)?;
+        Ok(projects(rq, page_args!(first, after, last, before), filter, order_by).await?)
+    }
+}
+
+// The top-level lists, shared by `Organization` and the query root.
+
+pub async fn team_spaces(
+    rq: &RequestData,
+    args: PageArgs,
+    filter: Option<TeamSpaceFilterInput>,
+    order: Option<ListOrder>,
+) -> crate::error::AppResult<Conn<TeamSpace>> {
+    let page = rq.page(args, order)?;
+    let filter: service::team_space::TeamSpaceFilter = filter.unwrap_or_default().into();
+    let rows = service::team_space::list(rq.tenant(), &rq.db, &filter, &page).await?;
+    let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
+    let total = TotalCount::deferred(move || {
+        let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
+        async move { service::team_space::count(&ctx, &db, &filter).await }
+    });
+    let cohort = TeamSpaceCohort::of(&rows.items);
+    Ok(connection(rows, page.order.field, total, |m| {
+        TeamSpace(m, cohort.clone())
+    }))
+}
+
+pub async fn developers(
+    rq: &RequestData,
+    args: PageArgs,
+    filter: Option<DeveloperFilterInput>,
+    order: Option<ListOrder>,
+) -> crate::error::AppResult<Conn<Developer>> {
+    let page = rq.page(args, order)?;
+    let filter = filter.unwrap_or_default().into_filter()?;
+    let rows = service::developer::list(rq.tenant(), &rq.db, &filter, &page).await?;
+    let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
+    let total = TotalCount::deferred(move || {
+        let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
+        async move { service::developer::count(&ctx, &db, &filter).await }
+    });
+    let cohort = DeveloperCohort::of(&rows.items);
+    Ok(connection(rows, page.order.field, total, |m| {
+        Developer(m, cohort.clone())
+    }))
+}
+
+pub async fn projects(
+    rq: &RequestData,
+    args: PageArgs,
+    filter: Option<ProjectFilterInput>,
+    order: Option<ListOrder>,
+) -> crate::error::AppResult<Conn<Project>> {
+    let page = rq.page(args, order)?;
+    let filter = filter.unwrap_or_default().into_filter()?;
+    let rows = service::project::list(rq.tenant(), &rq.db, &filter, &page).await?;
+    let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
+    let total = TotalCount::deferred(move || {
+        let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
+        async move { service::project::count(&ctx, &db, &filter).await }
+    });
+    let cohort = ProjectCohort::of(&rows.items);
+    Ok(connection(rows, page.order.field, total, |m| {
+        Project(m, cohort.clone())
+    }))
+}

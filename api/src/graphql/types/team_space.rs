@@ -1,0 +1,113 @@
+//! `TeamSpace`: a group of developers and the projects they own. Its
+//! nested lists load through per-request DataLoaders.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::team_space;
+
+use super::{Developer, DeveloperFilterInput, Project, ProjectFilterInput, page_args};
+use crate::{
+    graphql::{
+        connection::{Conn, TotalCount, connection},
+        request::request,
+    },
+    ids::TeamSpaceId,
+    loaders::TeamSpaceCohort,
+    pagination::ListOrder,
+};
+
+#[derive(Clone)]
+pub struct TeamSpace(pub team_space::Model, pub Arc<TeamSpaceCohort>);
+
+impl TeamSpace {
+    /// Wraps rows loaded together, so their nested lists load together.
+    pub fn cohort(rows: Vec<team_space::Model>) -> impl Iterator<Item = TeamSpace> {
+        let cohort = TeamSpaceCohort::of(&rows);
+        rows.into_iter()
+            .map(move |row| TeamSpace(row, cohort.clone()))
+    }
+}
+
+impl TeamSpace {
+    fn typed_id(&self) -> TeamSpaceId {
+        TeamSpaceId::from_db(self.0.id)
+    }
+}
+
+#[Object]
+impl TeamSpace {
+    pub async fn id(&self) -> ID {
+        self.typed_id().to_global()
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// Developers classified into this team space.
+    #[allow(clippy::too_many_arguments)]
+    async fn developers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DeveloperFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Developer>> {
+        let rq = request(ctx)?;
+        let page = rq.page(page_args!(first, after, last, before), order_by)?;
+        let field = page.order.field;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let children = self.1.developers(&rq.loaders, filter, page).await?;
+        let found = children.page_of(&self.typed_id());
+        let cohort = &children.cohort;
+        Ok(connection(
+            found.page,
+            field,
+            TotalCount::known(found.total),
+            |m| Developer(m, cohort.clone()),
+        ))
+    }
+
+    /// Projects owned by this team space.
+    #[allow(clippy::too_many_arguments)]
+    async fn projects(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<ProjectFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Project>> {
+        let rq = request(ctx)?;
+        let page = rq.page(page_args!(first, after, last, before), order_by)?;
+        let field = page.order.field;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let children = self.1.projects(&rq.loaders, filter, page).await?;
+        let found = children.page_of(&self.typed_id());
+        let cohort = &children.cohort;
+        Ok(connection(
+            found.page,
+            field,
+            TotalCount::known(found.total),
+            |m| Project(m, cohort.clone()),
+        ))
+    }
+}

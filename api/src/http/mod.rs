@@ -1,0 +1,47 @@
+//! The HTTP surface: routes, shared state, and answers for what is not
+//! GraphQL (health, unknown paths).
+
+mod graphiql;
+pub mod graphql;
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use sea_orm::DatabaseConnection;
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    auth::Authenticator, config::Config, db::DbStats, error::AppError, graphql::AppSchema,
+};
+
+/// What every handler shares; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    pub auth: Arc<Authenticator>,
+    pub stats: Arc<DbStats>,
+    /// In dev mode, a token for the demo owner that GraphiQL sends by default.
+    pub dev_token: Option<String>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(graphql::get))
+        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found() -> Response {
+    let err = AppError::NotFound("no such route; the API is at /graphql".into());
+    (StatusCode::NOT_FOUND, axum::Json(err.to_response_body())).into_response()
+}

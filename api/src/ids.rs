@@ -1,0 +1,142 @@
+//! Typed ids, so that a team space id cannot be passed where a developer id
+//! is expected, and the opaque global ids of the GraphQL API, which carry
+//! their type (`base64url("TeamSpace:<uuid>")`).
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+macro_rules! typed_id {
+    ($name:ident, $kind:expr) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            pub const KIND: NodeKind = $kind;
+
+            pub fn new() -> Self {
+                $name(Uuid::now_v7())
+            }
+
+            /// Wraps a uuid read from our own database.
+            pub fn from_db(id: Uuid) -> Self {
+                $name(id)
+            }
+
+            pub fn uuid(self) -> Uuid {
+                self.0
+            }
+
+            pub fn to_global(self) -> async_graphql::ID {
+                encode(Self::KIND, self.0)
+            }
+
+            /// Parses a global id that must name this type.
+            pub fn from_global(id: &str) -> Result<Self, AppError> {
+                let (kind, uuid) = decode(id)?;
+                if kind != Self::KIND {
+                    return Err(AppError::bad_input(format!(
+                        "expected an id of a {}, got one of a {}",
+                        Self::KIND.name(),
+                        kind.name()
+                    )));
+                }
+                Ok($name(uuid))
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl From<$name> for sea_orm::Value {
+            fn from(id: $name) -> Self {
+                id.0.into()
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeKind {
+    Organization,
+    Developer,
+    TeamSpace,
+    Project,
+}
+
+impl NodeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Organization => "Organization",
+            NodeKind::Developer => "Developer",
+            NodeKind::TeamSpace => "TeamSpace",
+            NodeKind::Project => "Project",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<NodeKind> {
+        [
+            NodeKind::Organization,
+            NodeKind::Developer,
+            NodeKind::TeamSpace,
+            NodeKind::Project,
+        ]
+        .into_iter()
+        .find(|kind| kind.name() == name)
+    }
+}
+
+typed_id!(OrgId, NodeKind::Organization);
+typed_id!(DeveloperId, NodeKind::Developer);
+typed_id!(TeamSpaceId, NodeKind::TeamSpace);
+typed_id!(ProjectId, NodeKind::Project);
+
+pub fn encode(kind: NodeKind, id: Uuid) -> async_graphql::ID {
+    async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.name(), id)))
+}
+
+/// Parses any global id; a malformed one is BAD_USER_INPUT.
+pub fn decode(id: &str) -> Result<(NodeKind, Uuid), AppError> {
+    let malformed = || AppError::bad_input(format!("malformed id {:?}", truncate(id)));
+    let bytes = URL_SAFE_NO_PAD.decode(id).map_err(|_| malformed())?;
+    let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+    let (kind, uuid) = text.split_once(':').ok_or_else(malformed)?;
+    let kind = NodeKind::from_name(kind).ok_or_else(malformed)?;
+    let uuid = Uuid::parse_str(uuid).map_err(|_| malformed())?;
+    Ok((kind, uuid))
+}
+
+/// Echoing a whole multi-kilobyte id back helps nobody.
+fn truncate(id: &str) -> String {
+    id.chars().take(64).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_ids_round_trip_and_carry_their_type() {
+        let id = TeamSpaceId::new();
+        let global = id.to_global();
+        assert_eq!(TeamSpaceId::from_global(&global).unwrap(), id);
+        let err = DeveloperId::from_global(&global).unwrap_err();
+        assert_eq!(err.code(), "BAD_USER_INPUT");
+    }
+
+    #[test]
+    fn malformed_ids_are_bad_input() {
+        for bad in [
+            "",
+            "!!!",
+            "VGVhbVNwYWNl",
+            &URL_SAFE_NO_PAD.encode("Nope:123"),
+        ] {
+            assert_eq!(decode(bad).unwrap_err().code(), "BAD_USER_INPUT", "{bad}");
+        }
+    }
+}

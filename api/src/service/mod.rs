@@ -1,0 +1,27 @@
+//! The domain logic and every query of a tenant table. Each function takes
+//! the `TenantCtx` first and filters on its organization; nothing outside
+//! this module (and `auth::lookup`, which builds the context) reads tenant
+//! tables.
+
+pub mod developer;
+pub mod organization;
+pub mod project;
+pub mod seed;
+pub mod team_space;
+
+use sea_orm::{
+    ColumnTrait,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, SimpleExpr},
+};
+
+/// Case-insensitive "contains" that treats `%`, `_` and `\` in the user's
+/// text literally, the same on SQLite and PostgreSQL.
+pub(crate) fn name_contains<C: ColumnTrait>(col: C, text: &str) -> SimpleExpr {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Expr::expr(Func::lower(Expr::col(col.as_column_ref())))
+        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}

@@ -1,0 +1,334 @@
+//! Deterministic synthetic data: the same seed gives the same
+//! organizations, names, ids, memberships and projects. Used by
+//! `devgraph seed`, by `cargo run` on an empty database, and by benchmarks.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use entity::{
+    developer,
+    enums::{DeveloperRole, TeamSpaceRole},
+    organization, project, team_space, team_space_member,
+};
+use indicatif::ProgressBar;
+use rand::{Rng, SeedableRng, rngs::StdRng, seq::index::sample};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    auth::TenantCtx,
+    error::{AppError, AppResult},
+    ids::OrgId,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct SeedSpec {
+    pub orgs: usize,
+    pub team_spaces: usize,
+    pub developers: usize,
+    pub projects: usize,
+    pub seed: u64,
+}
+
+impl Default for SeedSpec {
+    fn default() -> Self {
+        SeedSpec {
+            orgs: 3,
+            team_spaces: 5,
+            developers: 25,
+            projects: 8,
+            seed: 42,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SeededOrg {
+    pub org_id: OrgId,
+    pub slug: String,
+    pub owner_email: String,
+}
+
+const ORG_NAMES: &[&str] = &[
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark",
+    "Wayne",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+];
+const SPACE_NAMES: &[&str] = &[
+    "Platform", "Payments", "Mobile", "Data", "Growth", "Security", "Search", "Infra", "Web",
+    "Billing",
+];
+const FIRST: &[&str] = &[
+    "Ada",
+    "Grace",
+    "Linus",
+    "Barbara",
+    "Ken",
+    "Margaret",
+    "Dennis",
+    "Frances",
+    "Guido",
+    "Radia",
+    "Donald",
+    "Hedy",
+    "Alan",
+    "Katherine",
+    "Bjarne",
+    "Sophie",
+];
+const LAST: &[&str] = &[
+    "Lovelace",
+    "Hopper",
+    "Torvalds",
+    "Liskov",
+    "Thompson",
+    "Hamilton",
+    "Ritchie",
+    "Allen",
+    "Rossum",
+    "Perlman",
+    "Knuth",
+    "Lamarr",
+    "Turing",
+    "Johnson",
+    "Stroustrup",
+    "Wilson",
+];
+const PROJECT_NAMES: &[&str] = &[
+    "api",
+    "web",
+    "ios",
+    "android",
+    "ingest",
+    "billing",
+    "search",
+    "auth",
+    "warehouse",
+    "cli",
+];
+
+/// Ids and timestamps derived from the seed: UUIDv7 still, so they sort by
+/// creation like real ones.
+struct Gen {
+    rng: StdRng,
+    clock: DateTime<Utc>,
+}
+
+impl Gen {
+    fn tick(&mut self) -> DateTime<Utc> {
+        self.clock += Duration::milliseconds(1);
+        self.clock
+    }
+
+    fn id(&mut self, at: DateTime<Utc>) -> Uuid {
+        let bytes: [u8; 10] = self.rng.random();
+        uuid::Builder::from_unix_timestamp_millis(at.timestamp_millis() as u64, &bytes).into_uuid()
+    }
+}
+
+pub async fn seed(
+    db: &DatabaseConnection,
+    spec: SeedSpec,
+    progress: &ProgressBar,
+) -> AppResult<Vec<SeededOrg>> {
+    let mut generator = Gen {
+        rng: StdRng::seed_from_u64(spec.seed),
+        clock: Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_else(Utc::now),
+    };
+    progress
+        .set_length((spec.orgs * (1 + spec.team_spaces + spec.developers + spec.projects)) as u64);
+    let mut seeded = Vec::with_capacity(spec.orgs);
+    for n in 0..spec.orgs {
+        let base = ORG_NAMES[n % ORG_NAMES.len()];
+        let name = match n / ORG_NAMES.len() {
+            0 => base.to_owned(),
+            round => format!("{base} {}", round + 1),
+        };
+        let slug = name.to_lowercase().replace(' ', "-");
+        let exists = organization::Entity::find()
+            .filter(organization::Column::Slug.eq(&slug))
+            .one(db)
+            .await?;
+        if exists.is_some() {
+            return Err(AppError::Conflict {
+                message: format!("organization {slug:?} already exists; seed an empty database"),
+                field: Some("slug".into()),
+            });
+        }
+        seeded.push(seed_org(db, &mut generator, &spec, &name, &slug, progress).await?);
+    }
+    progress.finish_and_clear();
+    Ok(seeded)
+}
+
+async fn seed_org(
+    db: &DatabaseConnection,
+    g: &mut Gen,
+    spec: &SeedSpec,
+    name: &str,
+    slug: &str,
+    progress: &ProgressBar,
+) -> AppResult<SeededOrg> {
+    let txn = db.begin().await?;
+    let at = g.tick();
+    let org_id = OrgId::from_db(g.id(at));
+    organization::Entity::insert(organization::ActiveModel {
+        id: Set(org_id.uuid()),
+        slug: Set(slug.to_owned()),
+        name: Set(name.to_owned()),
+        time_zone: Set("UTC".into()),
+        event_retention_days: Set(90),
+        created_at: Set(at),
+        updated_at: Set(at),
+    })
+    .exec(&txn)
+    .await?;
+    progress.inc(1);
+    // From here on every row is written in this organization only.
+    let ctx = TenantCtx::unsafe_system(org_id);
+    let org = ctx.org_id().uuid();
+
+    let mut spaces = Vec::with_capacity(spec.team_spaces);
+    for i in 0..spec.team_spaces {
+        let at = g.tick();
+        let base = SPACE_NAMES[i % SPACE_NAMES.len()];
+        let name = match i / SPACE_NAMES.len() {
+            0 => base.to_owned(),
+            round => format!("{base} {}", round + 1),
+        };
+        spaces.push(team_space::ActiveModel {
+            organization_id: Set(org),
+            id: Set(g.id(at)),
+            slug: Set(name.to_lowercase().replace(' ', "-")),
+            name: Set(name.clone()),
+            description: Set(Some(format!("The {name} team"))),
+            created_at: Set(at),
+            updated_at: Set(at),
+        });
+    }
+    let space_ids: Vec<Uuid> = spaces.iter().map(|s| *s.id.as_ref()).collect();
+    insert_chunks(&txn, spaces, progress).await?;
+
+    let mut developers = Vec::with_capacity(spec.developers);
+    let mut members = Vec::new();
+    let mut owner_email = String::new();
+    for i in 0..spec.developers {
+        let at = g.tick();
+        let first = FIRST[i % FIRST.len()];
+        let last = LAST[(i / FIRST.len() + i) % LAST.len()];
+        let email = format!(
+            "{}.{}{}@{slug}.test",
+            first.to_lowercase(),
+            last.to_lowercase(),
+            i + 1
+        );
+        let role = match i {
+            0 => DeveloperRole::Owner,
+            _ if i % 10 == 1 => DeveloperRole::Admin,
+            _ if i % 10 == 9 => DeveloperRole::Viewer,
+            _ => DeveloperRole::Member,
+        };
+        let email = if i == 0 {
+            format!("owner@{slug}.test")
+        } else {
+            email
+        };
+        if i == 0 {
+            owner_email = email.clone();
+        }
+        let id = g.id(at);
+        if !space_ids.is_empty() {
+            let how_many = g.rng.random_range(1..=3.min(space_ids.len()));
+            for (k, pick) in sample(&mut g.rng, space_ids.len(), how_many)
+                .into_iter()
+                .enumerate()
+            {
+                members.push(team_space_member::ActiveModel {
+                    organization_id: Set(org),
+                    team_space_id: Set(space_ids[pick]),
+                    developer_id: Set(id),
+                    role: Set(if k == 0 && i % 7 == 0 {
+                        TeamSpaceRole::Lead
+                    } else {
+                        TeamSpaceRole::Member
+                    }),
+                    created_at: Set(at),
+                    updated_at: Set(at),
+                });
+            }
+        }
+        developers.push(developer::ActiveModel {
+            organization_id: Set(org),
+            id: Set(id),
+            name: Set(format!("{first} {last}")),
+            auth_subject: Set(format!("seed|{email}")),
+            email: Set(email),
+            role: Set(role),
+            deactivated_at: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        });
+    }
+    insert_chunks(&txn, developers, progress).await?;
+    insert_chunks(&txn, members, &ProgressBar::hidden()).await?;
+
+    let mut projects = Vec::with_capacity(spec.projects);
+    for i in 0..spec.projects {
+        let at = g.tick();
+        let base = PROJECT_NAMES[i % PROJECT_NAMES.len()];
+        let name = match i / PROJECT_NAMES.len() {
+            0 => base.to_owned(),
+            round => format!("{base}-{}", round + 1),
+        };
+        // Every fifth project belongs to no team space, as in real orgs.
+        let space = (!space_ids.is_empty() && i % 5 != 4).then(|| space_ids[i % space_ids.len()]);
+        projects.push(project::ActiveModel {
+            organization_id: Set(org),
+            id: Set(g.id(at)),
+            team_space_id: Set(space),
+            slug: Set(name.clone()),
+            name: Set(name),
+            created_at: Set(at),
+            updated_at: Set(at),
+        });
+    }
+    insert_chunks(&txn, projects, progress).await?;
+    txn.commit().await?;
+    Ok(SeededOrg {
+        org_id,
+        slug: slug.to_owned(),
+        owner_email,
+    })
+}
+
+/// Multi-row inserts, in chunks that stay under SQLite's bound-parameter limit.
+async fn insert_chunks<A>(
+    txn: &sea_orm::DatabaseTransaction,
+    rows: Vec<A>,
+    progress: &ProgressBar,
+) -> AppResult<()>
+where
+    A: sea_orm::ActiveModelTrait + Send,
+{
+    let mut rows = rows;
+    while !rows.is_empty() {
+        let rest = rows.split_off(rows.len().min(500));
+        let n = rows.len() as u64;
+        <A::Entity as EntityTrait>::insert_many(rows)
+            .exec(txn)
+            .await?;
+        progress.inc(n);
+        rows = rest;
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! `developers`: one person's membership of one organization.
+//!
+//! The same person (same `auth_subject`) has one row per organization they belong to, which is
+//! why `auth_subject` is unique only per organization.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::enums::DeveloperRole;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "developers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organization_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(column_type = "Text")]
+    pub email: String,
+    #[sea_orm(column_type = "Text")]
+    pub name: String,
+    pub role: DeveloperRole,
+    #[sea_orm(column_type = "Text")]
+    pub auth_subject: String,
+    pub deactivated_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::organization::Entity",
+        from = "Column::OrganizationId",
+        to = "super::organization::Column::Id",
+        on_delete = "Cascade"
+    )]
+    Organization,
+    #[sea_orm(has_many = "super::team_space_member::Entity")]
+    TeamSpaceMember,
+}
+
+impl Related<super::organization::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Organization.def()
+    }
+}
+
+impl Related<super::team_space_member::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::TeamSpaceMember.def()
+    }
+}
+
+impl Related<super::team_space::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::team_space_member::Relation::TeamSpace.def()
+    }
+
+    fn via() -> Option<RelationDef> {
+        Some(super::team_space_member::Relation::Developer.def().rev())
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Entity {
+    /// The documented way to read developers: always within one organization.
+    pub fn find_in(org_id: Uuid) -> Select<Entity> {
+        Entity::find().filter(Column::OrganizationId.eq(org_id))
+    }
+}

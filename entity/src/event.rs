@@ -1,0 +1,52 @@
+//! `events`: raw analytics events, append-only.
+//!
+//! `developer_id` deliberately has no foreign key: events are history and must survive the
+//! developer's removal. `client_event_id` makes ingestion idempotent per project.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "events")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organization_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub project_id: Uuid,
+    pub developer_id: Option<Uuid>,
+    #[sea_orm(column_type = "Text")]
+    pub name: String,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub properties: Json,
+    pub occurred_at: DateTimeUtc,
+    pub received_at: DateTimeUtc,
+    #[sea_orm(column_type = "Text")]
+    pub client_event_id: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::project::Entity",
+        from = "(Column::OrganizationId, Column::ProjectId)",
+        to = "(super::project::Column::OrganizationId, super::project::Column::Id)",
+        on_delete = "Cascade"
+    )]
+    Project,
+}
+
+impl Related<super::project::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Project.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Entity {
+    /// The documented way to read events: always within one organization.
+    pub fn find_in(org_id: Uuid) -> Select<Entity> {
+        Entity::find().filter(Column::OrganizationId.eq(org_id))
+    }
+}

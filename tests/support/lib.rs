@@ -1,0 +1,412 @@
+//! Test support: a real server on port 0 against a fresh database per test
+//! (SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set, one new
+//! database per test, dropped afterwards), plus fixtures that write rows
+//! the way the service would.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use chrono::Utc;
+use devgraph::{
+    App, Config, build_app,
+    ids::{DeveloperId, OrgId, ProjectId, TeamSpaceId},
+};
+use entity::{
+    developer,
+    enums::{DeveloperRole, TeamSpaceRole},
+    organization, project, team_space, team_space_member,
+};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+/// Which database the suite runs on.
+pub fn backend_name() -> &'static str {
+    if postgres_admin_url().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+fn postgres_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteFile(PathBuf),
+    PostgresDb { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn fresh() -> TestDb {
+        match postgres_admin_url() {
+            Some(admin_url) => {
+                let name = format!("devgraph_test_{}", Uuid::now_v7().simple());
+                let admin = Database::connect(&admin_url)
+                    .await
+                    .expect("connect TEST_DATABASE_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .unwrap_or(&admin_url);
+                TestDb {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::PostgresDb { admin_url, name },
+                }
+            }
+            None => {
+                let dir = std::env::temp_dir().join("devgraph-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let path = dir.join(format!("{}.db", Uuid::now_v7().simple()));
+                TestDb {
+                    url: format!("sqlite://{}?mode=rwc", path.display()),
+                    cleanup: Cleanup::SqliteFile(path),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteFile(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::PostgresDb { admin_url, name } => {
+                // Drop runs inside the test's runtime, which cannot block on
+                // another; a short-lived thread with its own runtime can.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    if let Ok(rt) = rt {
+                        rt.block_on(async {
+                            if let Ok(admin) = Database::connect(&admin_url).await {
+                                let sql =
+                                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                                let _ = admin.execute_unprepared(&sql).await;
+                                let _ = admin.close().await;
+                            }
+                        });
+                    }
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub client: reqwest::Client,
+    // Dropped last: the server's pool must not outlive its database.
+    _db: TestDb,
+}
+
+/// A response as the tests look at it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The `extensions.code` of the first error, if any.
+    pub fn code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+
+    pub fn codes(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errs| {
+                errs.iter()
+                    .map(|e| {
+                        e["extensions"]["code"]
+                            .as_str()
+                            .unwrap_or("<none>")
+                            .to_owned()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// Panics with the whole body when there are errors.
+    pub fn ok(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            serde_json::to_string_pretty(&self.body).unwrap()
+        );
+        assert_eq!(self.status, 200, "status");
+        &self.body["data"]
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let db = TestDb::fresh().await;
+        let mut config = Config::for_tests(&db.url, JWT_SECRET);
+        tweak(&mut config);
+        let app = build_app(config).await.expect("build app");
+        let addr = app.spawn().await.expect("spawn");
+        TestApp {
+            addr,
+            app,
+            client: reqwest::Client::new(),
+            _db: db,
+        }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        self.app.db()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// SQL statements run so far by the server's pool.
+    pub fn statements(&self) -> u64 {
+        self.app.stats().statements()
+    }
+
+    /// POSTs a GraphQL request with a bearer token.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Reply {
+        let req = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        Self::reply(req.send().await.expect("send")).await
+    }
+
+    pub async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status().as_u16();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let text = resp.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    pub fn token_for(&self, dev: &Dev) -> String {
+        mint(&dev.subject, Some(dev.org.uuid().to_string()), 3600)
+    }
+
+    // Fixtures -------------------------------------------------------------
+
+    pub async fn org(&self, slug: &str) -> OrgId {
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        organization::Entity::insert(organization::ActiveModel {
+            id: Set(id),
+            slug: Set(slug.to_owned()),
+            name: Set(format!("Org {slug}")),
+            time_zone: Set("UTC".into()),
+            event_retention_days: Set(90),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(self.db())
+        .await
+        .expect("insert org");
+        OrgId::from_db(id)
+    }
+
+    pub async fn developer(&self, org: OrgId, name: &str, role: DeveloperRole) -> Dev {
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let email = format!(
+            "{}@{}.test",
+            name.to_lowercase().replace(' ', "."),
+            org.uuid().simple()
+        );
+        let subject = format!("sub|{}", Uuid::now_v7().simple());
+        developer::Entity::insert(developer::ActiveModel {
+            organization_id: Set(org.uuid()),
+            id: Set(id),
+            email: Set(email.clone()),
+            name: Set(name.to_owned()),
+            role: Set(role),
+            auth_subject: Set(subject.clone()),
+            deactivated_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(self.db())
+        .await
+        .expect("insert developer");
+        Dev {
+            org,
+            id: DeveloperId::from_db(id),
+            subject,
+            email,
+        }
+    }
+
+    /// The same person (subject) joining another organization.
+    pub async fn add_membership(&self, org: OrgId, subject: &str, role: DeveloperRole) -> Dev {
+        let mut dev = self.developer(org, "Second Home", role).await;
+        developer::Entity::update_many()
+            .col_expr(
+                developer::Column::AuthSubject,
+                sea_orm::sea_query::Expr::value(subject),
+            )
+            .filter(sea_orm::ColumnTrait::eq(
+                &developer::Column::Id,
+                dev.id.uuid(),
+            ))
+            .exec(self.db())
+            .await
+            .expect("update subject");
+        dev.subject = subject.to_owned();
+        dev
+    }
+
+    pub async fn team_space(&self, org: OrgId, name: &str) -> TeamSpaceId {
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        team_space::Entity::insert(team_space::ActiveModel {
+            organization_id: Set(org.uuid()),
+            id: Set(id),
+            slug: Set(format!(
+                "{}-{}",
+                name.to_lowercase().replace(' ', "-"),
+                &id.simple().to_string()[24..]
+            )),
+            name: Set(name.to_owned()),
+            description: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(self.db())
+        .await
+        .expect("insert team space");
+        TeamSpaceId::from_db(id)
+    }
+
+    pub async fn member(
+        &self,
+        org: OrgId,
+        space: TeamSpaceId,
+        dev: DeveloperId,
+        role: TeamSpaceRole,
+    ) {
+        let now = Utc::now();
+        team_space_member::Entity::insert(team_space_member::ActiveModel {
+            organization_id: Set(org.uuid()),
+            team_space_id: Set(space.uuid()),
+            developer_id: Set(dev.uuid()),
+            role: Set(role),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(self.db())
+        .await
+        .expect("insert member");
+    }
+
+    pub async fn project(&self, org: OrgId, space: Option<TeamSpaceId>, name: &str) -> ProjectId {
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        project::Entity::insert(project::ActiveModel {
+            organization_id: Set(org.uuid()),
+            id: Set(id),
+            team_space_id: Set(space.map(|s| s.uuid())),
+            slug: Set(format!(
+                "{}-{}",
+                name.to_lowercase().replace(' ', "-"),
+                &id.simple().to_string()[24..]
+            )),
+            name: Set(name.to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(self.db())
+        .await
+        .expect("insert project");
+        ProjectId::from_db(id)
+    }
+
+    /// A fresh organization with one developer of `role`, and their token.
+    pub async fn with_org_and_developer(
+        &self,
+        slug: &str,
+        role: DeveloperRole,
+    ) -> (OrgId, Dev, String) {
+        let org = self.org(slug).await;
+        let dev = self.developer(org, "Owner Person", role).await;
+        let token = self.token_for(&dev);
+        (org, dev, token)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Dev {
+    pub org: OrgId,
+    pub id: DeveloperId,
+    pub subject: String,
+    pub email: String,
+}
+
+/// Mints an HS256 token with the test secret; `exp_in` seconds from now
+/// (negative for an expired token).
+pub fn mint(sub: &str, org: Option<String>, exp_in: i64) -> String {
+    mint_claims(json!({
+        "sub": sub,
+        "org": org,
+        "exp": Utc::now().timestamp() + exp_in,
+    }))
+}
+
+pub fn mint_claims(mut claims: Value) -> String {
+    if claims["org"].is_null() {
+        if let Some(map) = claims.as_object_mut() {
+            map.remove("org");
+        }
+    }
+    let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("encode")
+}
