@@ -88,14 +88,33 @@ enum MigrateAction {
     Down,
     /// List migrations and whether each is applied.
     Status,
-    /// Drop everything and migrate from scratch.
+    /// Roll back every migration, then apply them all again (erases all data).
     Fresh,
 }
 
 pub async fn run() -> ExitCode {
     let _ = dotenvy::dotenv();
-    let cli = Cli::parse();
     init_tracing();
+    run_from(std::env::args_os()).await
+}
+
+/// Runs one command line in-process (what `main` does, and what tests call).
+pub async fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match dispatch(cli).await {
         Ok(code) => code,
         Err(message) => {
@@ -138,7 +157,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             org,
             developer,
             ttl_hours,
-        } => token(cli.config, &org, &developer, ttl_hours)
+        } => mint_token(cli.config, &org, &developer, ttl_hours)
             .await
             .map(|t| {
                 println!("{t}");
@@ -264,7 +283,12 @@ async fn migrate(args: &ConfigArgs, action: MigrateAction) -> Result<(), String>
         MigrateAction::Up => Migrator::up(&db, None).await,
         MigrateAction::Down => Migrator::down(&db, None).await,
         MigrateAction::Status => Migrator::status(&db).await,
-        MigrateAction::Fresh => Migrator::fresh(&db).await,
+        // Not `Migrator::fresh`: on SQLite it turns foreign keys off with a
+        // pragma on one pooled connection and drops tables on another.
+        MigrateAction::Fresh => match Migrator::down(&db, None).await {
+            Ok(()) => Migrator::up(&db, None).await,
+            Err(e) => Err(e),
+        },
     };
     result.map_err(|e| format!("migration failed: {e}"))
 }
@@ -285,7 +309,9 @@ async fn run_seed(args: &ConfigArgs, spec: SeedSpec) -> Result<(), String> {
     Ok(())
 }
 
-async fn token(
+/// A JWT for a developer of an organization, signed with the configured
+/// HS256 secret (or the dev secret).
+pub async fn mint_token(
     args: ConfigArgs,
     org_slug: &str,
     email: &str,

@@ -4,7 +4,7 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use clap::Args;
+use clap::{Args, Parser};
 
 /// Where the embedded database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
@@ -73,6 +73,20 @@ pub struct ConfigArgs {
         global = true
     )]
     pub db_pool_size: u32,
+}
+
+impl ConfigArgs {
+    /// Settings from command-line style flags alone (defaults otherwise),
+    /// e.g. `["--database-url", url]`; the environment still applies.
+    pub fn from_flags(flags: &[&str]) -> Result<ConfigArgs, clap::Error> {
+        #[derive(Parser)]
+        struct OnlyConfig {
+            #[command(flatten)]
+            config: ConfigArgs,
+        }
+        let argv = std::iter::once("devgraph").chain(flags.iter().copied());
+        OnlyConfig::try_parse_from(argv).map(|o| o.config)
+    }
 }
 
 /// How tokens are verified.
@@ -220,20 +234,8 @@ mod tests {
 
     #[test]
     fn postgres_without_a_jwt_key_is_refused() {
-        let args = ConfigArgs {
-            database_url: Some("postgres://u:p@127.0.0.1/db".into()),
-            addr: "127.0.0.1:0".parse().unwrap(),
-            jwt_secret: None,
-            jwt_public_key: None,
-            jwt_issuer: None,
-            jwt_audience: None,
-            max_page_size: 100,
-            default_page_size: 20,
-            max_depth: 12,
-            max_complexity: 1000,
-            max_body_bytes: 1000,
-            db_pool_size: 1,
-        };
+        let args =
+            ConfigArgs::from_flags(&["--database-url", "postgres://u:p@127.0.0.1/db"]).unwrap();
         let err = Config::from_args(args).unwrap_err();
         assert!(err.to_string().contains("JWT_SECRET"));
     }
