@@ -24,6 +24,13 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
         .finish()
 }
 
+/// A list field costs its page size times its children, so a query's
+/// complexity bounds the rows it can return.
+pub(crate) fn list_complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let page = first.or(last).unwrap_or(crate::config::Limits::default().default_page_size as i32);
+    (page.max(1) as usize).saturating_mul(child.max(1))
+}
+
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
     build_schema(&Limits::default()).sdl()

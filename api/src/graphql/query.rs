@@ -41,6 +41,7 @@ impl QueryRoot {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn team_spaces(
         &self,
         ctx: &Context<'_>,
@@ -67,6 +68,7 @@ impl QueryRoot {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn developers(
         &self,
         ctx: &Context<'_>,
@@ -90,6 +92,7 @@ impl QueryRoot {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,

@@ -66,6 +66,7 @@ impl Developer {
 
     /// The team spaces this developer is classified into.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn team_spaces(
         &self,
         ctx: &Context<'_>,

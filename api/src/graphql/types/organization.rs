@@ -41,6 +41,7 @@ impl Organization {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn team_spaces(
         &self,
         ctx: &Context<'_>,
@@ -56,6 +57,7 @@ impl Organization {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn developers(
         &self,
         ctx: &Context<'_>,
@@ -71,6 +73,7 @@ impl Organization {
     }
 
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,

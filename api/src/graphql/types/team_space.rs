@@ -59,6 +59,7 @@ impl TeamSpace {
 
     /// Developers classified into this team space.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn developers(
         &self,
         ctx: &Context<'_>,
@@ -86,6 +87,7 @@ impl TeamSpace {
 
     /// Projects owned by this team space.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
