@@ -30,11 +30,10 @@ pub async fn connect(
     url: &str,
     pool_size: u32,
 ) -> Result<(DatabaseConnection, Arc<DbStats>), DbErr> {
-    if let Some(path) = sqlite_path(url) {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
-        }
+    let dir = sqlite_path(url).and_then(|p| p.parent().map(std::path::Path::to_path_buf));
+    if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options

@@ -27,7 +27,9 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
 /// A list field costs its page size times its children, so a query's
 /// complexity bounds the rows it can return.
 pub(crate) fn list_complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let page = first.or(last).unwrap_or(crate::config::Limits::default().default_page_size as i32);
+    let page = first
+        .or(last)
+        .unwrap_or(crate::config::Limits::default().default_page_size as i32);
     (page.max(1) as usize).saturating_mul(child.max(1))
 }
 

@@ -50,7 +50,7 @@ pub async fn get(
     }
     let media = match negotiate(&headers) {
         Ok(m) => m,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let raw = match from_params(params) {
         Ok(raw) => raw,
@@ -69,7 +69,7 @@ pub async fn get(
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
     let media = match negotiate(&headers) {
         Ok(m) => m,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if !is_json_content(&headers) {
         let err = AppError::bad_input("Content-Type must be application/json");
@@ -216,7 +216,7 @@ fn bytes_response(media: MediaType, status: StatusCode, bytes: Vec<u8>) -> Respo
 
 /// Picks the response media type from `Accept`. No header means
 /// `application/json` (what clients that predate the spec expect).
-fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
+fn negotiate(headers: &HeaderMap) -> Result<MediaType, Box<Response>> {
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(MediaType::Json);
     };
@@ -244,11 +244,11 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Response> {
         let err = AppError::bad_input(format!(
             "cannot answer in any type of `Accept`; accepted: {GRAPHQL_RESPONSE}, {JSON}"
         ));
-        Err(error_response(
+        Err(Box::new(error_response(
             MediaType::Json,
             &err,
             StatusCode::NOT_ACCEPTABLE,
-        ))
+        )))
     }
 }
 
