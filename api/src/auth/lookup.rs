@@ -15,9 +15,13 @@ pub async fn org_by_id_or_slug(
     db: &DatabaseConnection,
     key: &str,
 ) -> Result<Option<OrgId>, AppError> {
-    let condition = match Uuid::parse_str(key) {
-        Ok(id) => organization::Column::Id.eq(id),
-        Err(_) => organization::Column::Slug.eq(key),
+    // A raw uuid, the global id that `viewer.organizations` shows, or a slug.
+    let id = Uuid::parse_str(key)
+        .ok()
+        .or_else(|| OrgId::from_global(key).ok().map(OrgId::uuid));
+    let condition = match id {
+        Some(id) => organization::Column::Id.eq(id),
+        None => organization::Column::Slug.eq(key),
     };
     let org = organization::Entity::find()
         .filter(condition)

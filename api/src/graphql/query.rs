@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object, Result};
 use super::{
     connection::Conn,
     node::{Node, load_nodes},
-    request::request,
+    request::{or_null, request},
     types::{
         Developer, DeveloperFilterInput, Organization, Project, ProjectFilterInput, TeamSpace,
         TeamSpaceFilterInput, Viewer, page_args,
@@ -59,12 +59,15 @@ impl QueryRoot {
         )
     }
 
-    async fn team_space(&self, ctx: &Context<'_>, id: ID) -> Result<Option<TeamSpace>> {
-        let rq = request(ctx)?;
-        let id = TeamSpaceId::from_global(&id)?;
-        let found = rq.loaders.team_space.load_one(id).await?;
-        let found = found.ok_or_else(|| AppError::not_found("team space"))?;
-        Ok(TeamSpace::cohort(vec![found]).next())
+    async fn team_space(&self, ctx: &Context<'_>, id: ID) -> Option<TeamSpace> {
+        let found = async {
+            let rq = request(ctx)?;
+            let id = TeamSpaceId::from_global(&id)?;
+            let found = rq.loaders.team_space.load_one(id).await?;
+            let found = found.ok_or_else(|| AppError::not_found("team space"))?;
+            Ok(TeamSpace::cohort(vec![found]).next())
+        };
+        or_null(ctx, found.await)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -83,12 +86,15 @@ impl QueryRoot {
         Ok(lists::developers(rq, page_args!(first, after, last, before), filter, order_by).await?)
     }
 
-    async fn developer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Developer>> {
-        let rq = request(ctx)?;
-        let id = DeveloperId::from_global(&id)?;
-        let found = rq.loaders.developer.load_one(id).await?;
-        let found = found.ok_or_else(|| AppError::not_found("developer"))?;
-        Ok(Developer::cohort(vec![found]).next())
+    async fn developer(&self, ctx: &Context<'_>, id: ID) -> Option<Developer> {
+        let found = async {
+            let rq = request(ctx)?;
+            let id = DeveloperId::from_global(&id)?;
+            let found = rq.loaders.developer.load_one(id).await?;
+            let found = found.ok_or_else(|| AppError::not_found("developer"))?;
+            Ok(Developer::cohort(vec![found]).next())
+        };
+        or_null(ctx, found.await)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -107,20 +113,26 @@ impl QueryRoot {
         Ok(lists::projects(rq, page_args!(first, after, last, before), filter, order_by).await?)
     }
 
-    async fn project(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Project>> {
-        let rq = request(ctx)?;
-        let id = ProjectId::from_global(&id)?;
-        let found = rq.loaders.project.load_one(id).await?;
-        let found = found.ok_or_else(|| AppError::not_found("project"))?;
-        Ok(Project::cohort(vec![found]).next())
+    async fn project(&self, ctx: &Context<'_>, id: ID) -> Option<Project> {
+        let found = async {
+            let rq = request(ctx)?;
+            let id = ProjectId::from_global(&id)?;
+            let found = rq.loaders.project.load_one(id).await?;
+            let found = found.ok_or_else(|| AppError::not_found("project"))?;
+            Ok(Project::cohort(vec![found]).next())
+        };
+        or_null(ctx, found.await)
     }
 
     /// Fetches any object by its global id; null when it does not exist
     /// (or belongs to another organization).
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
-        let rq = request(ctx)?;
-        let mut found = load_nodes(rq, std::slice::from_ref(&id)).await?;
-        Ok(found.pop().flatten())
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Option<Node> {
+        let found = async {
+            let rq = request(ctx)?;
+            let mut found = load_nodes(rq, std::slice::from_ref(&id)).await?;
+            Ok(found.pop().flatten())
+        };
+        or_null(ctx, found.await)
     }
 
     /// Fetches objects by global id, in order; null for each that does not exist.

@@ -44,3 +44,17 @@ pub fn request<'a>(ctx: &Context<'a>) -> AppResult<&'a RequestData> {
     ctx.data_opt::<RequestData>()
         .ok_or_else(|| AppError::Unauthenticated("authentication required".into()))
 }
+
+/// Answers a nullable field: on error, reports it at the field's path and
+/// resolves to `null`, as the GraphQL spec requires. (Returning the error
+/// instead would make async-graphql drop the key from `data` altogether.)
+pub fn or_null<T>(ctx: &Context<'_>, result: AppResult<Option<T>>) -> Option<T> {
+    match result {
+        Ok(value) => value,
+        Err(err) => {
+            let err = err.into_graphql().into_server_error(ctx.item.pos);
+            ctx.add_error(ctx.set_error_path(err));
+            None
+        }
+    }
+}

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 use entity::project;
 
 use super::TeamSpace;
 use crate::{
-    graphql::request::request,
+    graphql::request::{or_null, request},
     ids::{ProjectId, TeamSpaceId},
     loaders::ProjectCohort,
 };
@@ -40,15 +40,16 @@ impl Project {
         self.0.created_at
     }
     /// The team space that owns the project, if any.
-    async fn team_space(&self, ctx: &Context<'_>) -> Result<Option<TeamSpace>> {
-        let Some(space) = self.0.team_space_id else {
-            return Ok(None);
+    async fn team_space(&self, ctx: &Context<'_>) -> Option<TeamSpace> {
+        let space = self.0.team_space_id?;
+        let found = async {
+            let rq = request(ctx)?;
+            let spaces = self.1.team_spaces(&rq.loaders).await?;
+            let cohort = spaces.cohort.clone();
+            Ok(spaces
+                .get(&TeamSpaceId::from_db(space))
+                .map(|s| TeamSpace(s, cohort)))
         };
-        let rq = request(ctx)?;
-        let spaces = self.1.team_spaces(&rq.loaders).await?;
-        let cohort = spaces.cohort.clone();
-        Ok(spaces
-            .get(&TeamSpaceId::from_db(space))
-            .map(|s| TeamSpace(s, cohort)))
+        or_null(ctx, found.await)
     }
 }
