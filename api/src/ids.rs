@@ -66,6 +66,8 @@ pub enum NodeKind {
     Developer,
     TeamSpace,
     Project,
+    ApiKey,
+    AuditLogEntry,
 }
 
 impl NodeKind {
@@ -75,15 +77,19 @@ impl NodeKind {
             NodeKind::Developer => "Developer",
             NodeKind::TeamSpace => "TeamSpace",
             NodeKind::Project => "Project",
+            NodeKind::ApiKey => "ApiKey",
+            NodeKind::AuditLogEntry => "AuditLogEntry",
         }
     }
 
-    fn from_name(name: &str) -> Option<NodeKind> {
+    pub fn from_type_name(name: &str) -> Option<NodeKind> {
         [
             NodeKind::Organization,
             NodeKind::Developer,
             NodeKind::TeamSpace,
             NodeKind::Project,
+            NodeKind::ApiKey,
+            NodeKind::AuditLogEntry,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)
@@ -94,6 +100,8 @@ typed_id!(OrgId, NodeKind::Organization);
 typed_id!(DeveloperId, NodeKind::Developer);
 typed_id!(TeamSpaceId, NodeKind::TeamSpace);
 typed_id!(ProjectId, NodeKind::Project);
+typed_id!(ApiKeyId, NodeKind::ApiKey);
+typed_id!(AuditLogEntryId, NodeKind::AuditLogEntry);
 
 pub fn encode(kind: NodeKind, id: Uuid) -> async_graphql::ID {
     async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.name(), id)))
@@ -105,7 +113,7 @@ pub fn decode(id: &str) -> Result<(NodeKind, Uuid), AppError> {
     let bytes = URL_SAFE_NO_PAD.decode(id).map_err(|_| malformed())?;
     let text = String::from_utf8(bytes).map_err(|_| malformed())?;
     let (kind, uuid) = text.split_once(':').ok_or_else(malformed)?;
-    let kind = NodeKind::from_name(kind).ok_or_else(malformed)?;
+    let kind = NodeKind::from_type_name(kind).ok_or_else(malformed)?;
     let uuid = Uuid::parse_str(uuid).map_err(|_| malformed())?;
     Ok((kind, uuid))
 }

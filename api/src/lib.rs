@@ -15,7 +15,9 @@ pub mod http;
 pub mod ids;
 pub mod loaders;
 pub mod pagination;
+pub mod permissions;
 pub mod service;
+pub mod validate;
 
 pub use app::{App, build_app};
 pub use config::Config;

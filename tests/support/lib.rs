@@ -3,6 +3,10 @@
 //! database per test, dropped afterwards), plus fixtures that write rows
 //! the way the service would.
 
+pub mod gql;
+pub mod snapshot;
+pub mod world;
+
 use std::{net::SocketAddr, path::PathBuf};
 
 use chrono::Utc;
@@ -402,10 +406,10 @@ pub fn mint(sub: &str, org: Option<String>, exp_in: i64) -> String {
 }
 
 pub fn mint_claims(mut claims: Value) -> String {
-    if claims["org"].is_null() {
-        if let Some(map) = claims.as_object_mut() {
-            map.remove("org");
-        }
+    if claims["org"].is_null()
+        && let Some(map) = claims.as_object_mut()
+    {
+        map.remove("org");
     }
     let key = jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes());
     jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).expect("encode")

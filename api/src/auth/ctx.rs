@@ -5,11 +5,13 @@
 
 use entity::enums::DeveloperRole;
 
-use crate::ids::{DeveloperId, OrgId};
+use crate::ids::{ApiKeyId, DeveloperId, OrgId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     Developer(DeveloperId),
+    /// A machine: reads as a viewer, or ingests events, by its scopes.
+    ApiKey(ApiKeyId),
     /// The CLI (seed, jobs): no person, full rights in one organization.
     System,
 }
@@ -31,6 +33,14 @@ impl TenantCtx {
             org_id,
             actor: Actor::Developer(developer),
             role,
+        }
+    }
+
+    pub(super) fn for_api_key(org_id: OrgId, key: ApiKeyId) -> Self {
+        TenantCtx {
+            org_id,
+            actor: Actor::ApiKey(key),
+            role: DeveloperRole::Viewer,
         }
     }
 
@@ -57,10 +67,19 @@ impl TenantCtx {
         self.role
     }
 
+    /// How the audit log names the actor: its kind and id.
+    pub fn audit_actor(&self) -> (&'static str, Option<uuid::Uuid>) {
+        match self.actor {
+            Actor::Developer(id) => ("developer", Some(id.uuid())),
+            Actor::ApiKey(id) => ("api_key", Some(id.uuid())),
+            Actor::System => ("system", None),
+        }
+    }
+
     pub fn developer_id(&self) -> Option<DeveloperId> {
         match self.actor {
             Actor::Developer(id) => Some(id),
-            Actor::System => None,
+            Actor::ApiKey(_) | Actor::System => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! come from the database, so demoting or deactivating someone takes effect
 //! on their next request.
 
+mod api_key;
 mod ctx;
 mod jwt;
 mod lookup;
@@ -24,10 +25,21 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub ctx: TenantCtx,
-    /// The token subject, for listing the caller's other organizations.
-    pub subject: String,
-    /// The caller's developer row, as read while authenticating.
-    pub developer: entity::developer::Model,
+    /// A person (JWT), or a machine (API key) with its scopes.
+    pub kind: CallerKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum CallerKind {
+    Person {
+        /// The token subject, for listing the caller's other organizations.
+        subject: String,
+        /// The caller's developer row, as read while authenticating.
+        developer: Box<entity::developer::Model>,
+    },
+    Machine {
+        scopes: Vec<crate::service::api_key::Scope>,
+    },
 }
 
 pub struct Authenticator {
@@ -49,6 +61,13 @@ impl Authenticator {
         headers: &HeaderMap,
     ) -> Result<Caller, AppError> {
         let token = bearer_token(headers)?;
+        if token.starts_with(crate::service::api_key::KEY_PREFIX) {
+            let key = api_key::verify(db, token).await?;
+            return Ok(Caller {
+                ctx: TenantCtx::for_api_key(key.org_id, key.key_id),
+                kind: CallerKind::Machine { scopes: key.scopes },
+            });
+        }
         let claims = self.jwt.verify(token)?;
         let header_org = headers
             .get("x-organization")
@@ -91,8 +110,10 @@ impl Authenticator {
                 DeveloperId::from_db(developer.id),
                 developer.role,
             ),
-            subject: claims.sub,
-            developer,
+            kind: CallerKind::Person {
+                subject: claims.sub,
+                developer: Box::new(developer),
+            },
         })
     }
 }

@@ -3,6 +3,7 @@
 //! and this module reads only that.
 
 mod connection;
+mod mutation;
 mod node;
 mod query;
 mod request;
@@ -10,18 +11,22 @@ mod types;
 
 pub use request::RequestData;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 use crate::config::Limits;
 
-pub type AppSchema = Schema<query::QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// The one schema builder, used by the server, the tests and `devgraph schema`.
 pub fn build_schema(limits: &Limits) -> AppSchema {
-    Schema::build(query::QueryRoot, EmptyMutation, EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .finish()
+    Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .finish()
 }
 
 /// A list field costs its page size times its children, so a query's

@@ -83,6 +83,8 @@ pub async fn load_nodes(rq: &RequestData, ids: &[ID]) -> AppResult<Vec<Option<No
             NodeKind::Developer => developers.get(&uuid).cloned().map(Node::Developer),
             NodeKind::TeamSpace => spaces.get(&uuid).cloned().map(Node::TeamSpace),
             NodeKind::Project => projects.get(&uuid).cloned().map(Node::Project),
+            // Not nodes: keys and audit entries are read through their lists.
+            NodeKind::ApiKey | NodeKind::AuditLogEntry => None,
         })
         .collect())
 }

@@ -13,6 +13,7 @@ use super::{
     },
 };
 use crate::{
+    auth::CallerKind,
     error::AppError,
     graphql::types::organization as lists,
     ids::{DeveloperId, ProjectId, TeamSpaceId},
@@ -22,14 +23,23 @@ use crate::{
 
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// The authenticated caller.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let rq = request(ctx)?;
-        Ok(Viewer {
-            developer: rq.caller.developer.clone(),
-        })
+        match &rq.caller.kind {
+            CallerKind::Person {
+                subject, developer, ..
+            } => Ok(Viewer {
+                developer: (**developer).clone(),
+                subject: subject.clone(),
+            }),
+            CallerKind::Machine { .. } => Err(AppError::Forbidden(
+                "an API key is not a developer: it has no viewer".into(),
+            )
+            .into()),
+        }
     }
 
     /// The organization the request acts in.
@@ -65,7 +75,7 @@ impl QueryRoot {
             let id = TeamSpaceId::from_global(&id)?;
             let found = rq.loaders.team_space.load_one(id).await?;
             let found = found.ok_or_else(|| AppError::not_found("team space"))?;
-            Ok(TeamSpace::cohort(vec![found]).next())
+            Ok(Some(TeamSpace::one(found)))
         };
         or_null(ctx, found.await)
     }
@@ -92,7 +102,7 @@ impl QueryRoot {
             let id = DeveloperId::from_global(&id)?;
             let found = rq.loaders.developer.load_one(id).await?;
             let found = found.ok_or_else(|| AppError::not_found("developer"))?;
-            Ok(Developer::cohort(vec![found]).next())
+            Ok(Some(Developer::one(found)))
         };
         or_null(ctx, found.await)
     }
@@ -119,7 +129,7 @@ impl QueryRoot {
             let id = ProjectId::from_global(&id)?;
             let found = rq.loaders.project.load_one(id).await?;
             let found = found.ok_or_else(|| AppError::not_found("project"))?;
-            Ok(Project::cohort(vec![found]).next())
+            Ok(Some(Project::one(found)))
         };
         or_null(ctx, found.await)
     }

@@ -109,6 +109,12 @@ async fn execute(
             return resp;
         }
     };
+    if let crate::auth::CallerKind::Machine { scopes } = &caller.kind
+        && !scopes.contains(&crate::service::api_key::Scope::Read)
+    {
+        let err = AppError::Forbidden("this API key lacks the `read` scope".into());
+        return error_response(media, &err, err.status());
+    }
     let mut request = async_graphql::Request::new(raw.query);
     if let Some(name) = raw.operation_name {
         request = request.operation_name(name);

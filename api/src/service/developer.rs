@@ -1,17 +1,26 @@
 //! Developers: lists, lookups, and the developers of team spaces.
 
+use chrono::Utc;
 use entity::{developer, enums::DeveloperRole, team_space_member};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect,
-    RelationDef, Select, sea_query::Query,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationDef, Select,
+    TransactionTrait, sea_query::Query,
 };
+use serde_json::json;
 
 use crate::{
     auth::TenantCtx,
-    error::AppResult,
-    ids::{DeveloperId, TeamSpaceId},
+    error::{AppError, AppResult},
+    ids::{DeveloperId, NodeKind, TeamSpaceId},
     pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
-    service::name_contains,
+    permissions::{Action, authorize},
+    service::{
+        Changes,
+        audit::{self, Entry},
+        name_contains,
+    },
+    validate,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -157,4 +166,218 @@ pub async fn first_owner(
         .order_by_asc(developer::Column::CreatedAt)
         .one(db)
         .await?)
+}
+
+// Writes -------------------------------------------------------------------
+
+pub async fn get(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    id: DeveloperId,
+) -> AppResult<developer::Model> {
+    developer::Entity::find_in(ctx.org_id().uuid())
+        .filter(developer::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("developer"))
+}
+
+pub struct NewDeveloper {
+    pub email: String,
+    pub name: String,
+    pub role: DeveloperRole,
+    /// The subject the identity provider puts in tokens; defaults to the email.
+    pub auth_subject: Option<String>,
+}
+
+pub async fn create(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    input: NewDeveloper,
+) -> AppResult<developer::Model> {
+    authorize(ctx, db, Action::InviteDeveloper { role: input.role }).await?;
+    let email = validate::email("email", &input.email)?;
+    let name = validate::name("name", &input.name)?;
+    let subject = match input.auth_subject {
+        Some(s) => validate::name("authSubject", &s)?,
+        None => email.clone(),
+    };
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let row = developer::ActiveModel {
+        organization_id: Set(ctx.org_id().uuid()),
+        id: Set(DeveloperId::new().uuid()),
+        email: Set(email),
+        name: Set(name),
+        role: Set(input.role),
+        auth_subject: Set(subject),
+        deactivated_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({ "email": row.email, "name": row.name, "role": row.role });
+    audit::record(ctx, &txn, entry("developer.create", &row, details)).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+#[derive(Default)]
+pub struct DeveloperPatch {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+pub async fn update(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: DeveloperId,
+    patch: DeveloperPatch,
+) -> AppResult<developer::Model> {
+    let row = get(ctx, db, id).await?;
+    // Renaming is a lighter right than changing how someone signs in.
+    if patch.email.is_some() {
+        authorize(
+            ctx,
+            db,
+            Action::ManageDeveloper {
+                target: &row,
+                new_role: None,
+            },
+        )
+        .await?;
+    } else {
+        authorize(ctx, db, Action::RenameDeveloper { target: &row }).await?;
+    }
+    let mut changes = Changes::default();
+    let mut active: developer::ActiveModel = row.clone().into();
+    if let Some(name) = patch.name {
+        let name = validate::name("name", &name)?;
+        changes.note("name", &row.name, &name);
+        active.name = Set(name);
+    }
+    if let Some(email) = patch.email {
+        let email = validate::email("email", &email)?;
+        changes.note("email", &row.email, &email);
+        active.email = Set(email);
+    }
+    save(ctx, db, active, "developer.update", changes.into_json()).await
+}
+
+pub async fn change_role(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: DeveloperId,
+    role: DeveloperRole,
+) -> AppResult<developer::Model> {
+    let row = get(ctx, db, id).await?;
+    authorize(
+        ctx,
+        db,
+        Action::ManageDeveloper {
+            target: &row,
+            new_role: Some(role),
+        },
+    )
+    .await?;
+    if role != DeveloperRole::Owner {
+        ensure_not_last_owner(ctx, db, &row).await?;
+    }
+    let mut changes = Changes::default();
+    changes.note("role", &row.role, &role);
+    let mut active: developer::ActiveModel = row.into();
+    active.role = Set(role);
+    save(
+        ctx,
+        db,
+        active,
+        "developer.change_role",
+        changes.into_json(),
+    )
+    .await
+}
+
+/// Deactivates (`active = false`) or reactivates a developer.
+pub async fn set_active(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: DeveloperId,
+    active_now: bool,
+) -> AppResult<developer::Model> {
+    let row = get(ctx, db, id).await?;
+    authorize(
+        ctx,
+        db,
+        Action::ManageDeveloper {
+            target: &row,
+            new_role: None,
+        },
+    )
+    .await?;
+    if !active_now {
+        ensure_not_last_owner(ctx, db, &row).await?;
+    }
+    let deactivated_at = if active_now {
+        None
+    } else {
+        row.deactivated_at.or(Some(Utc::now()))
+    };
+    let action = if active_now {
+        "developer.reactivate"
+    } else {
+        "developer.deactivate"
+    };
+    let mut active: developer::ActiveModel = row.into();
+    active.deactivated_at = Set(deactivated_at);
+    save(ctx, db, active, action, json!({})).await
+}
+
+/// The organization must keep an active owner: refuse to demote or
+/// deactivate the last one.
+async fn ensure_not_last_owner(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    target: &developer::Model,
+) -> AppResult<()> {
+    if target.role != DeveloperRole::Owner || target.deactivated_at.is_some() {
+        return Ok(());
+    }
+    let other_owners = developer::Entity::find_in(ctx.org_id().uuid())
+        .filter(developer::Column::Role.eq(DeveloperRole::Owner))
+        .filter(developer::Column::DeactivatedAt.is_null())
+        .filter(developer::Column::Id.ne(target.id))
+        .count(db)
+        .await?;
+    if other_owners == 0 {
+        return Err(AppError::Forbidden(
+            "the last active owner cannot be demoted or deactivated; make someone else owner first"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn save(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    mut active: developer::ActiveModel,
+    action: &'static str,
+    details: serde_json::Value,
+) -> AppResult<developer::Model> {
+    active.updated_at = Set(Utc::now());
+    let txn = db.begin().await?;
+    let row = active.update(&txn).await?;
+    audit::record(ctx, &txn, entry(action, &row, details)).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+fn entry(action: &'static str, row: &developer::Model, details: serde_json::Value) -> Entry {
+    Entry {
+        action,
+        target: NodeKind::Developer,
+        target_id: row.id,
+        details,
+    }
 }

@@ -3,7 +3,10 @@
 //! this module (and `auth::lookup`, which builds the context) reads tenant
 //! tables.
 
+pub mod api_key;
+pub mod audit;
 pub mod developer;
+pub mod membership;
 pub mod organization;
 pub mod project;
 pub mod seed;
@@ -24,4 +27,23 @@ pub(crate) fn name_contains<C: ColumnTrait>(col: C, text: &str) -> SimpleExpr {
         .replace('_', "\\_");
     Expr::expr(Func::lower(Expr::col(col.as_column_ref())))
         .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+/// The fields an update changed, `{field: {from, to}}`, for the audit log.
+#[derive(Default)]
+pub(crate) struct Changes(serde_json::Map<String, serde_json::Value>);
+
+impl Changes {
+    pub(crate) fn note<T: serde::Serialize + PartialEq>(&mut self, field: &str, from: &T, to: &T) {
+        if from != to {
+            self.0.insert(
+                field.to_owned(),
+                serde_json::json!({ "from": from, "to": to }),
+            );
+        }
+    }
+
+    pub(crate) fn into_json(self) -> serde_json::Value {
+        serde_json::Value::Object(self.0)
+    }
 }

@@ -1,14 +1,25 @@
 //! Projects: lists, lookups, and the projects of team spaces.
 
+use chrono::Utc;
 use entity::project;
-use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, Select};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, Select, TransactionTrait,
+};
+use serde_json::json;
 
 use crate::{
     auth::TenantCtx,
-    error::AppResult,
-    ids::{ProjectId, TeamSpaceId},
+    error::{AppError, AppResult},
+    ids::{NodeKind, ProjectId, TeamSpaceId},
     pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
-    service::name_contains,
+    permissions::{Action, authorize},
+    service::{
+        Changes,
+        audit::{self, Entry},
+        name_contains, team_space,
+    },
+    validate,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -96,4 +107,139 @@ pub async fn of_team_spaces(
     let select = project::Entity::find_in(ctx.org_id().uuid())
         .filter(project::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
     Ok(apply_filter(select, filter).all(db).await?)
+}
+
+// Writes -------------------------------------------------------------------
+
+pub async fn get(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    id: ProjectId,
+) -> AppResult<project::Model> {
+    project::Entity::find_in(ctx.org_id().uuid())
+        .filter(project::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))
+}
+
+pub struct NewProject {
+    pub name: String,
+    pub slug: String,
+    pub team_space: Option<TeamSpaceId>,
+}
+
+/// Absent fields stay; `team_space: Some(None)` detaches the project.
+#[derive(Default)]
+pub struct ProjectPatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub team_space: Option<Option<TeamSpaceId>>,
+}
+
+pub async fn create(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    input: NewProject,
+) -> AppResult<project::Model> {
+    if let Some(space) = input.team_space {
+        team_space::get(ctx, db, space).await?;
+    }
+    authorize(ctx, db, Action::ManageProjectsIn(input.team_space)).await?;
+    let name = validate::name("name", &input.name)?;
+    let slug = validate::slug("slug", &input.slug)?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let row = project::ActiveModel {
+        organization_id: Set(ctx.org_id().uuid()),
+        id: Set(ProjectId::new().uuid()),
+        team_space_id: Set(input.team_space.map(TeamSpaceId::uuid)),
+        slug: Set(slug),
+        name: Set(name),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({ "name": row.name, "slug": row.slug, "teamSpaceId": row.team_space_id });
+    audit::record(ctx, &txn, entry("project.create", &row, details)).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn update(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: ProjectId,
+    patch: ProjectPatch,
+) -> AppResult<project::Model> {
+    let row = get(ctx, db, id).await?;
+    let current = row.team_space_id.map(TeamSpaceId::from_db);
+    if let Some(Some(space)) = patch.team_space {
+        team_space::get(ctx, db, space).await?;
+    }
+    authorize(ctx, db, Action::ManageProjectsIn(current)).await?;
+    // Moving a project needs the right on both sides.
+    if let Some(destination) = patch.team_space.filter(|d| *d != current) {
+        authorize(ctx, db, Action::ManageProjectsIn(destination)).await?;
+    }
+    let mut changes = Changes::default();
+    let mut active: project::ActiveModel = row.clone().into();
+    if let Some(name) = patch.name {
+        let name = validate::name("name", &name)?;
+        changes.note("name", &row.name, &name);
+        active.name = Set(name);
+    }
+    if let Some(slug) = patch.slug {
+        let slug = validate::slug("slug", &slug)?;
+        changes.note("slug", &row.slug, &slug);
+        active.slug = Set(slug);
+    }
+    if let Some(space) = patch.team_space {
+        let space = space.map(TeamSpaceId::uuid);
+        changes.note("teamSpaceId", &row.team_space_id, &space);
+        active.team_space_id = Set(space);
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = db.begin().await?;
+    let row = active.update(&txn).await?;
+    audit::record(
+        ctx,
+        &txn,
+        entry("project.update", &row, changes.into_json()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Deletes a project; its events, rollups and bound API keys go with it
+/// (cascading foreign keys), in the same transaction.
+pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> AppResult<()> {
+    let row = get(ctx, db, id).await?;
+    authorize(
+        ctx,
+        db,
+        Action::ManageProjectsIn(row.team_space_id.map(TeamSpaceId::from_db)),
+    )
+    .await?;
+    let txn = db.begin().await?;
+    project::Entity::delete_many()
+        .filter(project::Column::OrganizationId.eq(ctx.org_id()))
+        .filter(project::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let details = json!({ "name": row.name, "slug": row.slug, "teamSpaceId": row.team_space_id });
+    audit::record(ctx, &txn, entry("project.delete", &row, details)).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn entry(action: &'static str, row: &project::Model, details: serde_json::Value) -> Entry {
+    Entry {
+        action,
+        target: NodeKind::Project,
+        target_id: row.id,
+        details,
+    }
 }

@@ -1,17 +1,27 @@
 //! Team spaces: lists, lookups, and the team spaces of developers.
 
-use entity::{team_space, team_space_member};
+use chrono::Utc;
+use entity::{project, team_space, team_space_member};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect,
-    RelationDef, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationDef, Select,
+    TransactionTrait, sea_query::Expr,
 };
+use serde_json::json;
 
+pub use super::membership::is_lead;
 use crate::{
     auth::TenantCtx,
-    error::AppResult,
-    ids::{DeveloperId, TeamSpaceId},
+    error::{AppError, AppResult},
+    ids::{DeveloperId, NodeKind, TeamSpaceId},
     pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
-    service::name_contains,
+    permissions::{Action, authorize},
+    service::{
+        Changes,
+        audit::{self, Entry},
+        name_contains,
+    },
+    validate,
 };
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -110,4 +120,158 @@ pub async fn of_developers(
         .into_iter()
         .filter_map(|(member, space)| space.map(|s| (DeveloperId::from_db(member.developer_id), s)))
         .collect())
+}
+
+// Writes -------------------------------------------------------------------
+
+pub async fn get(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    id: TeamSpaceId,
+) -> AppResult<team_space::Model> {
+    team_space::Entity::find_in(ctx.org_id().uuid())
+        .filter(team_space::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("team space"))
+}
+
+pub struct NewTeamSpace {
+    pub name: String,
+    pub slug: String,
+    pub description: Option<String>,
+}
+
+/// Absent fields stay as they are; `description: Some(None)` clears it.
+#[derive(Default)]
+pub struct TeamSpacePatch {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<Option<String>>,
+}
+
+pub async fn create(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    input: NewTeamSpace,
+) -> AppResult<team_space::Model> {
+    authorize(ctx, db, Action::ManageTeamSpaces).await?;
+    let name = validate::name("name", &input.name)?;
+    let slug = validate::slug("slug", &input.slug)?;
+    let description = validate::description("description", input.description.as_deref())?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let row = team_space::ActiveModel {
+        organization_id: Set(ctx.org_id().uuid()),
+        id: Set(TeamSpaceId::new().uuid()),
+        slug: Set(slug),
+        name: Set(name),
+        description: Set(description),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({ "name": row.name, "slug": row.slug });
+    audit::record(ctx, &txn, entry("team_space.create", &row, details)).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub async fn update(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: TeamSpaceId,
+    patch: TeamSpacePatch,
+) -> AppResult<team_space::Model> {
+    let row = get(ctx, db, id).await?;
+    authorize(ctx, db, Action::ManageTeamSpaces).await?;
+    let mut changes = Changes::default();
+    let mut active: team_space::ActiveModel = row.clone().into();
+    if let Some(name) = patch.name {
+        let name = validate::name("name", &name)?;
+        changes.note("name", &row.name, &name);
+        active.name = Set(name);
+    }
+    if let Some(slug) = patch.slug {
+        let slug = validate::slug("slug", &slug)?;
+        changes.note("slug", &row.slug, &slug);
+        active.slug = Set(slug);
+    }
+    if let Some(description) = patch.description {
+        let description = validate::description("description", description.as_deref())?;
+        changes.note("description", &row.description, &description);
+        active.description = Set(description);
+    }
+    active.updated_at = Set(Utc::now());
+    let txn = db.begin().await?;
+    let row = active.update(&txn).await?;
+    audit::record(
+        ctx,
+        &txn,
+        entry("team_space.update", &row, changes.into_json()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+pub struct Deleted {
+    pub detached_projects: u64,
+    pub removed_members: u64,
+}
+
+/// Deletes a team space, its memberships, and detaches its projects, in one
+/// transaction (the projects' foreign key is deferred, so the order inside
+/// the transaction is free; clearing it first keeps the intent plain).
+pub async fn delete(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: TeamSpaceId,
+) -> AppResult<Deleted> {
+    let row = get(ctx, db, id).await?;
+    authorize(ctx, db, Action::ManageTeamSpaces).await?;
+    let txn = db.begin().await?;
+    let detached = project::Entity::update_many()
+        .col_expr(
+            project::Column::TeamSpaceId,
+            Expr::value(Option::<uuid::Uuid>::None),
+        )
+        .col_expr(project::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(project::Column::OrganizationId.eq(ctx.org_id()))
+        .filter(project::Column::TeamSpaceId.eq(id))
+        .exec(&txn)
+        .await?;
+    let removed = team_space_member::Entity::delete_many()
+        .filter(team_space_member::Column::OrganizationId.eq(ctx.org_id()))
+        .filter(team_space_member::Column::TeamSpaceId.eq(id))
+        .exec(&txn)
+        .await?;
+    team_space::Entity::delete_many()
+        .filter(team_space::Column::OrganizationId.eq(ctx.org_id()))
+        .filter(team_space::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    let deleted = Deleted {
+        detached_projects: detached.rows_affected,
+        removed_members: removed.rows_affected,
+    };
+    let details = json!({
+        "name": row.name,
+        "slug": row.slug,
+        "detachedProjects": deleted.detached_projects,
+        "removedMembers": deleted.removed_members,
+    });
+    audit::record(ctx, &txn, entry("team_space.delete", &row, details)).await?;
+    txn.commit().await?;
+    Ok(deleted)
+}
+
+fn entry(action: &'static str, row: &team_space::Model, details: serde_json::Value) -> Entry {
+    Entry {
+        action,
+        target: NodeKind::TeamSpace,
+        target_id: row.id,
+        details,
+    }
 }

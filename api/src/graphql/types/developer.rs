@@ -32,6 +32,12 @@ pub struct Developer(pub developer::Model, pub Arc<DeveloperCohort>);
 
 impl Developer {
     /// Wraps rows loaded together, so their nested lists load together.
+    /// Wraps a row loaded alone.
+    pub fn one(row: developer::Model) -> Developer {
+        let cohort = DeveloperCohort::of([&row]);
+        Developer(row, cohort)
+    }
+
     pub fn cohort(rows: Vec<developer::Model>) -> impl Iterator<Item = Developer> {
         let cohort = DeveloperCohort::of(&rows);
         rows.into_iter()

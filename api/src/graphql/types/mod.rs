@@ -1,6 +1,8 @@
 //! GraphQL object types: thin wrappers over entity models whose resolvers
 //! call services (top-level lists) or loaders (nested lists).
 
+mod api_key;
+mod audit;
 mod developer;
 mod filters;
 pub(crate) mod organization;
@@ -8,11 +10,13 @@ mod project;
 mod team_space;
 mod viewer;
 
+pub use api_key::{ApiKey, ApiKeyScope};
+pub use audit::{AuditLogEntry, AuditLogFilterInput};
 pub use developer::{Developer, DeveloperRole};
 pub use filters::{DeveloperFilterInput, ProjectFilterInput, TeamSpaceFilterInput};
 pub use organization::Organization;
 pub use project::Project;
-pub use team_space::TeamSpace;
+pub use team_space::{TeamSpace, TeamSpaceRole};
 pub use viewer::Viewer;
 
 /// Builds `PageArgs` from a resolver's Relay arguments.

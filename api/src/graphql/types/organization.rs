@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use entity::organization;
 
 use super::{
-    Developer, DeveloperFilterInput, Project, ProjectFilterInput, TeamSpace, TeamSpaceFilterInput,
-    page_args,
+    ApiKey, AuditLogEntry, AuditLogFilterInput, Developer, DeveloperFilterInput, Project,
+    ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, page_args,
 };
 use crate::{
     graphql::{
@@ -15,7 +15,8 @@ use crate::{
     },
     ids::OrgId,
     loaders::{DeveloperCohort, ProjectCohort, TeamSpaceCohort},
-    pagination::{ListOrder, PageArgs},
+    pagination::{ListOrder, OrderDirection, OrderField, PageArgs},
+    permissions::{Action, authorize},
     service,
 };
 
@@ -86,6 +87,56 @@ impl Organization {
     ) -> Result<Conn<Project>> {
         let rq = request(ctx)?;
         Ok(projects(rq, page_args!(first, after, last, before), filter, order_by).await?)
+    }
+
+    /// API keys of the organization (admins and owners).
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<ApiKey>> {
+        let rq = request(ctx)?;
+        let page = rq.page(page_args!(first, after, last, before), None)?;
+        let rows = service::api_key::list(rq.tenant(), &rq.db, &page).await?;
+        let (tenant, db) = (rq.tenant().clone(), rq.db.clone());
+        let total = TotalCount::deferred(move || {
+            let (tenant, db) = (tenant.clone(), db.clone());
+            async move { service::api_key::count(&tenant, &db).await }
+        });
+        Ok(connection(rows, page.order.field, total, ApiKey))
+    }
+
+    /// Every successful mutation, newest first (admins and owners).
+    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<AuditLogFilterInput>,
+    ) -> Result<Conn<AuditLogEntry>> {
+        let rq = request(ctx)?;
+        authorize(rq.tenant(), &rq.db, Action::ReadAuditLog).await?;
+        let newest_first = ListOrder {
+            field: OrderField::CreatedAt,
+            direction: OrderDirection::Desc,
+        };
+        let page = rq.page(page_args!(first, after, last, before), Some(newest_first))?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let rows = service::audit::list(rq.tenant(), &rq.db, &filter, &page).await?;
+        let (tenant, db) = (rq.tenant().clone(), rq.db.clone());
+        let total = TotalCount::deferred(move || {
+            let (tenant, db, filter) = (tenant.clone(), db.clone(), filter.clone());
+            async move { service::audit::count(&tenant, &db, &filter).await }
+        });
+        Ok(connection(rows, page.order.field, total, AuditLogEntry))
     }
 }
 

@@ -18,6 +18,12 @@ pub struct Project(pub project::Model, pub Arc<ProjectCohort>);
 
 impl Project {
     /// Wraps rows loaded together, so their team spaces load together.
+    /// Wraps a row loaded alone.
+    pub fn one(row: project::Model) -> Project {
+        let cohort = ProjectCohort::of([&row]);
+        Project(row, cohort)
+    }
+
     pub fn cohort(rows: Vec<project::Model>) -> impl Iterator<Item = Project> {
         let cohort = ProjectCohort::of(&rows);
         rows.into_iter()

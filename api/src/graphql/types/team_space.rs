@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::team_space;
 
@@ -18,11 +18,25 @@ use crate::{
     pagination::ListOrder,
 };
 
+/// A developer's place in a team space: leads manage its members and projects.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::enums::TeamSpaceRole")]
+pub enum TeamSpaceRole {
+    Lead,
+    Member,
+}
+
 #[derive(Clone)]
 pub struct TeamSpace(pub team_space::Model, pub Arc<TeamSpaceCohort>);
 
 impl TeamSpace {
     /// Wraps rows loaded together, so their nested lists load together.
+    /// Wraps a row loaded alone.
+    pub fn one(row: team_space::Model) -> TeamSpace {
+        let cohort = TeamSpaceCohort::of([&row]);
+        TeamSpace(row, cohort)
+    }
+
     pub fn cohort(rows: Vec<team_space::Model>) -> impl Iterator<Item = TeamSpace> {
         let cohort = TeamSpaceCohort::of(&rows);
         rows.into_iter()

@@ -1,0 +1,64 @@
+//! Authenticates `Authorization: Bearer dg_<prefix>_<secret>`: the global
+//! prefix table names the organization and key; the key row (read on every
+//! request, so revocation is immediate) must be live and its hash match.
+
+use chrono::{Duration, Utc};
+use entity::{api_key, api_key_prefix};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    error::{AppError, AppResult},
+    ids::{ApiKeyId, OrgId},
+    service::api_key::{Scope, hash_secret, scopes_of, split_key},
+};
+
+/// `last_used_at` is refreshed at most this often, not on every request.
+const LAST_USED_GRANULARITY: Duration = Duration::minutes(1);
+
+pub struct VerifiedKey {
+    pub org_id: OrgId,
+    pub key_id: ApiKeyId,
+    pub scopes: Vec<Scope>,
+}
+
+pub async fn verify(db: &DatabaseConnection, token: &str) -> AppResult<VerifiedKey> {
+    let invalid = || AppError::Unauthenticated("invalid or revoked API key".into());
+    let (prefix, secret) = split_key(token).ok_or_else(invalid)?;
+    let entry = api_key_prefix::Entity::find_by_id(prefix.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    let key = api_key::Entity::find_in(entry.organization_id)
+        .filter(api_key::Column::Id.eq(entry.api_key_id))
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    let matches: bool = hash_secret(secret)
+        .as_bytes()
+        .ct_eq(key.secret_hash.as_bytes())
+        .into();
+    if !matches || key.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    let now = Utc::now();
+    let stale = key
+        .last_used_at
+        .is_none_or(|at| now - at > LAST_USED_GRANULARITY);
+    let verified = VerifiedKey {
+        org_id: OrgId::from_db(key.organization_id),
+        key_id: ApiKeyId::from_db(key.id),
+        scopes: scopes_of(&key),
+    };
+    if stale {
+        let mut active: api_key::ActiveModel = key.into();
+        active.last_used_at = Set(Some(now));
+        // Bookkeeping must not fail the request it describes.
+        if let Err(err) = active.update(db).await {
+            tracing::warn!(%err, "could not record API key use");
+        }
+    }
+    Ok(verified)
+}

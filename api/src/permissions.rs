@@ -1,0 +1,101 @@
+//! Who may do what: every role rule of the API, in one place, matching the
+//! permission matrix of the README. Mutations load their target first (so a
+//! foreign id is NOT_FOUND, like a missing one), then ask `authorize`.
+
+use entity::{developer, enums::DeveloperRole};
+use sea_orm::ConnectionTrait;
+
+use crate::{
+    auth::{Actor, TenantCtx},
+    error::{AppError, AppResult},
+    ids::TeamSpaceId,
+    service,
+};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action<'a> {
+    UpdateOrganization,
+    /// Create, rename or delete team spaces.
+    ManageTeamSpaces,
+    /// Add, change or remove the members of one team space.
+    ManageMembersOf(TeamSpaceId),
+    /// Create, change or delete projects owned by a team space (or by none).
+    ManageProjectsIn(Option<TeamSpaceId>),
+    InviteDeveloper {
+        role: DeveloperRole,
+    },
+    RenameDeveloper {
+        target: &'a developer::Model,
+    },
+    /// Change email or role, deactivate or reactivate.
+    ManageDeveloper {
+        target: &'a developer::Model,
+        new_role: Option<DeveloperRole>,
+    },
+    ManageApiKeys,
+    ReadAuditLog,
+}
+
+impl Action<'_> {
+    fn describe(&self) -> &'static str {
+        match self {
+            Action::UpdateOrganization => "update the organization",
+            Action::ManageTeamSpaces => "manage team spaces",
+            Action::ManageMembersOf(_) => "manage this team space's members",
+            Action::ManageProjectsIn(_) => "manage projects of this team space",
+            Action::InviteDeveloper { .. } => "invite developers with this role",
+            Action::RenameDeveloper { .. } => "rename this developer",
+            Action::ManageDeveloper { .. } => "manage this developer",
+            Action::ManageApiKeys => "manage API keys",
+            Action::ReadAuditLog => "read the audit log",
+        }
+    }
+}
+
+pub async fn authorize(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    action: Action<'_>,
+) -> AppResult<()> {
+    if allowed(ctx, db, action).await? {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "you may not {}",
+            action.describe()
+        )))
+    }
+}
+
+async fn allowed(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    action: Action<'_>,
+) -> AppResult<bool> {
+    let me = match ctx.actor() {
+        Actor::System => return Ok(true),
+        // Keys read and ingest; they never administer anything.
+        Actor::ApiKey(_) => return Ok(false),
+        Actor::Developer(id) => id,
+    };
+    let owner = |target: &developer::Model| target.role == DeveloperRole::Owner;
+    Ok(match (ctx.role(), action) {
+        (DeveloperRole::Owner, _) => true,
+        // Admins manage everything except owners: they can neither touch an
+        // owner nor make one.
+        (DeveloperRole::Admin, Action::InviteDeveloper { role }) => role != DeveloperRole::Owner,
+        (DeveloperRole::Admin, Action::RenameDeveloper { target }) => !owner(target),
+        (DeveloperRole::Admin, Action::ManageDeveloper { target, new_role }) => {
+            !owner(target) && new_role != Some(DeveloperRole::Owner)
+        }
+        (DeveloperRole::Admin, _) => true,
+        (DeveloperRole::Member, Action::RenameDeveloper { target }) => target.id == me.uuid(),
+        // A team-space lead manages that space's members and projects.
+        (DeveloperRole::Member, Action::ManageMembersOf(space))
+        | (DeveloperRole::Member, Action::ManageProjectsIn(Some(space))) => {
+            service::team_space::is_lead(ctx, db, space, me).await?
+        }
+        // Viewers only read, even when they lead a team space.
+        _ => false,
+    })
+}

@@ -1,0 +1,242 @@
+//! API keys for machines: `dg_<prefix>_<secret>`, 256 random bits of
+//! secret from the operating system's CSPRNG, stored only as a SHA-256
+//! hash (a slow hash buys nothing against 256-bit secrets), found by prefix
+//! through the one global lookup table, compared in constant time.
+
+use chrono::Utc;
+use entity::{api_key, api_key_prefix};
+use rand::{TryRngCore, rngs::OsRng};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    PaginatorTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    auth::TenantCtx,
+    error::{AppError, AppResult},
+    ids::{ApiKeyId, NodeKind, ProjectId},
+    pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
+    permissions::{Action, authorize},
+    service::{
+        audit::{self, Entry},
+        project,
+    },
+    validate,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Read,
+    EventsWrite,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::EventsWrite => "events:write",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Scope> {
+        [Scope::Read, Scope::EventsWrite]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// The scopes stored on a key (unknown strings are ignored, never granted).
+pub fn scopes_of(row: &api_key::Model) -> Vec<Scope> {
+    row.scopes
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().and_then(Scope::parse))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub const KEY_PREFIX: &str = "dg_";
+
+/// Splits `dg_<prefix>_<secret>`; `None` if it is not shaped like a key.
+pub fn split_key(token: &str) -> Option<(&str, &str)> {
+    let (prefix, secret) = token.strip_prefix(KEY_PREFIX)?.split_once('_')?;
+    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    (hex(prefix) && hex(secret)).then_some((prefix, secret))
+}
+
+pub fn hash_secret(secret: &str) -> String {
+    to_hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_hex(bytes: usize) -> AppResult<String> {
+    let mut buf = vec![0u8; bytes];
+    OsRng
+        .try_fill_bytes(&mut buf)
+        .map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
+    Ok(to_hex(&buf))
+}
+
+pub struct NewApiKey {
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub project: Option<ProjectId>,
+}
+
+pub struct CreatedKey {
+    pub row: api_key::Model,
+    /// The whole key; shown once, never stored.
+    pub key: String,
+}
+
+pub async fn create(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    input: NewApiKey,
+) -> AppResult<CreatedKey> {
+    if let Some(project) = input.project {
+        project::get(ctx, db, project).await?;
+    }
+    authorize(ctx, db, Action::ManageApiKeys).await?;
+    let name = validate::name("name", &input.name)?;
+    if input.scopes.is_empty() {
+        return Err(AppError::bad_field(
+            "scopes",
+            "a key needs at least one scope",
+        ));
+    }
+    let mut scopes: Vec<&str> = input.scopes.iter().map(|s| s.as_str()).collect();
+    scopes.sort_unstable();
+    scopes.dedup();
+    // 48 bits of prefix: a lookup key, not a secret; collisions are retried
+    // by the client as a CONFLICT, and are vanishingly rare.
+    let prefix = random_hex(6)?;
+    let secret = random_hex(32)?;
+    let now = Utc::now();
+    let id = ApiKeyId::new();
+    let txn = db.begin().await?;
+    let row = api_key::ActiveModel {
+        organization_id: Set(ctx.org_id().uuid()),
+        id: Set(id.uuid()),
+        project_id: Set(input.project.map(ProjectId::uuid)),
+        name: Set(name),
+        prefix: Set(prefix.clone()),
+        secret_hash: Set(hash_secret(&secret)),
+        scopes: Set(json!(scopes)),
+        created_by: Set(ctx.developer_id().map(|d| d.uuid())),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    api_key_prefix::ActiveModel {
+        prefix: Set(prefix.clone()),
+        organization_id: Set(ctx.org_id().uuid()),
+        api_key_id: Set(id.uuid()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({ "name": row.name, "prefix": row.prefix, "scopes": scopes, "projectId": row.project_id });
+    audit::record(ctx, &txn, entry("api_key.create", &row, details)).await?;
+    txn.commit().await?;
+    Ok(CreatedKey {
+        row,
+        key: format!("{KEY_PREFIX}{prefix}_{secret}"),
+    })
+}
+
+pub async fn get(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    id: ApiKeyId,
+) -> AppResult<api_key::Model> {
+    api_key::Entity::find_in(ctx.org_id().uuid())
+        .filter(api_key::Column::Id.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("API key"))
+}
+
+/// Revocation takes effect on the key's next request: every request reads
+/// the key row.
+pub async fn revoke(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: ApiKeyId,
+) -> AppResult<api_key::Model> {
+    let row = get(ctx, db, id).await?;
+    authorize(ctx, db, Action::ManageApiKeys).await?;
+    if row.revoked_at.is_some() {
+        return Ok(row);
+    }
+    let now = Utc::now();
+    let mut active: api_key::ActiveModel = row.into();
+    active.revoked_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let txn = db.begin().await?;
+    let row = active.update(&txn).await?;
+    audit::record(
+        ctx,
+        &txn,
+        entry("api_key.revoke", &row, json!({ "prefix": row.prefix })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+impl Keyed for api_key::Model {
+    fn sort_key(&self, field: OrderField) -> SortKey {
+        match field {
+            OrderField::Name => SortKey::Text(self.name.clone()),
+            OrderField::CreatedAt => SortKey::Time(self.created_at),
+        }
+    }
+    fn key_id(&self) -> uuid::Uuid {
+        self.id
+    }
+}
+
+pub async fn list(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    page: &PageRequest,
+) -> AppResult<Page<api_key::Model>> {
+    authorize(ctx, db, Action::ManageApiKeys).await?;
+    let column = match page.order.field {
+        OrderField::Name => api_key::Column::Name,
+        OrderField::CreatedAt => api_key::Column::CreatedAt,
+    };
+    let select = page.apply_sql(
+        api_key::Entity::find_in(ctx.org_id().uuid()),
+        column,
+        api_key::Column::Id,
+    );
+    Ok(page.finish_sql(select.all(db).await?))
+}
+
+pub async fn count(ctx: &TenantCtx, db: &impl ConnectionTrait) -> AppResult<u64> {
+    Ok(api_key::Entity::find_in(ctx.org_id().uuid())
+        .count(db)
+        .await?)
+}
+
+fn entry(action: &'static str, row: &api_key::Model, details: serde_json::Value) -> Entry {
+    Entry {
+        action,
+        target: NodeKind::ApiKey,
+        target_id: row.id,
+        details,
+    }
+}

@@ -1,0 +1,174 @@
+//! Team-space memberships: who is in which team space, as lead or member.
+
+use chrono::Utc;
+use entity::{enums::TeamSpaceRole, team_space, team_space_member};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+
+use crate::{
+    auth::TenantCtx,
+    error::{AppError, AppResult},
+    ids::{DeveloperId, NodeKind, TeamSpaceId},
+    permissions::{Action, authorize},
+    service::{
+        audit::{self, Entry},
+        developer, team_space as spaces,
+    },
+};
+
+fn find(
+    ctx: &TenantCtx,
+    space: TeamSpaceId,
+    dev: DeveloperId,
+) -> sea_orm::Select<team_space_member::Entity> {
+    team_space_member::Entity::find_in(ctx.org_id().uuid())
+        .filter(team_space_member::Column::TeamSpaceId.eq(space))
+        .filter(team_space_member::Column::DeveloperId.eq(dev))
+}
+
+pub async fn is_lead(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    space: TeamSpaceId,
+    dev: DeveloperId,
+) -> AppResult<bool> {
+    let row = find(ctx, space, dev)
+        .filter(team_space_member::Column::Role.eq(TeamSpaceRole::Lead))
+        .one(db)
+        .await?;
+    Ok(row.is_some())
+}
+
+/// The membership change a mutation asks for.
+pub struct MemberChange {
+    pub space: TeamSpaceId,
+    pub developer: DeveloperId,
+    pub role: TeamSpaceRole,
+}
+
+/// The team space and developer of a membership, both checked to exist in
+/// the caller's organization, and the permission to manage the space.
+async fn load_pair(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    space: TeamSpaceId,
+    dev: DeveloperId,
+) -> AppResult<(team_space::Model, entity::developer::Model)> {
+    let space_row = spaces::get(ctx, db, space).await?;
+    let dev_row = developer::get(ctx, db, dev).await?;
+    authorize(ctx, db, Action::ManageMembersOf(space)).await?;
+    Ok((space_row, dev_row))
+}
+
+pub async fn add(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    change: MemberChange,
+) -> AppResult<(team_space::Model, entity::developer::Model, TeamSpaceRole)> {
+    let (space, dev) = load_pair(ctx, db, change.space, change.developer).await?;
+    let txn = db.begin().await?;
+    if find(ctx, change.space, change.developer)
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict {
+            message: "the developer is already a member of this team space".into(),
+            field: Some("developerId".into()),
+        });
+    }
+    let now = Utc::now();
+    team_space_member::ActiveModel {
+        organization_id: Set(ctx.org_id().uuid()),
+        team_space_id: Set(space.id),
+        developer_id: Set(dev.id),
+        role: Set(change.role),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await
+    .map_err(member_conflict)?;
+    let details = json!({ "developerId": dev.id, "role": change.role });
+    audit::record(ctx, &txn, entry("team_space_member.add", &space, details)).await?;
+    txn.commit().await?;
+    Ok((space, dev, change.role))
+}
+
+pub async fn update(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    change: MemberChange,
+) -> AppResult<(team_space::Model, entity::developer::Model, TeamSpaceRole)> {
+    let (space, dev) = load_pair(ctx, db, change.space, change.developer).await?;
+    let txn = db.begin().await?;
+    let row = find(ctx, change.space, change.developer)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("team space member"))?;
+    let before = row.role;
+    let mut active: team_space_member::ActiveModel = row.into();
+    active.role = Set(change.role);
+    active.updated_at = Set(Utc::now());
+    active.update(&txn).await?;
+    let details = json!({ "developerId": dev.id, "role": { "from": before, "to": change.role } });
+    audit::record(
+        ctx,
+        &txn,
+        entry("team_space_member.update", &space, details),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((space, dev, change.role))
+}
+
+pub async fn remove(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    space: TeamSpaceId,
+    dev: DeveloperId,
+) -> AppResult<team_space::Model> {
+    let (space_row, dev_row) = load_pair(ctx, db, space, dev).await?;
+    let txn = db.begin().await?;
+    let deleted = team_space_member::Entity::delete_many()
+        .filter(team_space_member::Column::OrganizationId.eq(ctx.org_id()))
+        .filter(team_space_member::Column::TeamSpaceId.eq(space))
+        .filter(team_space_member::Column::DeveloperId.eq(dev))
+        .exec(&txn)
+        .await?;
+    if deleted.rows_affected == 0 {
+        return Err(AppError::not_found("team space member"));
+    }
+    let details = json!({ "developerId": dev_row.id });
+    audit::record(
+        ctx,
+        &txn,
+        entry("team_space_member.remove", &space_row, details),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(space_row)
+}
+
+fn entry(action: &'static str, space: &team_space::Model, details: serde_json::Value) -> Entry {
+    Entry {
+        action,
+        target: NodeKind::TeamSpace,
+        target_id: space.id,
+        details,
+    }
+}
+
+/// Two requests adding the same member race to the primary key.
+fn member_conflict(err: sea_orm::DbErr) -> AppError {
+    match entity::constraint::violation(&err) {
+        Some(entity::constraint::Violation::Unique(_)) => AppError::Conflict {
+            message: "the developer is already a member of this team space".into(),
+            field: Some("developerId".into()),
+        },
+        _ => err.into(),
+    }
+}
