@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use devgraph::{cli::run_from, config::ConfigArgs};
 use devgraph_tests::{JWT_SECRET, TestApp, TestDb};
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Database, EntityTrait, Statement};
 use serde_json::json;
 
 async fn run(db: &TestDb, args: &[&str]) -> ExitCode {
@@ -170,4 +170,57 @@ fn committed_schema_is_current() {
         committed == devgraph::graphql::sdl(),
         "schema.graphql is stale: run `cargo run -- schema > schema.graphql`"
     );
+}
+
+#[tokio::test]
+async fn org_create_makes_an_owner_and_api_key_create_a_key() {
+    let db = TestDb::fresh().await;
+    let org = [
+        "org",
+        "create",
+        "--slug",
+        "prod-co",
+        "--name",
+        "Prod Co",
+        "--owner-email",
+        "Boss@Prod.test",
+    ];
+    assert_eq!(run(&db, &org).await, ExitCode::SUCCESS);
+    assert_ne!(
+        run(&db, &org).await,
+        ExitCode::SUCCESS,
+        "the slug is taken now"
+    );
+    let conn = Database::connect(&db.url).await.unwrap();
+    let owner = entity::developer::Entity::find()
+        .one(&conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.role, entity::enums::DeveloperRole::Owner);
+    assert_eq!(owner.email, "boss@prod.test");
+    assert_eq!(
+        owner.auth_subject, "boss@prod.test",
+        "subject defaults to the email"
+    );
+
+    let key = [
+        "api-key",
+        "create",
+        "--org",
+        "prod-co",
+        "--name",
+        "ci",
+        "--scopes",
+        "read,events:write",
+    ];
+    assert_eq!(run(&db, &key).await, ExitCode::SUCCESS);
+    let bad = [
+        "api-key", "create", "--org", "prod-co", "--name", "ci", "--scopes", "admin",
+    ];
+    assert_ne!(run(&db, &bad).await, ExitCode::SUCCESS);
+    let keys = entity::api_key::Entity::find().all(&conn).await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].scopes, json!(["events:write", "read"]));
+    conn.close().await.ok();
 }

@@ -196,6 +196,19 @@ pub async fn create(
     input: NewDeveloper,
 ) -> AppResult<developer::Model> {
     authorize(ctx, db, Action::InviteDeveloper { role: input.role }).await?;
+    let txn = db.begin().await?;
+    let row = insert(ctx, &txn, input).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Validates and writes a developer with its audit row, inside the
+/// caller's transaction; authorization is the caller's.
+pub(crate) async fn insert(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    input: NewDeveloper,
+) -> AppResult<developer::Model> {
     let email = validate::email("email", &input.email)?;
     let name = validate::name("name", &input.name)?;
     let subject = match input.auth_subject {
@@ -203,7 +216,6 @@ pub async fn create(
         None => email.clone(),
     };
     let now = Utc::now();
-    let txn = db.begin().await?;
     let row = developer::ActiveModel {
         organization_id: Set(ctx.org_id().uuid()),
         id: Set(DeveloperId::new().uuid()),
@@ -215,11 +227,10 @@ pub async fn create(
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let details = json!({ "email": row.email, "name": row.name, "role": row.role });
-    audit::record(ctx, &txn, entry("developer.create", &row, details)).await?;
-    txn.commit().await?;
+    audit::record(ctx, txn, entry("developer.create", &row, details)).await?;
     Ok(row)
 }
 

@@ -7,14 +7,17 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use entity::enums::DeveloperRole;
+
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
-    ids::NodeKind,
+    ids::{NodeKind, OrgId},
     permissions::{Action, authorize},
     service::{
         Changes,
         audit::{self, Entry},
+        developer,
     },
     validate,
 };
@@ -63,4 +66,54 @@ pub async fn update(
     audit::record(ctx, &txn, entry).await?;
     txn.commit().await?;
     Ok(row)
+}
+
+pub struct NewOrganization {
+    pub slug: String,
+    pub name: String,
+    pub owner_email: String,
+    pub owner_name: String,
+    /// The identity provider's subject for the owner; defaults to the email.
+    pub owner_subject: Option<String>,
+}
+
+/// Creates an organization with its first owner: how a production
+/// deployment starts (`devgraph org create`). Not a request operation: the
+/// tenant does not exist before it.
+pub async fn create(
+    db: &DatabaseConnection,
+    input: NewOrganization,
+) -> AppResult<(organization::Model, entity::developer::Model)> {
+    let slug = validate::slug("slug", &input.slug)?;
+    let name = validate::name("name", &input.name)?;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let org = organization::ActiveModel {
+        id: Set(OrgId::new().uuid()),
+        slug: Set(slug),
+        name: Set(name),
+        time_zone: Set("UTC".into()),
+        event_retention_days: Set(90),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
+    let entry = Entry {
+        action: "organization.create",
+        target: NodeKind::Organization,
+        target_id: org.id,
+        details: serde_json::json!({ "slug": org.slug, "name": org.name }),
+    };
+    audit::record(&ctx, &txn, entry).await?;
+    let owner = developer::NewDeveloper {
+        email: input.owner_email,
+        name: input.owner_name,
+        role: DeveloperRole::Owner,
+        auth_subject: input.owner_subject,
+    };
+    let owner = developer::insert(&ctx, &txn, owner).await?;
+    txn.commit().await?;
+    Ok((org, owner))
 }

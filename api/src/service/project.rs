@@ -109,6 +109,18 @@ pub async fn of_team_spaces(
     Ok(apply_filter(select, filter).all(db).await?)
 }
 
+pub async fn by_slug(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<Option<ProjectId>> {
+    let row = project::Entity::find_in(ctx.org_id().uuid())
+        .filter(project::Column::Slug.eq(slug))
+        .one(db)
+        .await?;
+    Ok(row.map(|p| ProjectId::from_db(p.id)))
+}
+
 // Writes -------------------------------------------------------------------
 
 pub async fn get(

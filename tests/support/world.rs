@@ -1,0 +1,208 @@
+//! One organization with a developer of every kind the permission rules tell
+//! apart, team spaces with leads, projects and API keys: the fixture of the
+//! mutation, permission and API key tests.
+
+use chrono::Utc;
+use devgraph::ids::{ApiKeyId, DeveloperId, OrgId, ProjectId, TeamSpaceId};
+use entity::{
+    developer,
+    enums::{DeveloperRole, TeamSpaceRole},
+    team_space,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde_json::{Value, json};
+
+use crate::{Dev, TestApp, gql};
+
+/// A global id as the API takes it.
+pub trait Gid {
+    fn gid(&self) -> String;
+}
+
+macro_rules! gid {
+    ($($t:ty),*) => {$(
+        impl Gid for $t {
+            fn gid(&self) -> String {
+                self.to_global().0
+            }
+        }
+    )*};
+}
+gid!(OrgId, DeveloperId, TeamSpaceId, ProjectId, ApiKeyId);
+
+impl Gid for Dev {
+    fn gid(&self) -> String {
+        self.id.to_global().0
+    }
+}
+
+/// An API key as `createApiKey` returned it.
+#[derive(Debug, Clone)]
+pub struct Key {
+    /// Global id.
+    pub id: String,
+    pub prefix: String,
+    /// The full `dg_<prefix>_<secret>`.
+    pub secret: String,
+}
+
+pub struct World {
+    pub org: OrgId,
+    pub slug: String,
+    pub owner: Dev,
+    /// A second active owner, target of the admin-vs-owner rules.
+    pub owner2: Dev,
+    pub admin: Dev,
+    /// Org role member, in no team space.
+    pub member: Dev,
+    pub viewer: Dev,
+    /// Org role viewer, yet LEAD of `space`: leads need member or above.
+    pub viewer_lead: Dev,
+    /// Org role member, LEAD of `space` and of `lead_space`.
+    pub lead: Dev,
+    /// Org role member, LEAD of `other_space` only.
+    pub lead_elsewhere: Dev,
+    /// Org role member, MEMBER of `space`: the developer mutations' target.
+    pub target: Dev,
+    /// Org role member, in no team space.
+    pub outsider: Dev,
+    /// A deactivated member.
+    pub inactive: Dev,
+    /// A deactivated owner.
+    pub inactive_owner: Dev,
+    pub space: TeamSpaceId,
+    pub other_space: TeamSpaceId,
+    /// A second space `lead` leads (a destination they may move projects to).
+    pub lead_space: TeamSpaceId,
+    /// In `space`.
+    pub project: ProjectId,
+    /// In `other_space`.
+    pub other_project: ProjectId,
+    /// In no team space.
+    pub loose_project: ProjectId,
+    /// READ key: the API key caller.
+    pub read_key: Result<Key, String>,
+    /// READ key: the target of revokeApiKey.
+    pub spare_key: Result<Key, String>,
+}
+
+impl World {
+    pub async fn build(app: &TestApp, slug: &str) -> World {
+        let org = app.org(slug).await;
+        let dev = |name: &'static str, role| app.developer(org, name, role);
+        use DeveloperRole::*;
+        let owner = dev("Olga Owner", Owner).await;
+        let owner2 = dev("Otto Owner", Owner).await;
+        let admin = dev("Ada Admin", Admin).await;
+        let member = dev("Mel Member", Member).await;
+        let viewer = dev("Vic Viewer", Viewer).await;
+        let viewer_lead = dev("Val Viewerlead", Viewer).await;
+        let lead = dev("Lee Lead", Member).await;
+        let lead_elsewhere = dev("Eli Elsewhere", Member).await;
+        let target = dev("Tia Target", Member).await;
+        let outsider = dev("Oli Outsider", Member).await;
+        let inactive = dev("Ina Inactive", Member).await;
+        let inactive_owner = dev("Ivo Inactive", Owner).await;
+        deactivate(app, &inactive).await;
+        deactivate(app, &inactive_owner).await;
+        let space = app.team_space(org, "Target Space").await;
+        let other_space = app.team_space(org, "Other Space").await;
+        let lead_space = app.team_space(org, "Lead Space").await;
+        let m = |s, d: &Dev, r| app.member(org, s, d.id, r);
+        m(space, &lead, TeamSpaceRole::Lead).await;
+        m(space, &viewer_lead, TeamSpaceRole::Lead).await;
+        m(space, &target, TeamSpaceRole::Member).await;
+        m(lead_space, &lead, TeamSpaceRole::Lead).await;
+        m(other_space, &lead_elsewhere, TeamSpaceRole::Lead).await;
+        let project = app.project(org, Some(space), "Target Project").await;
+        let other_project = app.project(org, Some(other_space), "Other Project").await;
+        let loose_project = app.project(org, None, "Loose Project").await;
+        let token = app.token_for(&owner);
+        let read_key = create_key(app, &token, "reader", &["READ"], None).await;
+        let spare_key = create_key(app, &token, "spare", &["READ"], None).await;
+        World {
+            org,
+            slug: slug.to_owned(),
+            owner,
+            owner2,
+            admin,
+            member,
+            viewer,
+            viewer_lead,
+            lead,
+            lead_elsewhere,
+            target,
+            outsider,
+            inactive,
+            inactive_owner,
+            space,
+            other_space,
+            lead_space,
+            project,
+            other_project,
+            loose_project,
+            read_key,
+            spare_key,
+        }
+    }
+
+    /// The spare key's global id, or a fresh (missing) one when creating it failed.
+    pub fn spare_key_id(&self) -> String {
+        match &self.spare_key {
+            Ok(key) => key.id.clone(),
+            Err(_) => ApiKeyId::new().gid(),
+        }
+    }
+}
+
+/// Creates a key with `createApiKey` as the holder of `token`.
+pub async fn create_key(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    scopes: &[&str],
+    project: Option<String>,
+) -> Result<Key, String> {
+    let mut input = json!({ "name": name, "scopes": scopes });
+    if let Some(project) = project {
+        input["projectId"] = Value::String(project);
+    }
+    let reply = gql::mutate(app, token, "createApiKey", input).await;
+    let payload =
+        gql::check_ok(&reply, "createApiKey").map_err(|e| format!("createApiKey: {e}"))?;
+    let field = |p: &str| {
+        payload
+            .pointer(p)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    match (
+        field("/apiKey/id"),
+        field("/apiKey/prefix"),
+        field("/secret"),
+    ) {
+        (Some(id), Some(prefix), Some(secret)) => Ok(Key { id, prefix, secret }),
+        _ => Err(format!("createApiKey payload incomplete: {payload}")),
+    }
+}
+
+pub async fn deactivate(app: &TestApp, dev: &Dev) {
+    developer::Entity::update_many()
+        .col_expr(developer::Column::DeactivatedAt, Expr::value(Utc::now()))
+        .filter(developer::Column::OrganizationId.eq(dev.org.uuid()))
+        .filter(developer::Column::Id.eq(dev.id.uuid()))
+        .exec(app.db())
+        .await
+        .expect("deactivate");
+}
+
+/// A team space's slug, from the database.
+pub async fn space_slug(app: &TestApp, org: OrgId, space: TeamSpaceId) -> String {
+    team_space::Entity::find_in(org.uuid())
+        .filter(team_space::Column::Id.eq(space.uuid()))
+        .one(app.db())
+        .await
+        .expect("read team space")
+        .expect("team space exists")
+        .slug
+}
