@@ -56,6 +56,12 @@ enum Command {
         /// Projects per organization.
         #[arg(long, default_value_t = 8)]
         projects: usize,
+        /// Days of activity (events) before today.
+        #[arg(long, default_value_t = 30)]
+        days: usize,
+        /// Average events per developer per day.
+        #[arg(long, default_value_t = 4)]
+        events_per_day: usize,
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
@@ -66,6 +72,17 @@ enum Command {
         check: bool,
         #[arg(long, default_value = "schema.graphql")]
         path: PathBuf,
+    },
+    /// Delete raw events older than each organization's retention window
+    /// (rollups are kept). `serve` also does this every hour.
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
+    /// Rebuild daily rollups from retained raw events (after a time-zone change).
+    Rollup {
+        #[command(subcommand)]
+        action: RollupAction,
     },
     /// Manage organizations.
     Org {
@@ -87,6 +104,25 @@ enum Command {
         developer: String,
         #[arg(long, default_value_t = 24 * 30)]
         ttl_hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionAction {
+    /// Purge now, in batches.
+    Run {
+        #[arg(long, default_value_t = crate::service::retention::DEFAULT_BATCH)]
+        batch: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupAction {
+    /// Re-bucket the days raw events still cover, in the organization's current time zone.
+    Rebuild {
+        /// Organization slug.
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -188,6 +224,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             team_spaces,
             developers,
             projects,
+            days,
+            events_per_day,
             seed: seed_value,
         } => {
             let spec = SeedSpec {
@@ -195,9 +233,38 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 team_spaces,
                 developers,
                 projects,
+                days,
+                events_per_day,
                 seed: seed_value,
             };
             run_seed(&cli.config, spec).await.map(|_| ExitCode::SUCCESS)
+        }
+        Command::Retention {
+            action: RetentionAction::Run { batch },
+        } => {
+            let db = connect(&cli.config).await?;
+            let deleted = service::retention::run(&db, batch)
+                .await
+                .map_err(|e| e.describe())?;
+            println!("deleted {deleted} events past retention");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rollup {
+            action: RollupAction::Rebuild { org },
+        } => {
+            let db = connect(&cli.config).await?;
+            let org_id = crate::auth::org_by_id_or_slug(&db, &org)
+                .await
+                .map_err(|e| e.describe())?
+                .ok_or_else(|| format!("no organization {org:?}"))?;
+            let done = service::rollup::rebuild(&TenantCtx::unsafe_system(org_id), &db)
+                .await
+                .map_err(|e| e.describe())?;
+            println!(
+                "re-bucketed {} events into {} rows, days from {}",
+                done.events, done.rows, done.from_day
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Org { action } => org(&cli.config, action).await.map(|_| ExitCode::SUCCESS),
         Command::ApiKey { action } => api_key(&cli.config, action)
@@ -247,11 +314,27 @@ async fn serve(args: ConfigArgs) -> Result<(), String> {
         app.state.dev_token = dev_token(&app).await?;
     }
     let (listener, addr) = app.bind().await.map_err(|e| e.to_string())?;
+    spawn_retention(app.db().clone());
     print_banner(addr, app.state.dev_token.as_deref());
     axum::serve(listener, app.router())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Purges expired raw events every hour, in the background.
+fn spawn_retention(db: DatabaseConnection) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match service::retention::run(&db, service::retention::DEFAULT_BATCH).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "retention purged raw events"),
+                Err(err) => tracing::warn!(error = %err.describe(), "retention run failed"),
+            }
+        }
+    });
 }
 
 /// In dev mode, a token for the owner of the oldest organization.

@@ -6,6 +6,8 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use clap::{Args, Parser};
 
+use crate::service::events::IngestLimits;
+
 /// Where the embedded database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
 
@@ -65,6 +67,30 @@ pub struct ConfigArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "DEVGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Longest date range of a metrics query, in days.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_METRICS_DAYS",
+        default_value_t = 400,
+        global = true
+    )]
+    pub max_metrics_days: i64,
+    /// Most events in one ingestion batch.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_BATCH_EVENTS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_batch_events: usize,
+    /// How far in the future an event's `occurredAt` may be (clock skew), in seconds.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_FUTURE_SKEW_SECONDS",
+        default_value_t = 300,
+        global = true
+    )]
+    pub max_future_skew_seconds: i64,
     /// Database connection pool size.
     #[arg(
         long,
@@ -117,6 +143,8 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_body_bytes: usize,
+    pub max_metrics_days: i64,
+    pub ingest: IngestLimits,
 }
 
 impl Default for Limits {
@@ -127,6 +155,8 @@ impl Default for Limits {
             max_depth: 12,
             max_complexity: 50_000,
             max_body_bytes: 1024 * 1024,
+            max_metrics_days: 400,
+            ingest: IngestLimits::default(),
         }
     }
 }
@@ -173,6 +203,12 @@ impl Config {
                 max_depth: args.max_depth,
                 max_complexity: args.max_complexity,
                 max_body_bytes: args.max_body_bytes,
+                max_metrics_days: args.max_metrics_days,
+                ingest: IngestLimits {
+                    max_events: args.max_batch_events,
+                    max_future_skew: chrono::Duration::seconds(args.max_future_skew_seconds.max(0)),
+                    ..IngestLimits::default()
+                },
             },
             db_pool_size: args.db_pool_size,
         })

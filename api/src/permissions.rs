@@ -8,8 +8,8 @@ use sea_orm::ConnectionTrait;
 use crate::{
     auth::{Actor, TenantCtx},
     error::{AppError, AppResult},
-    ids::TeamSpaceId,
-    service,
+    ids::{ProjectId, TeamSpaceId},
+    service::{self, api_key::Scope},
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +34,8 @@ pub enum Action<'a> {
     },
     ManageApiKeys,
     ReadAuditLog,
+    /// Send events to a project.
+    RecordEvents(ProjectId),
 }
 
 impl Action<'_> {
@@ -48,6 +50,7 @@ impl Action<'_> {
             Action::ManageDeveloper { .. } => "manage this developer",
             Action::ManageApiKeys => "manage API keys",
             Action::ReadAuditLog => "read the audit log",
+            Action::RecordEvents(_) => "record events for this project",
         }
     }
 }
@@ -74,9 +77,17 @@ async fn allowed(
 ) -> AppResult<bool> {
     let me = match ctx.actor() {
         Actor::System => return Ok(true),
-        // Keys read and ingest; they never administer anything.
-        Actor::ApiKey(_) => return Ok(false),
-        Actor::Developer(id) => id,
+        // Keys read and ingest (into their one project); they never
+        // administer anything.
+        Actor::ApiKey(key) => {
+            return Ok(match action {
+                Action::RecordEvents(project) => {
+                    key.allows(Scope::EventsWrite) && key.project == Some(project)
+                }
+                _ => false,
+            });
+        }
+        Actor::Developer(id) => *id,
     };
     let owner = |target: &developer::Model| target.role == DeveloperRole::Owner;
     Ok(match (ctx.role(), action) {
@@ -89,6 +100,7 @@ async fn allowed(
             !owner(target) && new_role != Some(DeveloperRole::Owner)
         }
         (DeveloperRole::Admin, _) => true,
+        (DeveloperRole::Member, Action::RecordEvents(_)) => true,
         (DeveloperRole::Member, Action::RenameDeveloper { target }) => target.id == me.uuid(),
         // A team-space lead manages that space's members and projects.
         (DeveloperRole::Member, Action::ManageMembersOf(space))

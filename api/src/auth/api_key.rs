@@ -9,10 +9,11 @@ use sea_orm::{
 };
 use subtle::ConstantTimeEq;
 
+use super::KeyGrant;
 use crate::{
     error::{AppError, AppResult},
-    ids::{ApiKeyId, OrgId},
-    service::api_key::{Scope, hash_secret, scopes_of, split_key},
+    ids::{ApiKeyId, OrgId, ProjectId},
+    service::api_key::{hash_secret, scopes_of, split_key},
 };
 
 /// `last_used_at` is refreshed at most this often, not on every request.
@@ -20,8 +21,7 @@ const LAST_USED_GRANULARITY: Duration = Duration::minutes(1);
 
 pub struct VerifiedKey {
     pub org_id: OrgId,
-    pub key_id: ApiKeyId,
-    pub scopes: Vec<Scope>,
+    pub grant: KeyGrant,
 }
 
 pub async fn verify(db: &DatabaseConnection, token: &str) -> AppResult<VerifiedKey> {
@@ -49,8 +49,11 @@ pub async fn verify(db: &DatabaseConnection, token: &str) -> AppResult<VerifiedK
         .is_none_or(|at| now - at > LAST_USED_GRANULARITY);
     let verified = VerifiedKey {
         org_id: OrgId::from_db(key.organization_id),
-        key_id: ApiKeyId::from_db(key.id),
-        scopes: scopes_of(&key),
+        grant: KeyGrant {
+            id: ApiKeyId::from_db(key.id),
+            scopes: scopes_of(&key),
+            project: key.project_id.map(ProjectId::from_db),
+        },
     };
     if stale {
         let mut active: api_key::ActiveModel = key.into();

@@ -5,15 +5,33 @@
 
 use entity::enums::DeveloperRole;
 
-use crate::ids::{ApiKeyId, DeveloperId, OrgId};
+use crate::{
+    ids::{ApiKeyId, DeveloperId, OrgId, ProjectId},
+    service::api_key::Scope,
+};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     Developer(DeveloperId),
     /// A machine: reads as a viewer, or ingests events, by its scopes.
-    ApiKey(ApiKeyId),
+    ApiKey(KeyGrant),
     /// The CLI (seed, jobs): no person, full rights in one organization.
     System,
+}
+
+/// What an API key may do, as read from its row on this request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyGrant {
+    pub id: ApiKeyId,
+    pub scopes: Vec<Scope>,
+    /// The one project the key may send events to.
+    pub project: Option<ProjectId>,
+}
+
+impl KeyGrant {
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -36,7 +54,7 @@ impl TenantCtx {
         }
     }
 
-    pub(super) fn for_api_key(org_id: OrgId, key: ApiKeyId) -> Self {
+    pub(super) fn for_api_key(org_id: OrgId, key: KeyGrant) -> Self {
         TenantCtx {
             org_id,
             actor: Actor::ApiKey(key),
@@ -59,8 +77,8 @@ impl TenantCtx {
         self.org_id
     }
 
-    pub fn actor(&self) -> Actor {
-        self.actor
+    pub fn actor(&self) -> &Actor {
+        &self.actor
     }
 
     pub fn role(&self) -> DeveloperRole {
@@ -69,16 +87,16 @@ impl TenantCtx {
 
     /// How the audit log names the actor: its kind and id.
     pub fn audit_actor(&self) -> (&'static str, Option<uuid::Uuid>) {
-        match self.actor {
+        match &self.actor {
             Actor::Developer(id) => ("developer", Some(id.uuid())),
-            Actor::ApiKey(id) => ("api_key", Some(id.uuid())),
+            Actor::ApiKey(key) => ("api_key", Some(key.id.uuid())),
             Actor::System => ("system", None),
         }
     }
 
     pub fn developer_id(&self) -> Option<DeveloperId> {
-        match self.actor {
-            Actor::Developer(id) => Some(id),
+        match &self.actor {
+            Actor::Developer(id) => Some(*id),
             Actor::ApiKey(_) | Actor::System => None,
         }
     }

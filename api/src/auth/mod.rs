@@ -8,7 +8,7 @@ mod ctx;
 mod jwt;
 mod lookup;
 
-pub use ctx::{Actor, TenantCtx};
+pub use ctx::{Actor, KeyGrant, TenantCtx};
 pub use jwt::{Claims, JwtSetupError, JwtVerifier};
 pub use lookup::{Membership, memberships_of_subject, org_by_id_or_slug};
 
@@ -37,9 +37,8 @@ pub enum CallerKind {
         /// The caller's developer row, as read while authenticating.
         developer: Box<entity::developer::Model>,
     },
-    Machine {
-        scopes: Vec<crate::service::api_key::Scope>,
-    },
+    /// An API key; what it may do is in the context's `KeyGrant`.
+    Machine,
 }
 
 pub struct Authenticator {
@@ -64,8 +63,8 @@ impl Authenticator {
         if token.starts_with(crate::service::api_key::KEY_PREFIX) {
             let key = api_key::verify(db, token).await?;
             return Ok(Caller {
-                ctx: TenantCtx::for_api_key(key.org_id, key.key_id),
-                kind: CallerKind::Machine { scopes: key.scopes },
+                ctx: TenantCtx::for_api_key(key.org_id, key.grant),
+                kind: CallerKind::Machine,
             });
         }
         let claims = self.jwt.verify(token)?;

@@ -35,7 +35,7 @@ impl QueryRoot {
                 developer: (**developer).clone(),
                 subject: subject.clone(),
             }),
-            CallerKind::Machine { .. } => Err(AppError::Forbidden(
+            CallerKind::Machine => Err(AppError::Forbidden(
                 "an API key is not a developer: it has no viewer".into(),
             )
             .into()),

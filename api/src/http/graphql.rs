@@ -109,8 +109,8 @@ async fn execute(
             return resp;
         }
     };
-    if let crate::auth::CallerKind::Machine { scopes } = &caller.kind
-        && !scopes.contains(&crate::service::api_key::Scope::Read)
+    if let crate::auth::Actor::ApiKey(key) = caller.ctx.actor()
+        && !key.allows(crate::service::api_key::Scope::Read)
     {
         let err = AppError::Forbidden("this API key lacks the `read` scope".into());
         return error_response(media, &err, err.status());

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state, and answers for what is not
 //! GraphQL (health, unknown paths).
 
+mod events;
 mod graphiql;
 pub mod graphql;
 
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(graphql::get))
         .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/v1/events", axum::routing::post(events::post))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())

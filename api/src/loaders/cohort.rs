@@ -15,16 +15,45 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use chrono::NaiveDate;
 use entity::{developer, project, team_space};
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
 use super::{ChildPage, ChildrenKey, Loaders};
 use crate::{
     error::{AppError, AppResult},
     ids::{DeveloperId, TeamSpaceId},
     pagination::{Page, PageRequest},
-    service::{developer::DeveloperFilter, project::ProjectFilter, team_space::TeamSpaceFilter},
+    service::{
+        developer::DeveloperFilter,
+        metrics::{self, MetricQuery, MetricRow, MetricScope},
+        project::ProjectFilter,
+        team_space::TeamSpaceFilter,
+    },
 };
+
+/// Metric rows of a whole cohort, by the team space or project they belong to.
+pub type ScopedRows = Arc<HashMap<Uuid, Vec<MetricRow>>>;
+
+/// Daily counts of a cohort of developers.
+pub type Activity =
+    Arc<std::collections::BTreeMap<Uuid, std::collections::BTreeMap<NaiveDate, i64>>>;
+
+async fn scoped_metrics(
+    loaders: &Loaders,
+    scope: MetricScope,
+    q: &MetricQuery,
+) -> AppResult<ScopedRows> {
+    let rows = metrics::query(&loaders.scope.ctx, &loaders.scope.db, &scope, q).await?;
+    let mut by_scope: HashMap<Uuid, Vec<MetricRow>> = HashMap::new();
+    for row in rows {
+        if let Some(id) = row.scope {
+            by_scope.entry(id).or_default().push(row);
+        }
+    }
+    Ok(Arc::new(by_scope))
+}
 
 /// One load per key, shared by whoever asks first and everyone after.
 struct Memo<K, V>(Mutex<HashMap<K, Arc<OnceCell<V>>>>);
@@ -112,9 +141,18 @@ pub struct TeamSpaceCohort {
     developers:
         Memo<Args<DeveloperFilter>, Arc<Children<TeamSpaceId, developer::Model, DeveloperCohort>>>,
     projects: Memo<Args<ProjectFilter>, Arc<Children<TeamSpaceId, project::Model, ProjectCohort>>>,
+    metrics: Memo<MetricQuery, ScopedRows>,
 }
 
 impl TeamSpaceCohort {
+    /// The metrics of every team space of the cohort, in one statement.
+    pub async fn metrics(&self, loaders: &Loaders, q: MetricQuery) -> AppResult<ScopedRows> {
+        let scope = MetricScope::TeamSpaces(self.ids.iter().map(|id| id.uuid()).collect());
+        self.metrics
+            .get_or_load(q.clone(), || scoped_metrics(loaders, scope, &q))
+            .await
+    }
+
     pub fn of<'a>(rows: impl IntoIterator<Item = &'a team_space::Model>) -> Arc<Self> {
         Arc::new(TeamSpaceCohort {
             ids: distinct(rows.into_iter().map(|r| TeamSpaceId::from_db(r.id))),
@@ -162,9 +200,37 @@ pub struct DeveloperCohort {
     ids: Vec<DeveloperId>,
     team_spaces:
         Memo<Args<TeamSpaceFilter>, Arc<Children<DeveloperId, team_space::Model, TeamSpaceCohort>>>,
+    activity: Memo<(NaiveDate, NaiveDate, Option<Vec<String>>), Activity>,
 }
 
 impl DeveloperCohort {
+    /// Daily counts of every developer of the cohort, in one statement.
+    pub async fn activity(
+        &self,
+        loaders: &Loaders,
+        from: NaiveDate,
+        to: NaiveDate,
+        event_names: Option<Vec<String>>,
+    ) -> AppResult<Activity> {
+        let key = (from, to, event_names.clone());
+        self.activity
+            .get_or_load(key, || async {
+                let ids: Vec<Uuid> = self.ids.iter().map(|id| id.uuid()).collect();
+                let scope = &loaders.scope;
+                let found = metrics::activity(
+                    &scope.ctx,
+                    &scope.db,
+                    &ids,
+                    from,
+                    to,
+                    event_names.as_deref(),
+                )
+                .await?;
+                Ok(Arc::new(found))
+            })
+            .await
+    }
+
     pub fn of<'a>(rows: impl IntoIterator<Item = &'a developer::Model>) -> Arc<Self> {
         Arc::new(DeveloperCohort {
             ids: distinct(rows.into_iter().map(|r| DeveloperId::from_db(r.id))),
@@ -204,19 +270,31 @@ impl ProjectTeamSpaces {
 
 #[derive(Default)]
 pub struct ProjectCohort {
+    ids: Vec<Uuid>,
     team_space_ids: Vec<TeamSpaceId>,
     team_spaces: Memo<(), Arc<ProjectTeamSpaces>>,
+    metrics: Memo<MetricQuery, ScopedRows>,
 }
 
 impl ProjectCohort {
     pub fn of<'a>(rows: impl IntoIterator<Item = &'a project::Model>) -> Arc<Self> {
+        let rows: Vec<&project::Model> = rows.into_iter().collect();
         Arc::new(ProjectCohort {
+            ids: distinct(rows.iter().map(|r| r.id)),
             team_space_ids: distinct(
-                rows.into_iter()
+                rows.iter()
                     .filter_map(|r| r.team_space_id.map(TeamSpaceId::from_db)),
             ),
             ..Default::default()
         })
+    }
+
+    /// The metrics of every project of the cohort, in one statement.
+    pub async fn metrics(&self, loaders: &Loaders, q: MetricQuery) -> AppResult<ScopedRows> {
+        let scope = MetricScope::Projects(self.ids.clone());
+        self.metrics
+            .get_or_load(q.clone(), || scoped_metrics(loaders, scope, &q))
+            .await
     }
 
     pub async fn team_spaces(&self, loaders: &Loaders) -> AppResult<Arc<ProjectTeamSpaces>> {

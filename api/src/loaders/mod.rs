@@ -12,7 +12,10 @@ pub use by_id::ById;
 pub use children::{
     ChildPage, ChildrenKey, DeveloperTeamSpaces, TeamSpaceDevelopers, TeamSpaceProjects,
 };
-pub use cohort::{Children, DeveloperCohort, ProjectCohort, ProjectTeamSpaces, TeamSpaceCohort};
+pub use cohort::{
+    Activity, Children, DeveloperCohort, ProjectCohort, ProjectTeamSpaces, ScopedRows,
+    TeamSpaceCohort,
+};
 
 use async_graphql::dataloader::DataLoader;
 use entity::{developer, project, team_space};
@@ -24,6 +27,7 @@ use crate::{
 };
 
 pub struct Loaders {
+    scope: Scope,
     pub team_space: DataLoader<ById<TeamSpaceId, team_space::Model>>,
     pub developer: DataLoader<ById<DeveloperId, developer::Model>>,
     pub project: DataLoader<ById<ProjectId, project::Model>>,
@@ -42,6 +46,7 @@ impl Loaders {
             DataLoader::new(loader, tokio::spawn)
         }
         Loaders {
+            scope: scope.clone(),
             team_space: dl(ById::new(scope.clone())),
             developer: dl(ById::new(scope.clone())),
             project: dl(ById::new(scope.clone())),

@@ -6,9 +6,13 @@
 pub mod api_key;
 pub mod audit;
 pub mod developer;
+pub mod events;
 pub mod membership;
+pub mod metrics;
 pub mod organization;
 pub mod project;
+pub mod retention;
+pub mod rollup;
 pub mod seed;
 pub mod team_space;
 

@@ -33,6 +33,9 @@ pub async fn get(ctx: &TenantCtx, db: &impl ConnectionTrait) -> AppResult<organi
 pub struct OrganizationPatch {
     pub name: Option<String>,
     pub slug: Option<String>,
+    /// IANA name; applies to events ingested from now on.
+    pub time_zone: Option<String>,
+    pub event_retention_days: Option<i32>,
 }
 
 pub async fn update(
@@ -53,6 +56,26 @@ pub async fn update(
         let slug = validate::slug("slug", &slug)?;
         changes.note("slug", &row.slug, &slug);
         active.slug = Set(slug);
+    }
+    if let Some(zone) = patch.time_zone {
+        if zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(AppError::bad_field(
+                "timeZone",
+                "`timeZone` must be an IANA time zone name such as Europe/Berlin",
+            ));
+        }
+        changes.note("timeZone", &row.time_zone, &zone);
+        active.time_zone = Set(zone);
+    }
+    if let Some(days) = patch.event_retention_days {
+        if !(1..=3650).contains(&days) {
+            return Err(AppError::bad_field(
+                "eventRetentionDays",
+                "`eventRetentionDays` must be between 1 and 3650",
+            ));
+        }
+        changes.note("eventRetentionDays", &row.event_retention_days, &days);
+        active.event_retention_days = Set(days);
     }
     active.updated_at = Set(Utc::now());
     let txn = db.begin().await?;

@@ -121,6 +121,25 @@ pub async fn by_slug(
     Ok(row.map(|p| ProjectId::from_db(p.id)))
 }
 
+/// A project named by global id, raw uuid or slug.
+pub async fn by_id_or_slug(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> AppResult<Option<ProjectId>> {
+    let id = uuid::Uuid::parse_str(key)
+        .ok()
+        .map(ProjectId::from_db)
+        .or_else(|| ProjectId::from_global(key).ok());
+    match id {
+        Some(id) => Ok(by_ids(ctx, db, &[id])
+            .await?
+            .first()
+            .map(|p| ProjectId::from_db(p.id))),
+        None => by_slug(ctx, db, key).await,
+    }
+}
+
 // Writes -------------------------------------------------------------------
 
 pub async fn get(

@@ -18,7 +18,8 @@ use uuid::Uuid;
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
-    ids::OrgId,
+    ids::{OrgId, ProjectId},
+    service::events::{EventInput, IngestLimits, ingest},
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +28,10 @@ pub struct SeedSpec {
     pub team_spaces: usize,
     pub developers: usize,
     pub projects: usize,
+    /// Days of activity before today, ingested like real events.
+    pub days: usize,
+    /// Average events per developer per day.
+    pub events_per_day: usize,
     pub seed: u64,
 }
 
@@ -37,6 +42,8 @@ impl Default for SeedSpec {
             team_spaces: 5,
             developers: 25,
             projects: 8,
+            days: 30,
+            events_per_day: 4,
             seed: 42,
         }
     }
@@ -165,7 +172,10 @@ pub async fn seed(
                 field: Some("slug".into()),
             });
         }
-        seeded.push(seed_org(db, &mut generator, &spec, &name, &slug, progress).await?);
+        let (org, people, projects) =
+            seed_org(db, &mut generator, &spec, &name, &slug, progress).await?;
+        seed_activity(db, &mut generator, &spec, &org, &people, &projects).await?;
+        seeded.push(org);
     }
     progress.finish_and_clear();
     Ok(seeded)
@@ -178,7 +188,7 @@ async fn seed_org(
     name: &str,
     slug: &str,
     progress: &ProgressBar,
-) -> AppResult<SeededOrg> {
+) -> AppResult<(SeededOrg, Vec<String>, Vec<Uuid>)> {
     let txn = db.begin().await?;
     let at = g.tick();
     let org_id = OrgId::from_db(g.id(at));
@@ -279,6 +289,10 @@ async fn seed_org(
             updated_at: Set(at),
         });
     }
+    let people: Vec<String> = developers
+        .iter()
+        .map(|d| d.email.as_ref().clone())
+        .collect();
     insert_chunks(&txn, developers, progress).await?;
     insert_chunks(&txn, members, &ProgressBar::hidden()).await?;
 
@@ -302,13 +316,77 @@ async fn seed_org(
             updated_at: Set(at),
         });
     }
+    let project_ids: Vec<Uuid> = projects.iter().map(|p| *p.id.as_ref()).collect();
     insert_chunks(&txn, projects, progress).await?;
     txn.commit().await?;
-    Ok(SeededOrg {
+    let org = SeededOrg {
         org_id,
         slug: slug.to_owned(),
         owner_email,
-    })
+    };
+    Ok((org, people, project_ids))
+}
+
+const EVENT_NAMES: &[&str] = &[
+    "commit", "review", "deploy", "build", "merge", "comment", "incident", "release",
+];
+
+/// Days of activity before now, sent through the ingestion path in
+/// batches, so rollups and event_meta are exactly what real traffic makes.
+async fn seed_activity(
+    db: &DatabaseConnection,
+    g: &mut Gen,
+    spec: &SeedSpec,
+    org: &SeededOrg,
+    people: &[String],
+    projects: &[Uuid],
+) -> AppResult<()> {
+    if projects.is_empty() || people.is_empty() || spec.days == 0 {
+        return Ok(());
+    }
+    let ctx = TenantCtx::unsafe_system(org.org_id);
+    let limits = IngestLimits::default();
+    let now = Utc::now();
+    let mut batches: std::collections::BTreeMap<Uuid, Vec<EventInput>> = Default::default();
+    let mut serial = 0u64;
+    for back in (0..spec.days).rev() {
+        for person in people {
+            let n = g.rng.random_range(0..=spec.events_per_day * 2);
+            for _ in 0..n {
+                // Spread over the day, never past now.
+                let seconds = g.rng.random_range(0..86_400i64);
+                let at = Ord::min(
+                    now - Duration::days(back as i64 + 1) + Duration::seconds(seconds),
+                    now,
+                );
+                let project = projects[g.rng.random_range(0..projects.len())];
+                let name = EVENT_NAMES[g.rng.random_range(0..EVENT_NAMES.len())];
+                serial += 1;
+                batches.entry(project).or_default().push(EventInput {
+                    client_id: format!("seed-{serial}"),
+                    name: name.to_owned(),
+                    developer: Some(person.clone()),
+                    occurred_at: at.to_rfc3339(),
+                    properties: Some(
+                        serde_json::json!({ "source": "seed", "size": g.rng.random_range(1..500) }),
+                    ),
+                });
+            }
+        }
+    }
+    for (project, events) in batches {
+        for chunk in events.chunks(limits.max_events) {
+            ingest(
+                &ctx,
+                db,
+                ProjectId::from_db(project),
+                chunk.to_vec(),
+                &limits,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Multi-row inserts, in chunks that stay under SQLite's bound-parameter limit.

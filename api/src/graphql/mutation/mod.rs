@@ -4,6 +4,7 @@
 
 mod api_key;
 mod developer;
+mod events;
 mod member;
 mod organization;
 mod project;
@@ -20,4 +21,5 @@ pub struct MutationRoot(
     developer::DeveloperMutations,
     project::ProjectMutations,
     api_key::ApiKeyMutations,
+    events::EventMutations,
 );

@@ -14,6 +14,12 @@ use crate::{
 pub struct UpdateOrganizationInput {
     pub name: Option<String>,
     pub slug: Option<String>,
+    /// IANA time zone (e.g. `Asia/Kolkata`) in which metric days are
+    /// counted. A change applies to events ingested afterwards;
+    /// `devgraph rollup rebuild --org <slug>` re-buckets retained events.
+    pub time_zone: Option<String>,
+    /// How long raw events are kept (1 to 3650 days); rollups are kept.
+    pub event_retention_days: Option<i32>,
 }
 
 #[derive(SimpleObject)]
@@ -37,6 +43,8 @@ impl OrganizationMutations {
             let patch = OrganizationPatch {
                 name: input.name,
                 slug: input.slug,
+                time_zone: input.time_zone,
+                event_retention_days: input.event_retention_days,
             };
             let row = organization::update(rq.tenant(), &rq.db, patch).await?;
             Ok(Some(UpdateOrganizationPayload {

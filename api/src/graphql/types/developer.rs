@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::developer;
 
-use super::{TeamSpace, TeamSpaceFilterInput, page_args};
+use super::{Date, DayCount, TeamSpace, TeamSpaceFilterInput, page_args};
 use crate::{
     graphql::{
         connection::{Conn, TotalCount, connection},
@@ -15,6 +15,7 @@ use crate::{
     ids::DeveloperId,
     loaders::DeveloperCohort,
     pagination::ListOrder,
+    service::metrics::check_range,
 };
 
 /// What a developer may do in the organization.
@@ -68,6 +69,33 @@ impl Developer {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+
+    /// Events per day from `from` to `to` (inclusive), days without events
+    /// included with count 0. Days are in the organization's time zone.
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        event_names: Option<Vec<String>>,
+    ) -> Result<Vec<DayCount>> {
+        let rq = request(ctx)?;
+        check_range(from.0, to.0, rq.limits.max_metrics_days)?;
+        let all = self
+            .1
+            .activity(&rq.loaders, from.0, to.0, event_names)
+            .await?;
+        let mine = all.get(&self.0.id);
+        Ok(from
+            .0
+            .iter_days()
+            .take_while(|day| *day <= to.0)
+            .map(|day| DayCount {
+                day: Date(day),
+                count: mine.and_then(|m| m.get(&day)).copied().unwrap_or(0),
+            })
+            .collect())
     }
 
     /// The team spaces this developer is classified into.

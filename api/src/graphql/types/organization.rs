@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::organization;
 
 use super::{
-    ApiKey, AuditLogEntry, AuditLogFilterInput, Developer, DeveloperFilterInput, Project,
-    ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, page_args,
+    ApiKey, AuditLogEntry, AuditLogFilterInput, Date, Developer, DeveloperFilterInput,
+    MetricDimension, MetricFilterInput, MetricRow, Project, ProjectFilterInput, TeamSpace,
+    TeamSpaceFilterInput, metrics::metric_query, page_args,
 };
 use crate::{
     graphql::{
@@ -17,7 +18,7 @@ use crate::{
     loaders::{DeveloperCohort, ProjectCohort, TeamSpaceCohort},
     pagination::{ListOrder, OrderDirection, OrderField, PageArgs},
     permissions::{Action, authorize},
-    service,
+    service::{self, metrics::MetricScope},
 };
 
 pub struct Organization(pub organization::Model);
@@ -33,9 +34,15 @@ impl Organization {
     async fn slug(&self) -> &str {
         &self.0.slug
     }
-    /// IANA time zone in which days of metrics are counted.
+    /// IANA time zone in which days of metrics are counted. A change applies
+    /// to events ingested afterwards; `devgraph rollup rebuild` re-buckets
+    /// the retained raw events.
     async fn time_zone(&self) -> &str {
         &self.0.time_zone
+    }
+    /// Days raw events are kept; daily rollups are kept regardless.
+    async fn event_retention_days(&self) -> i32 {
+        self.0.event_retention_days
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -87,6 +94,24 @@ impl Organization {
     ) -> Result<Conn<Project>> {
         let rq = request(ctx)?;
         Ok(projects(rq, page_args!(first, after, last, before), filter, order_by).await?)
+    }
+
+    /// Event counts from the daily rollup, grouped by `groupBy` (no
+    /// grouping: one total). Days are calendar days in the organization's
+    /// time zone at ingestion; `from` and `to` are inclusive.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        filter: Option<MetricFilterInput>,
+        #[graphql(default)] group_by: Vec<MetricDimension>,
+    ) -> Result<Vec<MetricRow>> {
+        let rq = request(ctx)?;
+        let q = metric_query(rq, from, to, filter, group_by)?;
+        let rows =
+            service::metrics::query(rq.tenant(), &rq.db, &MetricScope::Organization, &q).await?;
+        Ok(rows.into_iter().map(MetricRow).collect())
     }
 
     /// API keys of the organization (admins and owners).

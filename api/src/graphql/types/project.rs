@@ -2,15 +2,19 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::project;
 
-use super::TeamSpace;
+use super::{
+    Date, EventMeta, MetricDimension, MetricFilterInput, MetricRow, TeamSpace,
+    metrics::metric_query,
+};
 use crate::{
     graphql::request::{or_null, request},
     ids::{ProjectId, TeamSpaceId},
     loaders::ProjectCohort,
+    service,
 };
 
 #[derive(Clone)]
@@ -45,6 +49,52 @@ impl Project {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// Event counts of this project, from the daily rollup.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        filter: Option<MetricFilterInput>,
+        #[graphql(default)] group_by: Vec<MetricDimension>,
+    ) -> Result<Vec<MetricRow>> {
+        let rq = request(ctx)?;
+        let q = metric_query(rq, from, to, filter, group_by)?;
+        let rows = self.1.metrics(&rq.loaders, q).await?;
+        Ok(rows
+            .get(&self.0.id)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(MetricRow)
+            .collect())
+    }
+
+    /// The event names this project has sent.
+    async fn event_names(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        let rq = request(ctx)?;
+        let meta =
+            service::events::meta(rq.tenant(), &rq.db, ProjectId::from_db(self.0.id)).await?;
+        Ok(meta.into_iter().map(|m| m.name).collect())
+    }
+
+    /// Per event name: first and last seen, total count, property keys.
+    async fn event_meta(&self, ctx: &Context<'_>) -> Result<Vec<EventMeta>> {
+        let rq = request(ctx)?;
+        let meta =
+            service::events::meta(rq.tenant(), &rq.db, ProjectId::from_db(self.0.id)).await?;
+        Ok(meta
+            .into_iter()
+            .map(|m| EventMeta {
+                name: m.name,
+                first_seen: m.first_seen,
+                last_seen: m.last_seen,
+                total_count: m.total_count,
+                property_keys: serde_json::from_value(m.property_keys).unwrap_or_default(),
+            })
+            .collect())
+    }
+
     /// The team space that owns the project, if any.
     async fn team_space(&self, ctx: &Context<'_>) -> Option<TeamSpace> {
         let space = self.0.team_space_id?;

@@ -7,7 +7,10 @@ use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::team_space;
 
-use super::{Developer, DeveloperFilterInput, Project, ProjectFilterInput, page_args};
+use super::{
+    Date, Developer, DeveloperFilterInput, MetricDimension, MetricFilterInput, MetricRow, Project,
+    ProjectFilterInput, metrics::metric_query, page_args,
+};
 use crate::{
     graphql::{
         connection::{Conn, TotalCount, connection},
@@ -69,6 +72,28 @@ impl TeamSpace {
     }
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
+    }
+
+    /// Event counts of this team space's developers (a developer in several
+    /// team spaces counts in each), from the daily rollup.
+    async fn metrics(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        filter: Option<MetricFilterInput>,
+        #[graphql(default)] group_by: Vec<MetricDimension>,
+    ) -> Result<Vec<MetricRow>> {
+        let rq = request(ctx)?;
+        let q = metric_query(rq, from, to, filter, group_by)?;
+        let rows = self.1.metrics(&rq.loaders, q).await?;
+        Ok(rows
+            .get(&self.0.id)
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(MetricRow)
+            .collect())
     }
 
     /// Developers classified into this team space.

@@ -1,0 +1,78 @@
+//! `recordEvents`: the same ingestion as `POST /v1/events`, for dashboard
+//! users (role member and above).
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+
+use crate::{
+    graphql::request::{or_null, request},
+    ids::ProjectId,
+    service::events::{self, EventInput},
+};
+
+#[derive(InputObject)]
+#[graphql(name = "EventInput")]
+pub struct EventInputGql {
+    /// The client's id for the event: a retry with the same id counts once.
+    pub id: String,
+    /// 1 to 100 of letters, digits, `_`, `.`, `:` and `-`.
+    pub name: String,
+    /// The developer's email or id; unknown ones are stored as unmatched.
+    pub developer: Option<String>,
+    /// RFC 3339 with an offset.
+    pub occurred_at: String,
+    /// A JSON object of at most 8 KiB and 5 levels.
+    pub properties: Option<Json<serde_json::Value>>,
+}
+
+#[derive(InputObject)]
+pub struct RecordEventsInput {
+    pub project_id: ID,
+    pub events: Vec<EventInputGql>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordEventsPayload {
+    /// Events stored by this call.
+    pub accepted: i64,
+    /// Events already stored before (same id), or repeated in the call.
+    pub duplicated: i64,
+    /// Accepted events naming a developer the organization does not know.
+    pub unmatched: i64,
+}
+
+#[derive(Default)]
+pub struct EventMutations;
+
+#[Object]
+impl EventMutations {
+    /// Records a batch of activity events for a project: all or none.
+    async fn record_events(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordEventsInput,
+    ) -> Option<RecordEventsPayload> {
+        let result = async {
+            let rq = request(ctx)?;
+            let project = ProjectId::from_global(&input.project_id)?;
+            let batch = input
+                .events
+                .into_iter()
+                .map(|e| EventInput {
+                    client_id: e.id,
+                    name: e.name,
+                    developer: e.developer,
+                    occurred_at: e.occurred_at,
+                    properties: e.properties.map(|j| j.0),
+                })
+                .collect();
+            let done =
+                events::ingest(rq.tenant(), &rq.db, project, batch, &rq.limits.ingest).await?;
+            Ok(Some(RecordEventsPayload {
+                accepted: done.accepted as i64,
+                duplicated: done.duplicated as i64,
+                unmatched: done.unmatched as i64,
+            }))
+        };
+        or_null(ctx, result.await)
+    }
+}

@@ -1,0 +1,198 @@
+//! Metrics types: `Date`, the grouping dimensions, rows and day counts.
+//! Days are calendar days in the organization's time zone at ingestion.
+
+use async_graphql::{
+    Context, Enum, ID, InputObject, InputValueError, InputValueResult, Object, Result, Scalar,
+    ScalarType, SimpleObject, Value,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{Developer, Project, TeamSpace};
+use crate::{
+    error::AppResult,
+    graphql::request::{RequestData, request},
+    ids::{DeveloperId, ProjectId, TeamSpaceId},
+    service::metrics::{Dim, MetricFilter, MetricQuery, MetricRow as Row, check_range},
+};
+
+/// A calendar day, `YYYY-MM-DD`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Date(pub NaiveDate);
+
+#[Scalar]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom("expected a date as YYYY-MM-DD")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// What metric rows are grouped by.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum MetricDimension {
+    Day,
+    /// ISO week, named by its Monday.
+    Week,
+    EventName,
+    Developer,
+    TeamSpace,
+    Project,
+}
+
+impl From<MetricDimension> for Dim {
+    fn from(d: MetricDimension) -> Self {
+        match d {
+            MetricDimension::Day => Dim::Day,
+            MetricDimension::Week => Dim::Week,
+            MetricDimension::EventName => Dim::EventName,
+            MetricDimension::Developer => Dim::Developer,
+            MetricDimension::TeamSpace => Dim::TeamSpace,
+            MetricDimension::Project => Dim::Project,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+#[graphql(name = "MetricFilter")]
+pub struct MetricFilterInput {
+    pub event_names: Option<Vec<String>>,
+    pub team_space_ids: Option<Vec<ID>>,
+    pub project_ids: Option<Vec<ID>>,
+    pub developer_ids: Option<Vec<ID>>,
+}
+
+/// Validates a metrics call's arguments into a query.
+pub fn metric_query(
+    rq: &RequestData,
+    from: Date,
+    to: Date,
+    filter: Option<MetricFilterInput>,
+    group_by: Vec<MetricDimension>,
+) -> AppResult<MetricQuery> {
+    check_range(from.0, to.0, rq.limits.max_metrics_days)?;
+    let f = filter.unwrap_or_default();
+    let ids = |list: Option<Vec<ID>>, parse: fn(&str) -> AppResult<uuid::Uuid>| {
+        list.map(|ids| {
+            ids.iter()
+                .map(|id| parse(id))
+                .collect::<AppResult<Vec<_>>>()
+        })
+        .transpose()
+    };
+    Ok(MetricQuery {
+        from: from.0,
+        to: to.0,
+        filter: MetricFilter {
+            event_names: f.event_names,
+            team_spaces: ids(f.team_space_ids, |id| {
+                TeamSpaceId::from_global(id).map(TeamSpaceId::uuid)
+            })?,
+            projects: ids(f.project_ids, |id| {
+                ProjectId::from_global(id).map(ProjectId::uuid)
+            })?,
+            developers: ids(f.developer_ids, |id| {
+                DeveloperId::from_global(id).map(DeveloperId::uuid)
+            })?,
+        },
+        group_by: group_by.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// One group of a metrics query and its event count; the fields not
+/// grouped by are null.
+pub struct MetricRow(pub Row);
+
+#[Object]
+impl MetricRow {
+    async fn day(&self) -> Option<Date> {
+        self.0.day.map(Date)
+    }
+    /// The Monday of the ISO week.
+    async fn week(&self) -> Option<Date> {
+        self.0.week.map(Date)
+    }
+    async fn event_name(&self) -> Option<&str> {
+        self.0.event_name.as_deref()
+    }
+    /// Null for events that named no known developer.
+    async fn developer_id(&self) -> Option<ID> {
+        self.0
+            .developer
+            .filter(|id| *id != entity::UNKNOWN_DEVELOPER)
+            .map(|id| DeveloperId::from_db(id).to_global())
+    }
+    async fn developer(&self, ctx: &Context<'_>) -> Result<Option<Developer>> {
+        let Some(id) = self
+            .0
+            .developer
+            .filter(|id| *id != entity::UNKNOWN_DEVELOPER)
+        else {
+            return Ok(None);
+        };
+        let found = request(ctx)?
+            .loaders
+            .developer
+            .load_one(DeveloperId::from_db(id))
+            .await?;
+        Ok(found.map(Developer::one))
+    }
+    async fn team_space_id(&self) -> Option<ID> {
+        self.0
+            .team_space
+            .map(|id| TeamSpaceId::from_db(id).to_global())
+    }
+    async fn team_space(&self, ctx: &Context<'_>) -> Result<Option<TeamSpace>> {
+        let Some(id) = self.0.team_space else {
+            return Ok(None);
+        };
+        let found = request(ctx)?
+            .loaders
+            .team_space
+            .load_one(TeamSpaceId::from_db(id))
+            .await?;
+        Ok(found.map(TeamSpace::one))
+    }
+    async fn project_id(&self) -> Option<ID> {
+        self.0.project.map(|id| ProjectId::from_db(id).to_global())
+    }
+    async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
+        let Some(id) = self.0.project else {
+            return Ok(None);
+        };
+        let found = request(ctx)?
+            .loaders
+            .project
+            .load_one(ProjectId::from_db(id))
+            .await?;
+        Ok(found.map(Project::one))
+    }
+    async fn count(&self) -> i64 {
+        self.0.count
+    }
+}
+
+/// Events of one day.
+#[derive(SimpleObject)]
+pub struct DayCount {
+    pub day: Date,
+    pub count: i64,
+}
+
+/// What a project has sent under one event name.
+#[derive(SimpleObject)]
+pub struct EventMeta {
+    pub name: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub total_count: i64,
+    /// Every property key seen with this event name.
+    pub property_keys: Vec<String>,
+}

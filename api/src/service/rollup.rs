@@ -1,0 +1,104 @@
+//! Rebuilding the daily rollup of an organization from its retained raw
+//! events, after a time-zone change: `devgraph rollup rebuild --org <slug>`.
+//! Only days that raw events still fully cover are re-bucketed; older days
+//! keep the rollup they have (their raw events are gone).
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use entity::{aggregated_event as agg, event};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait, sea_query::Query,
+};
+use uuid::Uuid;
+
+use crate::{auth::TenantCtx, error::AppResult, service::organization};
+
+/// Raw events read per page while re-bucketing.
+const PAGE: u64 = 10_000;
+
+pub struct Rebuilt {
+    pub from_day: NaiveDate,
+    pub events: u64,
+    pub rows: u64,
+}
+
+pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebuilt> {
+    let org = organization::get(ctx, db).await?;
+    let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);
+    let horizon = Utc::now() - Duration::days(i64::from(org.event_retention_days.max(1)));
+    // The first whole day (in the organization's zone) after the horizon.
+    let from_day = horizon.with_timezone(&tz).date_naive() + Duration::days(1);
+    let start = tz
+        .from_local_datetime(&from_day.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(horizon);
+    let org_id = ctx.org_id().uuid();
+
+    let txn = db.begin().await?;
+    let mut counts: BTreeMap<(Uuid, Uuid, String, NaiveDate), i64> = BTreeMap::new();
+    let mut events = 0u64;
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut page = event::Entity::find_in(org_id)
+            .filter(event::Column::OccurredAt.gte(start))
+            .order_by_asc(event::Column::Id)
+            .limit(PAGE);
+        if let Some(last) = after {
+            page = page.filter(event::Column::Id.gt(last));
+        }
+        let rows = page.all(&txn).await?;
+        for e in &rows {
+            let dev = e.developer_id.unwrap_or(entity::UNKNOWN_DEVELOPER);
+            let day = e.occurred_at.with_timezone(&tz).date_naive();
+            *counts
+                .entry((e.project_id, dev, e.name.clone(), day))
+                .or_default() += 1;
+        }
+        events += rows.len() as u64;
+        after = rows.last().map(|e| e.id);
+        if (rows.len() as u64) < PAGE {
+            break;
+        }
+    }
+    agg::Entity::delete_many()
+        .filter(agg::Column::OrganizationId.eq(org_id))
+        .filter(agg::Column::Day.gte(from_day))
+        .exec(&txn)
+        .await?;
+    let rows = counts.len() as u64;
+    let all: Vec<_> = counts.into_iter().collect();
+    for chunk in all.chunks(1000) {
+        let mut insert = Query::insert();
+        insert.into_table(agg::Entity).columns([
+            agg::Column::OrganizationId,
+            agg::Column::ProjectId,
+            agg::Column::DeveloperId,
+            agg::Column::Name,
+            agg::Column::Day,
+            agg::Column::Count,
+        ]);
+        for ((project, dev, name, day), count) in chunk {
+            insert
+                .values([
+                    org_id.into(),
+                    (*project).into(),
+                    (*dev).into(),
+                    name.clone().into(),
+                    (*day).into(),
+                    (*count).into(),
+                ])
+                .map_err(crate::error::AppError::internal)?;
+        }
+        sea_orm::ConnectionTrait::execute(&txn, &insert).await?;
+    }
+    txn.commit().await?;
+    Ok(Rebuilt {
+        from_day,
+        events,
+        rows,
+    })
+}
