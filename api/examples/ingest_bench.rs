@@ -49,7 +49,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let mut config = Config::for_tests(&args.database_url, "bench-secret-that-is-long-enough-0123456789");
+    let mut config = Config::for_tests(
+        &args.database_url,
+        "bench-secret-that-is-long-enough-0123456789",
+    );
     config.db_pool_size = args.pool;
     let app = build_app(config).await?;
     let addr = app.spawn().await?;
@@ -70,7 +73,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await
     .map_err(|e| e.describe())?;
     let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
-    let emails: Vec<String> = (0..args.developers).map(|i| format!("dev{i}@{slug}.test")).collect();
+    let emails: Vec<String> = (0..args.developers)
+        .map(|i| format!("dev{i}@{slug}.test"))
+        .collect();
     for email in &emails {
         let new = devgraph::service::developer::NewDeveloper {
             email: email.clone(),
@@ -115,7 +120,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let events: Vec<_> = chunk
                 .iter()
                 .map(|&i| {
-                    let at = now - Duration::days(i as i64 % args.days) - Duration::seconds((i % 3600) as i64);
+                    let at = now
+                        - Duration::days(i as i64 % args.days)
+                        - Duration::seconds((i % 3600) as i64);
                     json!({
                         "id": format!("e{i}"),
                         "name": format!("event_{}", i % args.names),
@@ -153,7 +160,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .await
                     .map_err(|e| e.to_string())?;
                 if resp.status().as_u16() != 202 {
-                    return Err(format!("status {}: {}", resp.status(), resp.text().await.unwrap_or_default()));
+                    return Err(format!(
+                        "status {}: {}",
+                        resp.status(),
+                        resp.text().await.unwrap_or_default()
+                    ));
                 }
                 let counts: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
                 accepted += counts["accepted"].as_u64().unwrap_or(0);
@@ -173,14 +184,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let db = db.clone();
         async move {
             let row = db
-                .query_one_raw(Statement::from_sql_and_values(backend, sql, [org.id.into()]))
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql,
+                    [org.id.into()],
+                ))
                 .await?
                 .ok_or("no row")?;
             Ok::<i64, Box<dyn std::error::Error>>(row.try_get("", "n")?)
         }
     };
-    let p = if backend == sea_orm::DbBackend::Postgres { "$1" } else { "?" };
-    let raw = scalar(format!("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM events WHERE organization_id = {p}")).await?;
+    let p = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let raw = scalar(format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM events WHERE organization_id = {p}"
+    ))
+    .await?;
     let rolled = scalar(format!(
         "SELECT CAST(COALESCE(SUM(count), 0) AS BIGINT) AS n FROM aggregated_events WHERE organization_id = {p}"
     ))
@@ -202,7 +224,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         elapsed.as_secs_f64(),
         rate
     );
-    println!("raw events {raw}, rollup total {rolled}, per (developer, name) mismatches {mismatched:?}");
+    println!(
+        "raw events {raw}, rollup total {rolled}, per (developer, name) mismatches {mismatched:?}"
+    );
     if raw != rolled || raw != accepted as i64 || !matches!(mismatched, Ok(0)) {
         return Err("rollup check FAILED".into());
     }
