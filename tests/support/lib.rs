@@ -3,7 +3,10 @@
 //! database per test, dropped afterwards), plus fixtures that write rows
 //! the way the service would.
 
+pub mod events;
 pub mod gql;
+pub mod ops;
+pub mod scene;
 pub mod snapshot;
 pub mod world;
 

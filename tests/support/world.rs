@@ -30,6 +30,12 @@ macro_rules! gid {
 }
 gid!(OrgId, DeveloperId, TeamSpaceId, ProjectId, ApiKeyId);
 
+impl<T: Gid> Gid for &T {
+    fn gid(&self) -> String {
+        (*self).gid()
+    }
+}
+
 impl Gid for Dev {
     fn gid(&self) -> String {
         self.id.to_global().0

@@ -137,9 +137,11 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
     dims.sort();
     dims.dedup();
 
-    let needs_members = matches!(scope, MetricScope::TeamSpaces(_))
-        || dims.contains(&Dim::TeamSpace)
-        || q.filter.team_spaces.is_some();
+    // Joining memberships multiplies a developer's rows by their team
+    // spaces: right when counting per team space, wrong otherwise, where a
+    // team-space filter becomes a subquery instead.
+    let needs_members =
+        matches!(scope, MetricScope::TeamSpaces(_)) || dims.contains(&Dim::TeamSpace);
     let mut select = Query::select();
     select.from(agg::Entity);
     if needs_members {
@@ -184,7 +186,17 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
         select.and_where(a(agg::Column::DeveloperId).is_in(ids.clone()));
     }
     if let Some(ids) = &q.filter.team_spaces {
-        select.and_where(m(member::Column::TeamSpaceId).is_in(ids.clone()));
+        if needs_members {
+            select.and_where(m(member::Column::TeamSpaceId).is_in(ids.clone()));
+        } else {
+            let members = Query::select()
+                .column(member::Column::DeveloperId)
+                .from(member::Entity)
+                .and_where(m(member::Column::OrganizationId).eq(org))
+                .and_where(m(member::Column::TeamSpaceId).is_in(ids.clone()))
+                .to_owned();
+            select.and_where(a(agg::Column::DeveloperId).in_subquery(members));
+        }
     }
     if let Some(col) = scope_col.clone() {
         select.expr_as(col.clone(), Alias::new("scope_id"));
@@ -204,9 +216,10 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
         select.add_group_by([col.clone()]);
         select.order_by_expr(col, Order::Asc);
     }
-    // PostgreSQL sums bigints into numeric; both read back as BIGINT.
+    // PostgreSQL sums bigints into numeric; both read back as BIGINT. An
+    // ungrouped sum over no rows is NULL: that total is 0.
     select.expr_as(
-        Expr::cust(r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#),
+        Expr::cust(r#"CAST(COALESCE(SUM("aggregated_events"."count"), 0) AS BIGINT)"#),
         Alias::new("total"),
     );
     let keys = Keys {

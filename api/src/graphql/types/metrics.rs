@@ -106,6 +106,16 @@ pub fn metric_query(
     })
 }
 
+/// A team space's or project's rows of a cohort query; ungrouped, there is
+/// always one total row, 0 when nothing was counted.
+pub fn scoped_rows(rows: Option<&Vec<Row>>, ungrouped: bool) -> Vec<MetricRow> {
+    match rows {
+        Some(rows) if !rows.is_empty() => rows.iter().cloned().map(MetricRow).collect(),
+        _ if ungrouped => vec![MetricRow(Row::default())],
+        _ => Vec::new(),
+    }
+}
+
 /// One group of a metrics query and its event count; the fields not
 /// grouped by are null.
 pub struct MetricRow(pub Row);

@@ -8,7 +8,7 @@ use entity::project;
 
 use super::{
     Date, EventMeta, MetricDimension, MetricFilterInput, MetricRow, TeamSpace,
-    metrics::metric_query,
+    metrics::{metric_query, scoped_rows},
 };
 use crate::{
     graphql::request::{or_null, request},
@@ -60,14 +60,9 @@ impl Project {
     ) -> Result<Vec<MetricRow>> {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
+        let ungrouped = q.group_by.is_empty();
         let rows = self.1.metrics(&rq.loaders, q).await?;
-        Ok(rows
-            .get(&self.0.id)
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .map(MetricRow)
-            .collect())
+        Ok(scoped_rows(rows.get(&self.0.id), ungrouped))
     }
 
     /// The event names this project has sent.

@@ -9,7 +9,9 @@ use entity::team_space;
 
 use super::{
     Date, Developer, DeveloperFilterInput, MetricDimension, MetricFilterInput, MetricRow, Project,
-    ProjectFilterInput, metrics::metric_query, page_args,
+    ProjectFilterInput,
+    metrics::{metric_query, scoped_rows},
+    page_args,
 };
 use crate::{
     graphql::{
@@ -86,14 +88,9 @@ impl TeamSpace {
     ) -> Result<Vec<MetricRow>> {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
+        let ungrouped = q.group_by.is_empty();
         let rows = self.1.metrics(&rq.loaders, q).await?;
-        Ok(rows
-            .get(&self.0.id)
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .map(MetricRow)
-            .collect())
+        Ok(scoped_rows(rows.get(&self.0.id), ungrouped))
     }
 
     /// Developers classified into this team space.
