@@ -162,6 +162,8 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::ServiceUnavailable,
+            // SQLite refuses a second writer it cannot wait for: busy, retry.
+            _ if err.to_string().contains("database is locked") => AppError::ServiceUnavailable,
             _ => match unique_violation(&err) {
                 Some(field) => AppError::Conflict {
                     message: format!("{field} is already taken"),

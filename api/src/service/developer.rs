@@ -211,6 +211,7 @@ pub(crate) async fn insert(
 ) -> AppResult<developer::Model> {
     let email = validate::email("email", &input.email)?;
     let name = validate::name("name", &input.name)?;
+    let defaulted_subject = input.auth_subject.is_none();
     let subject = match input.auth_subject {
         Some(s) => validate::name("authSubject", &s)?,
         None => email.clone(),
@@ -228,7 +229,20 @@ pub(crate) async fn insert(
         updated_at: Set(now),
     }
     .insert(txn)
-    .await?;
+    .await
+    .map_err(|err| match AppError::from(err) {
+        // The subject defaulted to the email: a clash on it is the email's,
+        // whichever of the two constraints the database names first.
+        AppError::Conflict { field, .. }
+            if defaulted_subject && field.as_deref() == Some("authSubject") =>
+        {
+            AppError::Conflict {
+                message: "email is already taken".into(),
+                field: Some("email".into()),
+            }
+        }
+        other => other,
+    })?;
     let details = json!({ "email": row.email, "name": row.name, "role": row.role });
     audit::record(ctx, txn, entry("developer.create", &row, details)).await?;
     Ok(row)

@@ -69,17 +69,10 @@ pub async fn add(
     change: MemberChange,
 ) -> AppResult<(team_space::Model, entity::developer::Model, TeamSpaceRole)> {
     let (space, dev) = load_pair(ctx, db, change.space, change.developer).await?;
+    // No "already a member?" read first: the primary key decides, also
+    // between racing requests, and a write-first transaction never needs
+    // SQLite to upgrade a read lock.
     let txn = db.begin().await?;
-    if find(ctx, change.space, change.developer)
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Conflict {
-            message: "the developer is already a member of this team space".into(),
-            field: Some("developerId".into()),
-        });
-    }
     let now = Utc::now();
     team_space_member::ActiveModel {
         organization_id: Set(ctx.org_id().uuid()),
@@ -104,11 +97,11 @@ pub async fn update(
     change: MemberChange,
 ) -> AppResult<(team_space::Model, entity::developer::Model, TeamSpaceRole)> {
     let (space, dev) = load_pair(ctx, db, change.space, change.developer).await?;
-    let txn = db.begin().await?;
     let row = find(ctx, change.space, change.developer)
-        .one(&txn)
+        .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("team space member"))?;
+    let txn = db.begin().await?;
     let before = row.role;
     let mut active: team_space_member::ActiveModel = row.into();
     active.role = Set(change.role);
