@@ -395,7 +395,10 @@ async fn insert_events_pg(
     );
     let rows = txn.query_all_raw(stmt).await?;
     rows.iter()
-        .map(|row| row.try_get::<String>("", "client_event_id").map_err(AppError::from))
+        .map(|row| {
+            row.try_get::<String>("", "client_event_id")
+                .map_err(AppError::from)
+        })
         .collect()
 }
 
