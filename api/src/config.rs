@@ -67,6 +67,25 @@ pub struct ConfigArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "DEVGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
+    /// Largest GraphQL document (the `query` text), in bytes.
+    #[arg(long, env = "DEVGRAPH_MAX_QUERY_BYTES", default_value_t = 32 * 1024, global = true)]
+    pub max_query_bytes: usize,
+    /// Most aliased fields in one document.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_ALIASES",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_aliases: usize,
+    /// Most root fields in one operation.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_ROOT_FIELDS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_root_fields: usize,
     /// Longest date range of a metrics query, in days.
     #[arg(
         long,
@@ -143,6 +162,9 @@ pub struct Limits {
     pub max_depth: usize,
     pub max_complexity: usize,
     pub max_body_bytes: usize,
+    pub max_query_bytes: usize,
+    pub max_aliases: usize,
+    pub max_root_fields: usize,
     pub max_metrics_days: i64,
     pub ingest: IngestLimits,
 }
@@ -155,6 +177,9 @@ impl Default for Limits {
             max_depth: 12,
             max_complexity: 50_000,
             max_body_bytes: 1024 * 1024,
+            max_query_bytes: 32 * 1024,
+            max_aliases: 50,
+            max_root_fields: 20,
             max_metrics_days: 400,
             ingest: IngestLimits::default(),
         }
@@ -203,6 +228,9 @@ impl Config {
                 max_depth: args.max_depth,
                 max_complexity: args.max_complexity,
                 max_body_bytes: args.max_body_bytes,
+                max_query_bytes: args.max_query_bytes,
+                max_aliases: args.max_aliases,
+                max_root_fields: args.max_root_fields,
                 max_metrics_days: args.max_metrics_days,
                 ingest: IngestLimits {
                     max_events: args.max_batch_events,

@@ -115,6 +115,15 @@ async fn execute(
         let err = AppError::Forbidden("this API key lacks the `read` scope".into());
         return error_response(media, &err, err.status());
     }
+    if let Err(err) = super::limits::check(&raw.query, &state.config.limits) {
+        // A request error, like a validation failure: 400 under
+        // graphql-response+json, 200 under application/json.
+        let status = match media {
+            MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
+            MediaType::Json => StatusCode::OK,
+        };
+        return error_response(media, &err, status);
+    }
     let mut request = async_graphql::Request::new(raw.query);
     if let Some(name) = raw.operation_name {
         request = request.operation_name(name);
@@ -184,6 +193,7 @@ fn error_json(mut err: ServerError, request_error: bool) -> Value {
     if !has_code {
         let code = if request_error {
             if err.message.contains("nested too deep") || err.message.contains("too complex") {
+                tracing::warn!(message = %err.message, "query refused by a limit");
                 "LIMIT_EXCEEDED"
             } else {
                 "BAD_USER_INPUT"

@@ -4,6 +4,7 @@
 mod events;
 mod graphiql;
 pub mod graphql;
+mod limits;
 
 use std::sync::Arc;
 
@@ -37,10 +38,28 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(graphql::get))
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/v1/events", axum::routing::post(events::post))
+        // Liveness: the process answers. Readiness: it can reach its database.
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await;
+    match ping {
+        Ok(Ok(())) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({ "status": "ready" })),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "database unreachable" })),
+        )
+            .into_response(),
+    }
 }
 
 async fn not_found() -> Response {

@@ -1,0 +1,97 @@
+//! Query limits checked before execution (document size, aliases, root
+//! fields), and the health endpoints.
+
+use devgraph_tests::TestApp;
+use entity::enums::DeveloperRole;
+use serde_json::json;
+
+async fn post(app: &TestApp, token: &str, accept: &str, query: &str) -> devgraph_tests::Reply {
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("accept", accept)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    TestApp::reply(resp).await
+}
+
+#[tokio::test]
+async fn too_many_aliases_root_fields_or_bytes_are_limit_exceeded() {
+    let app = TestApp::spawn_with(|c| {
+        c.limits.max_aliases = 3;
+        c.limits.max_root_fields = 4;
+        c.limits.max_query_bytes = 2000;
+    })
+    .await;
+    let (_, _, token) = app
+        .with_org_and_developer("lim", DeveloperRole::Owner)
+        .await;
+    let gql = "application/graphql-response+json";
+
+    let ok = post(
+        &app,
+        &token,
+        gql,
+        "{ a: viewer { id } b: viewer { id } c: viewer { id } }",
+    )
+    .await;
+    ok.ok();
+
+    let aliases = "{ a: viewer { id } b: viewer { id } c: viewer { id } d: viewer { id } }";
+    let refused = post(&app, &token, gql, aliases).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (400, Some("LIMIT_EXCEEDED"))
+    );
+    assert!(refused.body.get("data").is_none());
+    // Under application/json a request error is still HTTP 200.
+    let as_json = post(&app, &token, "application/json", aliases).await;
+    assert_eq!(
+        (as_json.status, as_json.code()),
+        (200, Some("LIMIT_EXCEEDED"))
+    );
+
+    let roots = "{ viewer { id } organization { id } teamSpaces { totalCount } projects { totalCount } developers { totalCount } }";
+    let refused = post(&app, &token, gql, roots).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (400, Some("LIMIT_EXCEEDED"))
+    );
+
+    let padded = format!("{{ viewer {{ id }} }} # {}", "x".repeat(2000));
+    let refused = post(&app, &token, gql, &padded).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (400, Some("LIMIT_EXCEEDED"))
+    );
+
+    // The server keeps serving.
+    post(&app, &token, gql, "{ viewer { id } }").await.ok();
+}
+
+#[tokio::test]
+async fn complexity_over_the_limit_is_limit_exceeded() {
+    let app = TestApp::spawn_with(|c| c.limits.max_complexity = 500).await;
+    let (_, _, token) = app.with_org_and_developer("cx", DeveloperRole::Owner).await;
+    let deep = "{ teamSpaces(first: 100) { edges { node { developers(first: 100) { edges { node { id } } } } } } }";
+    let refused = post(&app, &token, "application/graphql-response+json", deep).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (400, Some("LIMIT_EXCEEDED"))
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer_without_a_token() {
+    let app = TestApp::spawn().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    let ready = TestApp::reply(app.client.get(app.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(
+        (ready.status, ready.body["status"].as_str()),
+        (200, Some("ready"))
+    );
+}
