@@ -95,3 +95,53 @@ async fn health_and_readiness_answer_without_a_token() {
         (200, Some("ready"))
     );
 }
+
+#[tokio::test]
+async fn requests_carry_an_id_and_are_counted_in_prometheus_metrics() {
+    let app = TestApp::spawn().await;
+    let (_, _, token) = app
+        .with_org_and_developer("obs", DeveloperRole::Owner)
+        .await;
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .header("x-request-id", "trace-me-42")
+        .json(&json!({ "query": "{ viewer { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()["x-request-id"],
+        "trace-me-42",
+        "a given id is echoed"
+    );
+    let resp = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert!(
+        !resp.headers()["x-request-id"].is_empty(),
+        "an id is made up otherwise"
+    );
+
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let graphql_line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("devgraph_http_requests_total{") && l.contains("route=\"/graphql\"")
+        })
+        .unwrap_or_else(|| panic!("no /graphql request counter in:\n{text}"));
+    assert!(
+        graphql_line.contains("status=\"200\"") && graphql_line.ends_with(" 1"),
+        "{graphql_line}"
+    );
+    assert!(text.contains("devgraph_http_request_duration_seconds_bucket"));
+    assert!(text.contains("devgraph_events_ingested_total 0"));
+    assert!(text.contains("devgraph_db_pool_connections"));
+}

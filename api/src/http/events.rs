@@ -25,16 +25,17 @@ use crate::{
 };
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let metrics = state.metrics.clone();
     match handle(state, headers, body).await {
-        Ok(ingested) => (
-            StatusCode::ACCEPTED,
-            Json(json!({
+        Ok(ingested) => {
+            metrics.events_ingested(ingested.accepted);
+            let counts = json!({
                 "accepted": ingested.accepted,
                 "duplicated": ingested.duplicated,
                 "unmatched": ingested.unmatched,
-            })),
-        )
-            .into_response(),
+            });
+            (StatusCode::ACCEPTED, Json(counts)).into_response()
+        }
         Err((status, err)) => {
             let mut resp = (status, Json(err.to_response_body())).into_response();
             if status == StatusCode::UNAUTHORIZED {
@@ -64,6 +65,7 @@ async fn handle(
         .authenticate(&state.db, &headers)
         .await
         .map_err(fail)?;
+    super::observe::record_org(caller.ctx.org_id().uuid());
     let project = match caller.ctx.actor() {
         Actor::ApiKey(key) if !key.allows(Scope::EventsWrite) => {
             return Err(fail(AppError::Forbidden(

@@ -109,6 +109,7 @@ async fn execute(
             return resp;
         }
     };
+    super::observe::record_org(caller.ctx.org_id().uuid());
     if let crate::auth::Actor::ApiKey(key) = caller.ctx.actor()
         && !key.allows(crate::service::api_key::Scope::Read)
     {

@@ -5,6 +5,7 @@ mod events;
 mod graphiql;
 pub mod graphql;
 mod limits;
+pub mod observe;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub struct AppState {
     pub stats: Arc<DbStats>,
     /// In dev mode, a token for the demo owner that GraphiQL sends by default.
     pub dev_token: Option<String>,
+    pub metrics: Arc<observe::Metrics>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -41,6 +43,12 @@ pub fn router(state: AppState) -> Router {
         // Liveness: the process answers. Readiness: it can reach its database.
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(observe::metrics))
+        // After routing, so requests are labelled by route, not raw path.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::track,
+        ))
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
