@@ -1,264 +1,27 @@
-//! Event ingestion, one code path for `POST /v1/events` and the
-//! `recordEvents` mutation. A batch is validated whole before anything is
-//! written; then one transaction inserts the raw events (a client id seen
-//! before in the project is skipped, so retries count once), adds the new
-//! ones to the daily rollup and to event_meta, and commits before the
-//! caller hears "accepted".
+//! The writes of an accepted batch, inside its transaction: raw events
+//! (deduplicated by client id), the daily rollup and event metadata.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{aggregated_event, developer, event, event_meta};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::validate::{DevRef, Valid};
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
-    ids::{DeveloperId, ProjectId},
-    permissions::{Action, authorize},
-    service::{organization, project},
+    ids::ProjectId,
 };
 
-/// Limits of one batch (configurable; see `Config`).
-#[derive(Debug, Clone, Copy)]
-pub struct IngestLimits {
-    pub max_events: usize,
-    pub max_future_skew: Duration,
-    pub max_property_bytes: usize,
-    pub max_property_depth: usize,
-}
-
-impl Default for IngestLimits {
-    fn default() -> Self {
-        IngestLimits {
-            max_events: 1000,
-            max_future_skew: Duration::minutes(5),
-            max_property_bytes: 8 * 1024,
-            max_property_depth: 5,
-        }
-    }
-}
-
-/// One event as a client sends it.
-#[derive(Debug, Clone)]
-pub struct EventInput {
-    pub client_id: String,
-    pub name: String,
-    /// An email address or a developer id (global or raw uuid).
-    pub developer: Option<String>,
-    pub occurred_at: String,
-    pub properties: Option<Value>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Ingested {
-    /// Stored now.
-    pub accepted: u64,
-    /// Already stored before (same client id in the project), or repeated in the batch.
-    pub duplicated: u64,
-    /// Accepted, naming a developer the organization does not know.
-    pub unmatched: u64,
-}
-
-/// Event names: 1 to 100 of letters, digits, `_`, `.`, `:` and `-`.
-pub const NAME_ALPHABET: &str = "letters, digits, '_', '.', ':' and '-'";
-const CLIENT_ID_MAX: usize = 200;
-
-struct Valid {
-    client_id: String,
-    name: String,
-    developer: Option<DevRef>,
-    occurred_at: DateTime<Utc>,
-    properties: Value,
-}
-
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum DevRef {
-    Email(String),
-    Id(Uuid),
-}
-
-fn bad(index: usize, field: &str, reason: impl std::fmt::Display) -> AppError {
-    let path = format!("events[{index}].{field}");
-    AppError::bad_field(&path, format!("{path}: {reason}"))
-}
-
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
-}
-
-fn validate(
-    index: usize,
-    input: EventInput,
-    now: DateTime<Utc>,
-    oldest: DateTime<Utc>,
-    limits: &IngestLimits,
-) -> AppResult<Valid> {
-    let client_id = input.client_id.trim().to_owned();
-    if client_id.is_empty() || client_id.chars().count() > CLIENT_ID_MAX {
-        return Err(bad(
-            index,
-            "id",
-            format!("must be 1 to {CLIENT_ID_MAX} characters"),
-        ));
-    }
-    let name_ok = (1..=100).contains(&input.name.len())
-        && input
-            .name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'));
-    if !name_ok {
-        return Err(bad(
-            index,
-            "name",
-            format!("must be 1 to 100 of {NAME_ALPHABET}"),
-        ));
-    }
-    let occurred_at = DateTime::parse_from_rfc3339(input.occurred_at.trim())
-        .map_err(|_| {
-            bad(
-                index,
-                "occurredAt",
-                "must be an RFC 3339 date-time with an offset",
-            )
-        })?
-        .with_timezone(&Utc);
-    if occurred_at > now + limits.max_future_skew {
-        return Err(bad(index, "occurredAt", "is in the future"));
-    }
-    if occurred_at < oldest {
-        return Err(bad(
-            index,
-            "occurredAt",
-            "is older than the organization's retention window",
-        ));
-    }
-    let properties = input
-        .properties
-        .unwrap_or_else(|| Value::Object(Default::default()));
-    if !properties.is_object() {
-        return Err(bad(index, "properties", "must be a JSON object"));
-    }
-    if depth(&properties) > limits.max_property_depth {
-        return Err(bad(
-            index,
-            "properties",
-            format!("nests deeper than {} levels", limits.max_property_depth),
-        ));
-    }
-    if properties.to_string().len() > limits.max_property_bytes {
-        return Err(bad(
-            index,
-            "properties",
-            format!("is larger than {} bytes", limits.max_property_bytes),
-        ));
-    }
-    let developer = match input
-        .developer
-        .as_deref()
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-    {
-        None => None,
-        Some(text) if text.contains('@') => Some(DevRef::Email(text.to_lowercase())),
-        Some(text) => match Uuid::parse_str(text) {
-            Ok(id) => Some(DevRef::Id(id)),
-            Err(_) => Some(DevRef::Id(
-                DeveloperId::from_global(text)
-                    .map_err(|_| {
-                        bad(
-                            index,
-                            "developer",
-                            "must be an email address or a developer id",
-                        )
-                    })?
-                    .uuid(),
-            )),
-        },
-    };
-    Ok(Valid {
-        client_id,
-        name: input.name,
-        developer,
-        occurred_at,
-        properties,
-    })
-}
-
-/// Ingests one batch for a project of the caller's organization.
-pub async fn ingest(
-    ctx: &TenantCtx,
-    db: &DatabaseConnection,
-    project_id: ProjectId,
-    events: Vec<EventInput>,
-    limits: &IngestLimits,
-) -> AppResult<Ingested> {
-    if events.len() > limits.max_events {
-        return Err(AppError::LimitExceeded(format!(
-            "a batch holds at most {} events, got {}",
-            limits.max_events,
-            events.len()
-        )));
-    }
-    let org = organization::get(ctx, db).await?;
-    project::get(ctx, db, project_id).await?;
-    authorize(ctx, db, Action::RecordEvents(project_id)).await?;
-    let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);
-    let now = Utc::now();
-    let oldest = now - Duration::days(i64::from(Ord::max(org.event_retention_days, 1)));
-    let total = events.len() as u64;
-    let mut valid = Vec::with_capacity(events.len());
-    for (index, input) in events.into_iter().enumerate() {
-        valid.push(validate(index, input, now, oldest, limits)?);
-    }
-    // A client id repeated inside the batch counts once, like a retry.
-    let mut seen = BTreeSet::new();
-    valid.retain(|e| seen.insert(e.client_id.clone()));
-    if valid.is_empty() {
-        return Ok(Ingested {
-            duplicated: total,
-            ..Default::default()
-        });
-    }
-    let developers = resolve_developers(ctx, db, &valid).await?;
-
-    let txn = db.begin().await?;
-    let inserted = insert_events(ctx, &txn, project_id, &valid, &developers, now).await?;
-    let fresh: Vec<&Valid> = valid
-        .iter()
-        .filter(|e| inserted.contains(&e.client_id))
-        .collect();
-    add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz).await?;
-    add_to_meta(ctx, &txn, project_id, &fresh).await?;
-    txn.commit().await?;
-
-    let unmatched = fresh
-        .iter()
-        .filter(|e| {
-            e.developer
-                .as_ref()
-                .is_some_and(|d| !developers.contains_key(d))
-        })
-        .count() as u64;
-    Ok(Ingested {
-        accepted: fresh.len() as u64,
-        duplicated: total - fresh.len() as u64,
-        unmatched,
-    })
-}
-
 /// The developers the batch names, by email or id, in one statement.
-async fn resolve_developers(
+pub(super) async fn resolve_developers(
     ctx: &TenantCtx,
     db: &impl ConnectionTrait,
     events: &[Valid],
@@ -291,7 +54,7 @@ async fn resolve_developers(
 }
 
 /// Inserts the events whose client id is new to the project; returns those ids.
-async fn insert_events(
+pub(super) async fn insert_events(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     project_id: ProjectId,
@@ -354,7 +117,7 @@ async fn insert_events(
 /// PostgreSQL: the batch travels as one JSON parameter unpacked by
 /// `jsonb_to_recordset`, instead of nine bind parameters per event (parsing
 /// and binding thousands of parameters cost more than the insert).
-async fn insert_events_pg(
+pub(super) async fn insert_events_pg(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     project_id: ProjectId,
@@ -405,7 +168,7 @@ async fn insert_events_pg(
 /// Adds the new events to `aggregated_events`, one row per (developer,
 /// name, day in the organization's time zone); concurrent batches add
 /// rather than overwrite.
-async fn add_to_rollup(
+pub(super) async fn add_to_rollup(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     project_id: ProjectId,
@@ -472,7 +235,7 @@ async fn add_to_rollup(
 
 /// Merges the batch into `event_meta`: first/last seen, total count and the
 /// union of property keys, per event name.
-async fn add_to_meta(
+pub(super) async fn add_to_meta(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     project_id: ProjectId,
@@ -558,18 +321,4 @@ async fn add_to_meta(
     );
     txn.execute(&insert).await?;
     Ok(())
-}
-
-/// What a project has sent, per event name, from `event_meta`.
-pub async fn meta(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    project_id: ProjectId,
-) -> AppResult<Vec<event_meta::Model>> {
-    use sea_orm::QueryOrder;
-    Ok(event_meta::Entity::find_in(ctx.org_id().uuid())
-        .filter(event_meta::Column::ProjectId.eq(project_id))
-        .order_by_asc(event_meta::Column::Name)
-        .all(db)
-        .await?)
 }

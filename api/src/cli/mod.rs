@@ -1,5 +1,7 @@
 //! The `devgraph` command line: serve (default), migrate, seed, schema, token.
 
+mod admin;
+
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
@@ -87,12 +89,12 @@ enum Command {
     /// Manage organizations.
     Org {
         #[command(subcommand)]
-        action: OrgAction,
+        action: admin::OrgAction,
     },
     /// Manage API keys.
     ApiKey {
         #[command(subcommand)]
-        action: ApiKeyAction,
+        action: admin::ApiKeyAction,
     },
     /// Print a JWT for a developer (HS256 only), for GraphiQL or curl.
     Token {
@@ -123,42 +125,6 @@ enum RollupAction {
         /// Organization slug.
         #[arg(long)]
         org: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum OrgAction {
-    /// Create an organization and its first owner.
-    Create {
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        name: String,
-        #[arg(long)]
-        owner_email: String,
-        #[arg(long, default_value = "Owner")]
-        owner_name: String,
-        /// The owner's `sub` in your identity provider's tokens (default: the email).
-        #[arg(long)]
-        owner_subject: Option<String>,
-    },
-}
-
-#[derive(Subcommand)]
-enum ApiKeyAction {
-    /// Create an API key and print it (it is shown only once).
-    Create {
-        /// Organization slug.
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        name: String,
-        /// Comma-separated: read, events:write.
-        #[arg(long, default_value = "read")]
-        scopes: String,
-        /// Slug of the project to bind the key to.
-        #[arg(long)]
-        project: Option<String>,
     },
 }
 
@@ -266,8 +232,10 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Org { action } => org(&cli.config, action).await.map(|_| ExitCode::SUCCESS),
-        Command::ApiKey { action } => api_key(&cli.config, action)
+        Command::Org { action } => admin::org(&cli.config, action)
+            .await
+            .map(|_| ExitCode::SUCCESS),
+        Command::ApiKey { action } => admin::api_key(&cli.config, action)
             .await
             .map(|_| ExitCode::SUCCESS),
         Command::Token {
@@ -289,7 +257,7 @@ fn database_url(args: &ConfigArgs) -> String {
         .unwrap_or_else(|| format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"))
 }
 
-async fn connect(args: &ConfigArgs) -> Result<DatabaseConnection, String> {
+pub(super) async fn connect(args: &ConfigArgs) -> Result<DatabaseConnection, String> {
     let (db, _) = db::connect(&database_url(args), 2)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
@@ -470,76 +438,4 @@ pub async fn mint_token(
         chrono::Duration::hours(ttl_hours),
     )
     .ok_or_else(|| "tokens can only be minted with an HS256 secret (JWT_SECRET or dev mode)".into())
-}
-
-async fn org(args: &ConfigArgs, action: OrgAction) -> Result<(), String> {
-    let OrgAction::Create {
-        slug,
-        name,
-        owner_email,
-        owner_name,
-        owner_subject,
-    } = action;
-    let db = connect(args).await?;
-    Migrator::up(&db, None)
-        .await
-        .map_err(|e| format!("migration failed: {e}"))?;
-    let input = service::organization::NewOrganization {
-        slug,
-        name,
-        owner_email,
-        owner_name,
-        owner_subject,
-    };
-    let (org, owner) = service::organization::create(&db, input)
-        .await
-        .map_err(|e| e.describe())?;
-    println!(
-        "created organization {} ({}) with owner {} (subject {})",
-        org.slug, org.id, owner.email, owner.auth_subject
-    );
-    Ok(())
-}
-
-async fn api_key(args: &ConfigArgs, action: ApiKeyAction) -> Result<(), String> {
-    use service::api_key::{NewApiKey, Scope};
-    let ApiKeyAction::Create {
-        org,
-        name,
-        scopes,
-        project,
-    } = action;
-    let db = connect(args).await?;
-    let org_id = crate::auth::org_by_id_or_slug(&db, &org)
-        .await
-        .map_err(|e| e.describe())?
-        .ok_or_else(|| format!("no organization {org:?}"))?;
-    let ctx = TenantCtx::unsafe_system(org_id);
-    let scopes = scopes
-        .split(',')
-        .map(|s| match s.trim() {
-            "read" => Ok(Scope::Read),
-            "events:write" => Ok(Scope::EventsWrite),
-            other => Err(format!("unknown scope {other:?} (read, events:write)")),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let project = match project {
-        Some(slug) => Some(
-            service::project::by_slug(&ctx, &db, &slug)
-                .await
-                .map_err(|e| e.describe())?
-                .ok_or_else(|| format!("no project {slug:?} in {org}"))?,
-        ),
-        None => None,
-    };
-    let input = NewApiKey {
-        name,
-        scopes,
-        project,
-    };
-    let created = service::api_key::create(&ctx, &db, input)
-        .await
-        .map_err(|e| e.describe())?;
-    println!("{}", created.key);
-    Ok(())
 }

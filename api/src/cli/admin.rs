@@ -1,0 +1,116 @@
+//! Administration commands: create organizations and API keys, which
+//! production deployments need before anyone can sign in or send events.
+
+use clap::Subcommand;
+use migration::{Migrator, MigratorTrait};
+
+use super::connect;
+use crate::{auth::TenantCtx, config::ConfigArgs, service};
+
+#[derive(Subcommand)]
+pub enum OrgAction {
+    /// Create an organization and its first owner.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        owner_email: String,
+        #[arg(long, default_value = "Owner")]
+        owner_name: String,
+        /// The owner's `sub` in your identity provider's tokens (default: the email).
+        #[arg(long)]
+        owner_subject: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ApiKeyAction {
+    /// Create an API key and print it (it is shown only once).
+    Create {
+        /// Organization slug.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// Comma-separated: read, events:write.
+        #[arg(long, default_value = "read")]
+        scopes: String,
+        /// Slug of the project to bind the key to.
+        #[arg(long)]
+        project: Option<String>,
+    },
+}
+
+pub async fn org(args: &ConfigArgs, action: OrgAction) -> Result<(), String> {
+    let OrgAction::Create {
+        slug,
+        name,
+        owner_email,
+        owner_name,
+        owner_subject,
+    } = action;
+    let db = connect(args).await?;
+    Migrator::up(&db, None)
+        .await
+        .map_err(|e| format!("migration failed: {e}"))?;
+    let input = service::organization::NewOrganization {
+        slug,
+        name,
+        owner_email,
+        owner_name,
+        owner_subject,
+    };
+    let (org, owner) = service::organization::create(&db, input)
+        .await
+        .map_err(|e| e.describe())?;
+    println!(
+        "created organization {} ({}) with owner {} (subject {})",
+        org.slug, org.id, owner.email, owner.auth_subject
+    );
+    Ok(())
+}
+
+pub async fn api_key(args: &ConfigArgs, action: ApiKeyAction) -> Result<(), String> {
+    use service::api_key::{NewApiKey, Scope};
+    let ApiKeyAction::Create {
+        org,
+        name,
+        scopes,
+        project,
+    } = action;
+    let db = connect(args).await?;
+    let org_id = crate::auth::org_by_id_or_slug(&db, &org)
+        .await
+        .map_err(|e| e.describe())?
+        .ok_or_else(|| format!("no organization {org:?}"))?;
+    let ctx = TenantCtx::unsafe_system(org_id);
+    let scopes = scopes
+        .split(',')
+        .map(|s| match s.trim() {
+            "read" => Ok(Scope::Read),
+            "events:write" => Ok(Scope::EventsWrite),
+            other => Err(format!("unknown scope {other:?} (read, events:write)")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let project = match project {
+        Some(slug) => Some(
+            service::project::by_slug(&ctx, &db, &slug)
+                .await
+                .map_err(|e| e.describe())?
+                .ok_or_else(|| format!("no project {slug:?} in {org}"))?,
+        ),
+        None => None,
+    };
+    let input = NewApiKey {
+        name,
+        scopes,
+        project,
+    };
+    let created = service::api_key::create(&ctx, &db, input)
+        .await
+        .map_err(|e| e.describe())?;
+    println!("{}", created.key);
+    Ok(())
+}

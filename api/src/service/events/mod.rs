@@ -1,0 +1,145 @@
+//! Event ingestion, one code path for `POST /v1/events` and the
+//! `recordEvents` mutation. A batch is validated whole before anything is
+//! written; then one transaction inserts the raw events (a client id seen
+//! before in the project is skipped, so retries count once), adds the new
+//! ones to the daily rollup and to event_meta, and commits before the
+//! caller hears "accepted".
+
+mod store;
+mod validate;
+
+use std::collections::BTreeSet;
+
+use chrono::{Duration, Utc};
+use chrono_tz::Tz;
+use entity::event_meta;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, TransactionTrait};
+use serde_json::Value;
+
+pub use validate::NAME_ALPHABET;
+use validate::{Valid, validate};
+
+use crate::{
+    auth::TenantCtx,
+    error::{AppError, AppResult},
+    ids::ProjectId,
+    permissions::{Action, authorize},
+    service::{organization, project},
+};
+
+/// Limits of one batch (configurable; see `Config`).
+#[derive(Debug, Clone, Copy)]
+pub struct IngestLimits {
+    pub max_events: usize,
+    pub max_future_skew: Duration,
+    pub max_property_bytes: usize,
+    pub max_property_depth: usize,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits {
+            max_events: 1000,
+            max_future_skew: Duration::minutes(5),
+            max_property_bytes: 8 * 1024,
+            max_property_depth: 5,
+        }
+    }
+}
+
+/// One event as a client sends it.
+#[derive(Debug, Clone)]
+pub struct EventInput {
+    pub client_id: String,
+    pub name: String,
+    /// An email address or a developer id (global or raw uuid).
+    pub developer: Option<String>,
+    pub occurred_at: String,
+    pub properties: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ingested {
+    /// Stored now.
+    pub accepted: u64,
+    /// Already stored before (same client id in the project), or repeated in the batch.
+    pub duplicated: u64,
+    /// Accepted, naming a developer the organization does not know.
+    pub unmatched: u64,
+}
+
+/// Ingests one batch for a project of the caller's organization.
+pub async fn ingest(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    project_id: ProjectId,
+    events: Vec<EventInput>,
+    limits: &IngestLimits,
+) -> AppResult<Ingested> {
+    if events.len() > limits.max_events {
+        return Err(AppError::LimitExceeded(format!(
+            "a batch holds at most {} events, got {}",
+            limits.max_events,
+            events.len()
+        )));
+    }
+    let org = organization::get(ctx, db).await?;
+    project::get(ctx, db, project_id).await?;
+    authorize(ctx, db, Action::RecordEvents(project_id)).await?;
+    let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);
+    let now = Utc::now();
+    let oldest = now - Duration::days(i64::from(Ord::max(org.event_retention_days, 1)));
+    let total = events.len() as u64;
+    let mut valid = Vec::with_capacity(events.len());
+    for (index, input) in events.into_iter().enumerate() {
+        valid.push(validate(index, input, now, oldest, limits)?);
+    }
+    // A client id repeated inside the batch counts once, like a retry.
+    let mut seen = BTreeSet::new();
+    valid.retain(|e| seen.insert(e.client_id.clone()));
+    if valid.is_empty() {
+        return Ok(Ingested {
+            duplicated: total,
+            ..Default::default()
+        });
+    }
+    let developers = store::resolve_developers(ctx, db, &valid).await?;
+
+    let txn = db.begin().await?;
+    let inserted = store::insert_events(ctx, &txn, project_id, &valid, &developers, now).await?;
+    let fresh: Vec<&Valid> = valid
+        .iter()
+        .filter(|e| inserted.contains(&e.client_id))
+        .collect();
+    store::add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz).await?;
+    store::add_to_meta(ctx, &txn, project_id, &fresh).await?;
+    txn.commit().await?;
+
+    let unmatched = fresh
+        .iter()
+        .filter(|e| {
+            e.developer
+                .as_ref()
+                .is_some_and(|d| !developers.contains_key(d))
+        })
+        .count() as u64;
+    Ok(Ingested {
+        accepted: fresh.len() as u64,
+        duplicated: total - fresh.len() as u64,
+        unmatched,
+    })
+}
+
+/// What a project has sent, per event name, from `event_meta`.
+pub async fn meta(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    project_id: ProjectId,
+) -> AppResult<Vec<event_meta::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(event_meta::Entity::find_in(ctx.org_id().uuid())
+        .filter(event_meta::Column::ProjectId.eq(project_id))
+        .order_by_asc(event_meta::Column::Name)
+        .all(db)
+        .await?)
+}
