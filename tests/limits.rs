@@ -145,3 +145,67 @@ async fn requests_carry_an_id_and_are_counted_in_prometheus_metrics() {
     assert!(text.contains("devgraph_events_ingested_total 0"));
     assert!(text.contains("devgraph_db_pool_connections"));
 }
+
+#[tokio::test]
+async fn a_request_over_the_request_timeout_is_503_and_health_still_answers() {
+    if devgraph_tests::backend_name() != "postgres" {
+        return; // needs a lock another session can hold: PostgreSQL's LOCK TABLE
+    }
+    let app =
+        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_millis(300)).await;
+    let (_, _, token) = app
+        .with_org_and_developer("slow", DeveloperRole::Owner)
+        .await;
+    // Another session locks the table authentication reads, so the request
+    // cannot finish until the lock goes, whatever the machine's speed.
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let other = sea_orm::Database::connect(&app.app.state.config.database_url)
+        .await
+        .unwrap();
+    let txn = other.begin().await.unwrap();
+    txn.execute_unprepared("LOCK TABLE developers IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let reply = post(
+        &app,
+        &token,
+        "application/graphql-response+json",
+        "{ viewer { id } }",
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.code()),
+        (503, Some("SERVICE_UNAVAILABLE"))
+    );
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200);
+    txn.rollback().await.unwrap();
+    other.close().await.ok();
+    // Served again once the lock is gone.
+    post(
+        &app,
+        &token,
+        "application/graphql-response+json",
+        "{ viewer { id } }",
+    )
+    .await
+    .ok();
+}
+
+#[tokio::test]
+async fn postgres_connections_carry_the_statement_timeout() {
+    if devgraph_tests::backend_name() != "postgres" {
+        return; // a PostgreSQL setting; SQLite has none
+    }
+    let app = TestApp::spawn().await;
+    let db = app.db();
+    let row = sea_orm::ConnectionTrait::query_one_raw(
+        db,
+        sea_orm::Statement::from_string(db.get_database_backend(), "SHOW statement_timeout"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let value: String = row.try_get("", "statement_timeout").unwrap();
+    assert_eq!(value, "10s");
+}

@@ -78,9 +78,13 @@ impl App {
 
 /// Connects, migrates, and assembles the router's state.
 pub async fn build_app(config: Config) -> Result<App, StartError> {
-    let (db, stats) = db::connect(&config.database_url, config.db_pool_size)
-        .await
-        .map_err(StartError::Database)?;
+    let (db, stats) = db::connect(
+        &config.database_url,
+        config.db_pool_size,
+        config.statement_timeout,
+    )
+    .await
+    .map_err(StartError::Database)?;
     Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
     let jwt = JwtVerifier::from_config(&config)?;
     let schema = build_schema(&config.limits);

@@ -2,7 +2,7 @@
 //! or from command-line flags. Nothing else in the crate reads the
 //! environment: tests build a `Config` directly.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser};
 
@@ -110,6 +110,22 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_future_skew_seconds: i64,
+    /// PostgreSQL `statement_timeout` for every statement, in milliseconds (0: none).
+    #[arg(
+        long,
+        env = "DEVGRAPH_STATEMENT_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub statement_timeout_ms: u64,
+    /// Longest time a request may take before it is answered 503, in milliseconds.
+    #[arg(
+        long,
+        env = "DEVGRAPH_REQUEST_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub request_timeout_ms: u64,
     /// Database connection pool size.
     #[arg(
         long,
@@ -153,6 +169,9 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     pub limits: Limits,
     pub db_pool_size: u32,
+    /// PostgreSQL only; `None` leaves the server's setting.
+    pub statement_timeout: Option<Duration>,
+    pub request_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -239,6 +258,9 @@ impl Config {
                 },
             },
             db_pool_size: args.db_pool_size,
+            statement_timeout: (args.statement_timeout_ms > 0)
+                .then(|| Duration::from_millis(args.statement_timeout_ms)),
+            request_timeout: Duration::from_millis(args.request_timeout_ms),
         })
     }
 
@@ -253,6 +275,8 @@ impl Config {
             jwt_audience: None,
             limits: Limits::default(),
             db_pool_size: 5,
+            statement_timeout: Some(Duration::from_secs(10)),
+            request_timeout: Duration::from_secs(30),
         }
     }
 

@@ -29,6 +29,7 @@ impl DbStats {
 pub async fn connect(
     url: &str,
     pool_size: u32,
+    statement_timeout: Option<Duration>,
 ) -> Result<(DatabaseConnection, Arc<DbStats>), DbErr> {
     let dir = sqlite_path(url).and_then(|p| p.parent().map(std::path::Path::to_path_buf));
     if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
@@ -42,6 +43,13 @@ pub async fn connect(
         .acquire_timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(5))
         .sqlx_logging(false);
+    if let Some(limit) = statement_timeout {
+        // Set per connection at start-up: no statement (a runaway metrics
+        // query, a lock wait) holds a connection longer than this.
+        let millis = limit.as_millis().to_string();
+        options
+            .map_sqlx_postgres_opts(move |pg| pg.options([("statement_timeout", millis.clone())]));
+    }
     let mut db = Database::connect(options).await?;
     let stats = Arc::new(DbStats::default());
     let counter = stats.clone();

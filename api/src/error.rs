@@ -162,6 +162,12 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         match &err {
             DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::ServiceUnavailable,
+            _ if err
+                .to_string()
+                .contains("canceling statement due to statement timeout") =>
+            {
+                AppError::LimitExceeded("the query took longer than the statement timeout".into())
+            }
             // SQLite refuses a second writer it cannot wait for: busy, retry.
             _ if err.to_string().contains("database is locked") => AppError::ServiceUnavailable,
             _ => match unique_violation(&err) {
@@ -194,5 +200,23 @@ fn unique_violation(err: &DbErr) -> Option<&'static str> {
             .find(|(prefix, _)| name.starts_with(prefix))
             .map(|(_, field)| *field),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_errors_map_to_codes_without_internals() {
+        let timeout = DbErr::Custom("error: canceling statement due to statement timeout".into());
+        assert_eq!(AppError::from(timeout).code(), "LIMIT_EXCEEDED");
+        let locked = DbErr::Custom("(code: 5) database is locked".into());
+        assert_eq!(AppError::from(locked).code(), "SERVICE_UNAVAILABLE");
+        let other = AppError::from(DbErr::Custom("SELECT secret FROM t".into()));
+        assert_eq!(
+            (other.code(), other.message()),
+            ("INTERNAL", "internal error".to_owned())
+        );
     }
 }

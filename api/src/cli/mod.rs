@@ -258,7 +258,7 @@ fn database_url(args: &ConfigArgs) -> String {
 }
 
 pub(super) async fn connect(args: &ConfigArgs) -> Result<DatabaseConnection, String> {
-    let (db, _) = db::connect(&database_url(args), 2)
+    let (db, _) = db::connect(&database_url(args), 2, None)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     Ok(db)
@@ -420,7 +420,7 @@ pub async fn mint_token(
 ) -> Result<String, String> {
     let config = Config::from_args(args).map_err(|e| e.to_string())?;
     let jwt = crate::auth::JwtVerifier::from_config(&config).map_err(|e| e.to_string())?;
-    let (db, _) = db::connect(&config.database_url, 2)
+    let (db, _) = db::connect(&config.database_url, 2, None)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let org = crate::auth::org_by_id_or_slug(&db, org_slug)

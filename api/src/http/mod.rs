@@ -47,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         // After routing, so requests are labelled by route, not raw path.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            observe::timeout,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             observe::track,
         ))
         .fallback(not_found)

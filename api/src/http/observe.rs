@@ -151,6 +151,23 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
     resp
 }
 
+/// Answers 503 when a request outlives `request_timeout`. Dropping the
+/// handler rolls back its open transaction, so nothing unanswered commits.
+pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.config.request_timeout, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!("request timed out");
+            let err = crate::error::AppError::ServiceUnavailable;
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(err.to_response_body()),
+            )
+                .into_response()
+        }
+    }
+}
+
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics.encode(&state.db);
     let mut resp = (StatusCode::OK, body).into_response();
