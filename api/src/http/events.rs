@@ -84,12 +84,7 @@ async fn handle(
             )));
         }
     };
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
+    if !super::graphql::is_json_content(&headers) {
         let err = AppError::bad_input("Content-Type must be application/json");
         return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, err));
     }

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{aggregated_event, developer, event, event_meta};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryResult,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use serde_json::Value;
@@ -105,13 +105,7 @@ pub(super) async fn insert_events(
                 .to_owned(),
         )
         .returning_col(C::ClientEventId);
-    let rows = txn.query_all(&insert).await?;
-    rows.iter()
-        .map(|row| {
-            row.try_get::<String>("", "client_event_id")
-                .map_err(AppError::from)
-        })
-        .collect()
+    returned_client_ids(txn.query_all(&insert).await?)
 }
 
 /// PostgreSQL: the batch travels as one JSON parameter unpacked by
@@ -156,7 +150,11 @@ pub(super) async fn insert_events_pg(
             now.into(),
         ],
     );
-    let rows = txn.query_all_raw(stmt).await?;
+    returned_client_ids(txn.query_all_raw(stmt).await?)
+}
+
+/// The client ids an `INSERT ... RETURNING client_event_id` stored.
+fn returned_client_ids(rows: Vec<QueryResult>) -> AppResult<BTreeSet<String>> {
     rows.iter()
         .map(|row| {
             row.try_get::<String>("", "client_event_id")
