@@ -57,6 +57,12 @@ macro_rules! typed_id {
                 id.0.into()
             }
         }
+
+        impl From<$name> for Uuid {
+            fn from(id: $name) -> Self {
+                id.0
+            }
+        }
     };
 }
 

@@ -1,6 +1,6 @@
 //! Relay cursor pagination, shared by top-level lists (keyset conditions in
-//! SQL) and nested lists (a page cut per parent from a batch a DataLoader
-//! fetched in one statement).
+//! SQL) and nested lists (one statement for many parents, each parent's page
+//! cut by window functions).
 //!
 //! Order is always `(sort key, id)`, so cursors are stable under ties; a
 //! cursor remembers the field it was made for, and using it with another
@@ -9,9 +9,15 @@
 use async_graphql::{Enum, InputObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
+    sea_query::{
+        Alias, Asterisk, Expr as SeaExpr, ExprTrait, IntoColumnRef, Query, SelectStatement,
+        WindowStatement,
+    },
+};
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
 use uuid::Uuid;
 
 use crate::{
@@ -111,18 +117,6 @@ impl Cursor {
             ));
         }
         Ok(cursor)
-    }
-
-    fn cmp_item<T: Keyed>(&self, item: &T, order: ListOrder) -> Ordering {
-        let ord = (item.sort_key(order.field), item.key_id()).cmp(&(self.key.clone(), self.id));
-        directed(ord, order.direction)
-    }
-}
-
-fn directed(ord: Ordering, direction: OrderDirection) -> Ordering {
-    match direction {
-        OrderDirection::Asc => ord,
-        OrderDirection::Desc => ord.reverse(),
     }
 }
 
@@ -230,37 +224,112 @@ impl PageRequest {
             has_next,
         }
     }
+}
 
-    /// Cuts a page from all of one parent's rows, already filtered.
-    pub fn cut<T: Keyed>(&self, mut rows: Vec<T>) -> Page<T> {
-        let order = self.order;
-        rows.sort_by(|a, b| {
-            let ord =
-                (a.sort_key(order.field), a.key_id()).cmp(&(b.sort_key(order.field), b.key_id()));
-            directed(ord, order.direction)
-        });
-        let start = match &self.after {
-            Some(c) => rows.partition_point(|r| c.cmp_item(r, order) != Ordering::Greater),
-            None => 0,
-        };
-        let end = match &self.before {
-            Some(c) => rows.partition_point(|r| c.cmp_item(r, order) == Ordering::Less),
-            None => rows.len(),
-        };
-        let end = end.max(start);
-        let (from, to) = if self.backward {
-            (end.saturating_sub(self.limit).max(start), end)
-        } else {
-            (start, (start + self.limit).min(end))
-        };
-        let total = rows.len();
-        let items: Vec<T> = rows.drain(from..to).collect();
-        Page {
-            items,
-            has_previous: from > 0,
-            has_next: to < total,
+/// One row of a nested list read through `PageRequest::window_sql`.
+#[derive(Debug, Clone)]
+pub struct ChildRow<T> {
+    pub parent: Uuid,
+    /// All of the parent's rows that match the filter, cursors aside.
+    pub total: u64,
+    /// Inside the cursors; a row outside them only carries `total` for a
+    /// parent whose page is empty.
+    in_range: bool,
+    pub item: T,
+}
+
+const PARENT: &str = "page_parent";
+const TOTAL: &str = "page_total";
+const IN_RANGE: &str = "page_in_range";
+const ROW: &str = "page_row";
+
+impl PageRequest {
+    /// Per-parent pages of a nested list in one statement. Each parent's rows
+    /// are numbered in list order, rows inside the cursors first, and only
+    /// the first `limit + 1` of each come back, so a page of 10 out of 10,000
+    /// children reads 11 rows, not 10,000; the total comes from a window
+    /// count over the same partition.
+    pub fn window_sql<E: EntityTrait>(
+        &self,
+        select: Select<E>,
+        parent: impl IntoColumnRef + Clone,
+        key_col: E::Column,
+        id_col: E::Column,
+    ) -> SelectStatement {
+        let asc = self.order.direction == OrderDirection::Asc;
+        let mut range = Condition::all();
+        if let Some(after) = &self.after {
+            range = range.add(keyset(key_col, id_col, after, asc));
         }
+        if let Some(before) = &self.before {
+            range = range.add(keyset(key_col, id_col, before, !asc));
+        }
+        let has_cursor = self.after.is_some() || self.before.is_some();
+        let in_range: SeaExpr = if has_cursor {
+            SeaExpr::case(range, 1).finally(0).into()
+        } else {
+            SeaExpr::cust("1")
+        };
+        let order = if asc != self.backward {
+            sea_orm::Order::Asc
+        } else {
+            sea_orm::Order::Desc
+        };
+        let mut numbering = WindowStatement::partition_by(parent.clone());
+        if has_cursor {
+            numbering.order_by_expr(in_range.clone(), sea_orm::Order::Desc);
+        }
+        numbering
+            .order_by((E::default(), key_col), order.clone())
+            .order_by((E::default(), id_col), order);
+
+        let mut inner = select.into_query();
+        inner
+            .expr_as(SeaExpr::col(parent.clone()), Alias::new(PARENT))
+            .expr_window_as(
+                SeaExpr::cust("COUNT(*)"),
+                WindowStatement::partition_by(parent),
+                Alias::new(TOTAL),
+            )
+            .expr_as(in_range, Alias::new(IN_RANGE))
+            .expr_window_as(SeaExpr::cust("ROW_NUMBER()"), numbering, Alias::new(ROW));
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new("page"))
+            .and_where(SeaExpr::col(Alias::new(ROW)).lte(self.limit as i64 + 1))
+            .order_by(Alias::new(PARENT), sea_orm::Order::Asc)
+            .order_by(Alias::new(ROW), sea_orm::Order::Asc)
+            .to_owned()
     }
+
+    /// Turns one parent's rows of `window_sql` (in their order) into a page.
+    pub fn finish_window<T>(&self, rows: Vec<ChildRow<T>>) -> Page<T> {
+        let items = rows
+            .into_iter()
+            .filter(|r| r.in_range)
+            .map(|r| r.item)
+            .collect();
+        self.finish_sql(items)
+    }
+}
+
+/// Runs a `window_sql` statement.
+pub async fn fetch_window<M: FromQueryResult>(
+    db: &impl ConnectionTrait,
+    statement: &SelectStatement,
+) -> AppResult<Vec<ChildRow<M>>> {
+    let rows = db.query_all(statement).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ChildRow {
+                parent: row.try_get("", PARENT)?,
+                total: u64::try_from(row.try_get::<i64>("", TOTAL)?).unwrap_or(0),
+                in_range: row.try_get::<i32>("", IN_RANGE)? == 1,
+                item: M::from_query_result(row, "")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(Into::into)
 }
 
 /// `(key, id) > cursor` when `greater`, else `(key, id) < cursor`, written
@@ -298,60 +367,6 @@ mod tests {
         fn key_id(&self) -> Uuid {
             Uuid::from_u128(self.1)
         }
-    }
-
-    fn rows() -> Vec<Row> {
-        vec![
-            Row("d", 4),
-            Row("a", 1),
-            Row("c", 3),
-            Row("b", 2),
-            Row("b", 5),
-        ]
-    }
-
-    fn names(page: &Page<Row>) -> Vec<(&'static str, u128)> {
-        page.items.iter().map(|r| (r.0, r.1)).collect()
-    }
-
-    fn req(
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> PageRequest {
-        PageRequest::new(
-            PageArgs {
-                first,
-                after,
-                last,
-                before,
-            },
-            None,
-            &Limits::default(),
-        )
-        .unwrap()
-    }
-
-    #[test]
-    fn forward_pages_chain_through_cursors() {
-        let p1 = req(Some(2), None, None, None).cut(rows());
-        assert_eq!(names(&p1), vec![("a", 1), ("b", 2)]);
-        assert!(p1.has_next && !p1.has_previous);
-        let after = Cursor::of(&p1.items[1], OrderField::Name).encode();
-        let p2 = req(Some(2), Some(after), None, None).cut(rows());
-        assert_eq!(names(&p2), vec![("b", 5), ("c", 3)]);
-        assert!(p2.has_next && p2.has_previous);
-    }
-
-    #[test]
-    fn backward_pages_end_at_the_cursor() {
-        let p = req(None, None, Some(2), None).cut(rows());
-        assert_eq!(names(&p), vec![("c", 3), ("d", 4)]);
-        let before = Cursor::of(&p.items[0], OrderField::Name).encode();
-        let p = req(None, None, Some(3), Some(before)).cut(rows());
-        assert_eq!(names(&p), vec![("a", 1), ("b", 2), ("b", 5)]);
-        assert!(!p.has_previous && p.has_next);
     }
 
     #[test]

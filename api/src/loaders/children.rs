@@ -1,18 +1,19 @@
 //! Nested lists: the developers and projects of team spaces, the team spaces
 //! of developers. A key carries the parent plus the list arguments; keys
-//! that share arguments are fetched together in one statement, then each
-//! parent's page is cut in memory with its total.
+//! that share arguments are fetched together in one statement that cuts
+//! every parent's page in SQL (window functions) and counts its total.
 
 use std::{collections::HashMap, hash::Hash};
 
 use async_graphql::dataloader::Loader;
 use entity::{developer, project, team_space};
+use uuid::Uuid;
 
 use super::Scope;
 use crate::{
     error::AppError,
     ids::{DeveloperId, TeamSpaceId},
-    pagination::{Keyed, Page, PageRequest},
+    pagination::{ChildRow, Page, PageRequest},
     service::{
         self, developer::DeveloperFilter, project::ProjectFilter, team_space::TeamSpaceFilter,
     },
@@ -32,16 +33,16 @@ pub struct ChildPage<T> {
 }
 
 /// Groups keys by their list arguments, runs `fetch` once per group with all
-/// the group's parents, and cuts each parent's page.
+/// the group's parents (it returns each parent's page, cut in SQL), and
+/// hands each key its page and total.
 async fn load_children<P, F, T, Fut>(
     keys: &[ChildrenKey<P, F>],
-    fetch: impl Fn(Vec<P>, F) -> Fut,
+    fetch: impl Fn(Vec<P>, F, PageRequest) -> Fut,
 ) -> Result<HashMap<ChildrenKey<P, F>, ChildPage<T>>, AppError>
 where
-    P: Copy + Eq + Hash,
+    P: Copy + Eq + Hash + Into<Uuid>,
     F: Clone + Eq + Hash,
-    T: Keyed + Clone,
-    Fut: Future<Output = Result<Vec<(P, T)>, AppError>>,
+    Fut: Future<Output = Result<Vec<ChildRow<T>>, AppError>>,
 {
     let mut groups: HashMap<(&F, &PageRequest), Vec<P>> = HashMap::new();
     for key in keys {
@@ -52,13 +53,13 @@ where
     }
     let mut out = HashMap::with_capacity(keys.len());
     for ((filter, page), parents) in groups {
-        let mut by_parent: HashMap<P, Vec<T>> = HashMap::new();
-        for (parent, row) in fetch(parents.clone(), filter.clone()).await? {
-            by_parent.entry(parent).or_default().push(row);
+        let mut by_parent: HashMap<Uuid, Vec<ChildRow<T>>> = HashMap::new();
+        for row in fetch(parents.clone(), filter.clone(), page.clone()).await? {
+            by_parent.entry(row.parent).or_default().push(row);
         }
         for parent in parents {
-            let rows = by_parent.remove(&parent).unwrap_or_default();
-            let total = rows.len() as u64;
+            let rows = by_parent.remove(&parent.into()).unwrap_or_default();
+            let total = rows.first().map_or(0, |r| r.total);
             let key = ChildrenKey {
                 parent,
                 filter: filter.clone(),
@@ -67,7 +68,7 @@ where
             out.insert(
                 key,
                 ChildPage {
-                    page: page.cut(rows),
+                    page: page.finish_window(rows),
                     total,
                 },
             );
@@ -87,8 +88,8 @@ impl Loader<ChildrenKey<TeamSpaceId, DeveloperFilter>> for TeamSpaceDevelopers {
         keys: &[ChildrenKey<TeamSpaceId, DeveloperFilter>],
     ) -> Result<HashMap<ChildrenKey<TeamSpaceId, DeveloperFilter>, Self::Value>, AppError> {
         let Scope { ctx, db } = &self.0;
-        load_children(keys, |parents, filter| async move {
-            service::developer::of_team_spaces(ctx, db, &parents, &filter).await
+        load_children(keys, |parents, filter, page| async move {
+            service::developer::of_team_spaces(ctx, db, &parents, &filter, &page).await
         })
         .await
     }
@@ -105,12 +106,8 @@ impl Loader<ChildrenKey<TeamSpaceId, ProjectFilter>> for TeamSpaceProjects {
         keys: &[ChildrenKey<TeamSpaceId, ProjectFilter>],
     ) -> Result<HashMap<ChildrenKey<TeamSpaceId, ProjectFilter>, Self::Value>, AppError> {
         let Scope { ctx, db } = &self.0;
-        load_children(keys, |parents, filter| async move {
-            let rows = service::project::of_team_spaces(ctx, db, &parents, &filter).await?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|p| p.team_space_id.map(|s| (TeamSpaceId::from_db(s), p)))
-                .collect())
+        load_children(keys, |parents, filter, page| async move {
+            service::project::of_team_spaces(ctx, db, &parents, &filter, &page).await
         })
         .await
     }
@@ -127,8 +124,8 @@ impl Loader<ChildrenKey<DeveloperId, TeamSpaceFilter>> for DeveloperTeamSpaces {
         keys: &[ChildrenKey<DeveloperId, TeamSpaceFilter>],
     ) -> Result<HashMap<ChildrenKey<DeveloperId, TeamSpaceFilter>, Self::Value>, AppError> {
         let Scope { ctx, db } = &self.0;
-        load_children(keys, |parents, filter| async move {
-            service::team_space::of_developers(ctx, db, &parents, &filter).await
+        load_children(keys, |parents, filter, page| async move {
+            service::team_space::of_developers(ctx, db, &parents, &filter, &page).await
         })
         .await
     }

@@ -13,7 +13,7 @@ use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::{DeveloperId, NodeKind, TeamSpaceId},
-    pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
+    pagination::{ChildRow, Keyed, OrderField, Page, PageRequest, SortKey, fetch_window},
     permissions::{Action, authorize},
     service::{
         Changes,
@@ -124,23 +124,29 @@ fn member_to_developer() -> RelationDef {
         .into()
 }
 
-/// The developers of several team spaces in one statement, each paired
-/// with the team space it was found through.
+/// One page of developers for each of several team spaces, in one statement.
 pub async fn of_team_spaces(
     ctx: &TenantCtx,
     db: &impl ConnectionTrait,
     spaces: &[TeamSpaceId],
     filter: &DeveloperFilter,
-) -> AppResult<Vec<(TeamSpaceId, developer::Model)>> {
-    let select = team_space_member::Entity::find_in(ctx.org_id().uuid())
-        .filter(team_space_member::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())))
-        .select_also(developer::Entity)
-        .join(JoinType::InnerJoin, member_to_developer());
-    let rows = apply_filter(ctx, select, filter).all(db).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(member, dev)| dev.map(|d| (TeamSpaceId::from_db(member.team_space_id), d)))
-        .collect())
+    page: &PageRequest,
+) -> AppResult<Vec<ChildRow<developer::Model>>> {
+    let org = ctx.org_id().uuid();
+    let select = developer::Entity::find_in(org)
+        .join(JoinType::InnerJoin, member_to_developer().rev())
+        .filter(team_space_member::Column::OrganizationId.eq(org))
+        .filter(team_space_member::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
+    let statement = page.window_sql(
+        apply_filter(ctx, select, filter),
+        (
+            team_space_member::Entity,
+            team_space_member::Column::TeamSpaceId,
+        ),
+        sort_column(page.order.field),
+        developer::Column::Id,
+    );
+    fetch_window(db, &statement).await
 }
 
 pub async fn by_email(

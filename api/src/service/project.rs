@@ -12,7 +12,7 @@ use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::{NodeKind, ProjectId, TeamSpaceId},
-    pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
+    pagination::{ChildRow, Keyed, OrderField, Page, PageRequest, SortKey, fetch_window},
     permissions::{Action, authorize},
     service::{
         Changes,
@@ -103,10 +103,17 @@ pub async fn of_team_spaces(
     db: &impl ConnectionTrait,
     spaces: &[TeamSpaceId],
     filter: &ProjectFilter,
-) -> AppResult<Vec<project::Model>> {
+    page: &PageRequest,
+) -> AppResult<Vec<ChildRow<project::Model>>> {
     let select = project::Entity::find_in(ctx.org_id().uuid())
         .filter(project::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
-    Ok(apply_filter(select, filter).all(db).await?)
+    let statement = page.window_sql(
+        apply_filter(select, filter),
+        (project::Entity, project::Column::TeamSpaceId),
+        sort_column(page.order.field),
+        project::Column::Id,
+    );
+    fetch_window(db, &statement).await
 }
 
 pub async fn by_slug(

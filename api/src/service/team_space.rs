@@ -14,7 +14,7 @@ use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::{DeveloperId, NodeKind, TeamSpaceId},
-    pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
+    pagination::{ChildRow, Keyed, OrderField, Page, PageRequest, SortKey, fetch_window},
     permissions::{Action, authorize},
     service::{
         Changes,
@@ -100,26 +100,32 @@ fn member_to_team_space() -> RelationDef {
         .into()
 }
 
-/// The team spaces of several developers in one statement, each paired
-/// with the developer it belongs to.
+/// One page of team spaces for each of several developers, in one statement.
 pub async fn of_developers(
     ctx: &TenantCtx,
     db: &impl ConnectionTrait,
     developers: &[DeveloperId],
     filter: &TeamSpaceFilter,
-) -> AppResult<Vec<(DeveloperId, team_space::Model)>> {
-    let mut select = team_space_member::Entity::find_in(ctx.org_id().uuid())
-        .filter(team_space_member::Column::DeveloperId.is_in(developers.iter().map(|d| d.uuid())))
-        .select_also(team_space::Entity)
-        .join(JoinType::InnerJoin, member_to_team_space());
+    page: &PageRequest,
+) -> AppResult<Vec<ChildRow<team_space::Model>>> {
+    let org = ctx.org_id().uuid();
+    let mut select = team_space::Entity::find_in(org)
+        .join(JoinType::InnerJoin, member_to_team_space().rev())
+        .filter(team_space_member::Column::OrganizationId.eq(org))
+        .filter(team_space_member::Column::DeveloperId.is_in(developers.iter().map(|d| d.uuid())));
     if let Some(text) = &filter.name_contains {
         select = select.filter(name_contains(team_space::Column::Name, text));
     }
-    let rows = select.all(db).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(member, space)| space.map(|s| (DeveloperId::from_db(member.developer_id), s)))
-        .collect())
+    let statement = page.window_sql(
+        select,
+        (
+            team_space_member::Entity,
+            team_space_member::Column::DeveloperId,
+        ),
+        sort_column(page.order.field),
+        team_space::Column::Id,
+    );
+    fetch_window(db, &statement).await
 }
 
 // Writes -------------------------------------------------------------------
