@@ -9,7 +9,10 @@ use std::collections::HashMap;
 
 use async_graphql::{
     ServerError, Variables,
-    parser::{parse_query, types::OperationType},
+    parser::{
+        parse_query,
+        types::{ExecutableDocument, OperationDefinition, OperationType},
+    },
 };
 use axum::{
     body::{Body, Bytes},
@@ -71,8 +74,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Ok(m) => m,
         Err(resp) => return *resp,
     };
-    if !is_json_content(&headers) {
-        let err = AppError::bad_input("Content-Type must be application/json");
+    // Only UTF-8 is read (the spec's MUST; no charset means UTF-8): a body
+    // declared in another charset is refused rather than misread.
+    if !is_json_content(&headers) || !declares_utf8(&headers) {
+        let err = AppError::bad_input("Content-Type must be application/json, in UTF-8");
         return error_response(media, &err, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
     let bytes = match axum::body::to_bytes(body, state.config.limits.max_body_bytes).await {
@@ -116,14 +121,17 @@ async fn execute(
         let err = AppError::Forbidden("this API key lacks the `read` scope".into());
         return error_response(media, &err, err.status());
     }
+    // Request errors, like a validation failure: 400 under
+    // graphql-response+json, 200 under application/json.
+    let request_error_status = match media {
+        MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
+        MediaType::Json => StatusCode::OK,
+    };
     if let Err(err) = super::limits::check(&raw.query, &state.config.limits) {
-        // A request error, like a validation failure: 400 under
-        // graphql-response+json, 200 under application/json.
-        let status = match media {
-            MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
-            MediaType::Json => StatusCode::OK,
-        };
-        return error_response(media, &err, status);
+        return error_response(media, &err, request_error_status);
+    }
+    if let Err(err) = check_required_variables(&raw) {
+        return error_response(media, &err, request_error_status);
     }
     let mut request = async_graphql::Request::new(raw.query);
     if let Some(name) = raw.operation_name {
@@ -231,35 +239,70 @@ fn bytes_response(media: MediaType, status: StatusCode, bytes: Vec<u8>) -> Respo
     resp
 }
 
-/// Picks the response media type from `Accept`. No header means
-/// `application/json` (what clients that predate the spec expect).
+/// Picks the response media type from `Accept`, as RFC 9110 §12.5.1 ranks
+/// it (the spec: "the highest priority media type listed"): each of our two
+/// types takes the q-value of the most specific range that matches it, and
+/// the higher q wins whatever the order; a tie goes to graphql-response+json,
+/// the spec's own type. A range naming a charset other than UTF-8 matches
+/// nothing, since we only write UTF-8. No header means `application/json`
+/// (what clients that predate the spec expect).
 fn negotiate(headers: &HeaderMap) -> Result<MediaType, Box<Response>> {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+    let accept: Vec<&str> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    if accept.is_empty() {
         return Ok(MediaType::Json);
-    };
-    let mut wildcard = false;
-    let mut json = false;
-    for item in accept.split(',') {
-        let mut parts = item.split(';').map(str::trim);
+    }
+    // (specificity, q) of the range that decides each type.
+    let mut graphql: Option<(u8, f32)> = None;
+    let mut json: Option<(u8, f32)> = None;
+    for range in accept.iter().flat_map(|v| v.split(',')) {
+        let mut parts = range.split(';').map(str::trim);
         let mime = parts.next().unwrap_or("").to_ascii_lowercase();
-        let refused = parts.any(|p| p.replace(' ', "") == "q=0");
-        if refused {
+        let mut q = 1.0_f32;
+        let mut utf8 = true;
+        for (name, value) in parts.filter_map(|p| p.split_once('=')) {
+            let value = value.trim().trim_matches('"');
+            if name.trim().eq_ignore_ascii_case("q") {
+                // An unreadable weight counts as the default, 1.
+                q = value
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|q| q.is_finite())
+                    .map_or(1.0, |q| q.clamp(0.0, 1.0));
+            } else if name.trim().eq_ignore_ascii_case("charset") {
+                utf8 = is_utf8_label(value);
+            }
+        }
+        if !utf8 {
             continue;
         }
-        match mime.as_str() {
-            GRAPHQL_RESPONSE => return Ok(MediaType::GraphqlResponse),
-            JSON => json = true,
-            "*/*" | "application/*" => wildcard = true,
-            _ => {}
+        let (specificity, graphql_matches, json_matches) = match mime.as_str() {
+            GRAPHQL_RESPONSE => (3, true, false),
+            JSON => (3, false, true),
+            "application/*" => (2, true, true),
+            "*/*" => (1, true, true),
+            _ => continue,
+        };
+        for (matches, best) in [(graphql_matches, &mut graphql), (json_matches, &mut json)] {
+            let overrides =
+                best.is_none_or(|(s, old)| specificity > s || (specificity == s && q > old));
+            if matches && overrides {
+                *best = Some((specificity, q));
+            }
         }
     }
-    if json {
-        Ok(MediaType::Json)
-    } else if wildcard {
+    let graphql = graphql.map_or(0.0, |(_, q)| q);
+    let json = json.map_or(0.0, |(_, q)| q);
+    if graphql > 0.0 && graphql >= json {
         Ok(MediaType::GraphqlResponse)
+    } else if json > 0.0 {
+        Ok(MediaType::Json)
     } else {
         let err = AppError::bad_input(format!(
-            "cannot answer in any type of `Accept`; accepted: {GRAPHQL_RESPONSE}, {JSON}"
+            "cannot answer in any type of `Accept`; accepted: {GRAPHQL_RESPONSE}, {JSON} (UTF-8)"
         ));
         Err(Box::new(error_response(
             MediaType::Json,
@@ -267,6 +310,39 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Box<Response>> {
             StatusCode::NOT_ACCEPTABLE,
         )))
     }
+}
+
+fn is_utf8_label(charset: &str) -> bool {
+    charset.eq_ignore_ascii_case("utf-8") || charset.eq_ignore_ascii_case("utf8")
+}
+
+/// Whether the body's charset, if `Content-Type` names one, is UTF-8.
+fn declares_utf8(headers: &HeaderMap) -> bool {
+    let Some(ctype) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return true;
+    };
+    ctype
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.split_once('='))
+        .filter(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
+        .all(|(_, value)| is_utf8_label(value.trim().trim_matches('"')))
+}
+
+/// Any method but GET (and HEAD) and POST. axum's own 405 has `Allow` but an
+/// empty body; this one is a GraphQL error with a code, like every other
+/// refusal of the endpoint.
+pub async fn method_not_allowed(headers: HeaderMap) -> Response {
+    // The method is the fault here, whatever `Accept` says.
+    let media = negotiate(&headers).unwrap_or(MediaType::Json);
+    let err = AppError::bad_input("the GraphQL endpoint accepts GET and POST");
+    let mut resp = error_response(media, &err, StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+    resp
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {
@@ -318,7 +394,9 @@ fn from_params(mut params: HashMap<String, String>) -> Result<RawRequest, AppErr
         .remove("query")
         .ok_or_else(|| AppError::bad_field("query", "`query` is missing"))?;
     let parse_object = |name: &str, text: Option<String>| -> Result<_, AppError> {
+        // The spec: an empty optional parameter is as if it were absent.
         let value = text
+            .filter(|t| !t.is_empty())
             .map(|t| serde_json::from_str::<Value>(&t))
             .transpose()
             .map_err(|_| AppError::bad_field(name, format!("`{name}` is not valid JSON")))?;
@@ -372,4 +450,53 @@ fn is_mutation(raw: &RawRequest) -> bool {
         };
         selected && op.node.ty != OperationType::Query
     })
+}
+
+/// CoerceVariableValues() of the GraphQL spec, for what async-graphql leaves
+/// to execution: a non-null variable with no value (and no default) or a
+/// null one. async-graphql would run the operation and fail the field with
+/// an uncoded error; the spec makes it a request error, before execution.
+/// Documents that do not parse, or whose operation cannot be chosen, are
+/// left to execution, which reports them properly.
+fn check_required_variables(raw: &RawRequest) -> Result<(), AppError> {
+    let Ok(doc) = parse_query(&raw.query) else {
+        return Ok(());
+    };
+    let Some(op) = selected_operation(&doc, raw.operation_name.as_deref()) else {
+        return Ok(());
+    };
+    for def in &op.variable_definitions {
+        let def = &def.node;
+        let value = raw
+            .variables
+            .as_ref()
+            .and_then(|v| v.get(def.name.node.as_str()));
+        let missing = match value {
+            None => def.default_value.is_none(),
+            Some(value) => value.is_null(),
+        };
+        if !def.var_type.node.nullable && missing {
+            return Err(AppError::bad_field(
+                "variables",
+                format!(
+                    "variable `${}` of required type `{}` was not provided",
+                    def.name.node, def.var_type.node
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The operation GetOperation() would pick: the one named, or the only one.
+fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    wanted: Option<&str>,
+) -> Option<&'a OperationDefinition> {
+    let mut candidates = doc.operations.iter().filter(|(name, _)| match wanted {
+        Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+        None => true,
+    });
+    let (_, op) = candidates.next()?;
+    candidates.next().is_none().then_some(&op.node)
 }

@@ -38,7 +38,13 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(graphql::get))
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route(
+            "/graphql",
+            // Other methods: a 405 with `Allow` and a GraphQL error body.
+            get(graphql::get)
+                .post(graphql::post)
+                .fallback(graphql::method_not_allowed),
+        )
         .route("/v1/events", axum::routing::post(events::post))
         // Liveness: the process answers. Readiness: it can reach its database.
         .route("/healthz", get(|| async { "ok" }))
