@@ -107,7 +107,7 @@ async fn requests_carry_an_id_and_are_counted_in_prometheus_metrics() {
         .post(app.url("/graphql"))
         .bearer_auth(&token)
         .header("x-request-id", "trace-me-42")
-        .json(&json!({ "query": "{ viewer { id } }" }))
+        .json(&json!({ "query": "query WhoAmI { viewer { id } }" }))
         .send()
         .await
         .unwrap();
@@ -138,7 +138,9 @@ async fn requests_carry_an_id_and_are_counted_in_prometheus_metrics() {
         })
         .unwrap_or_else(|| panic!("no /graphql request counter in:\n{text}"));
     assert!(
-        graphql_line.contains("status=\"200\"") && graphql_line.ends_with(" 1"),
+        graphql_line.contains("status=\"200\"")
+            && graphql_line.contains("operation=\"WhoAmI\"")
+            && graphql_line.ends_with(" 1"),
         "{graphql_line}"
     );
     assert!(text.contains("devgraph_http_request_duration_seconds_bucket"));

@@ -127,13 +127,26 @@ async fn execute(
         MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
         MediaType::Json => StatusCode::OK,
     };
-    if let Err(err) = super::limits::check(&raw.query, &state.config.limits) {
-        return error_response(media, &err, request_error_status);
+    // Parsed once here for the limits, the variables check and the metrics
+    // label, then handed to async-graphql so it does not parse again.
+    let doc = parse_query(&raw.query).ok();
+    let operation = OperationLabel(
+        state
+            .metrics
+            .operation_label(operation_name(doc.as_ref(), raw.operation_name.as_deref())),
+    );
+    if let Err(err) = super::limits::check(&raw.query, doc.as_ref(), &state.config.limits) {
+        return labelled(error_response(media, &err, request_error_status), operation);
     }
-    if let Err(err) = check_required_variables(&raw) {
-        return error_response(media, &err, request_error_status);
+    if let Some(doc) = &doc
+        && let Err(err) = check_required_variables(&raw, doc)
+    {
+        return labelled(error_response(media, &err, request_error_status), operation);
     }
     let mut request = async_graphql::Request::new(raw.query);
+    if let Some(doc) = doc {
+        request.set_parsed_query(doc);
+    }
     if let Some(name) = raw.operation_name {
         request = request.operation_name(name);
     }
@@ -149,7 +162,34 @@ async fn execute(
     }
     let data = RequestData::new(caller, state.db.clone(), state.config.limits);
     let response = state.schema.execute(request.data(data)).await;
-    graphql_response(media, response)
+    labelled(graphql_response(media, response), operation)
+}
+
+/// The operation a request ran, for the `operation` label of the request
+/// metrics (see `Metrics::operation_label`).
+#[derive(Debug, Clone)]
+pub struct OperationLabel(pub String);
+
+/// The name of the operation that runs: the one asked for, or the only one.
+fn operation_name<'a>(
+    doc: Option<&'a ExecutableDocument>,
+    wanted: Option<&'a str>,
+) -> Option<&'a str> {
+    match (wanted, doc) {
+        (Some(name), _) => Some(name),
+        (None, Some(doc)) => doc
+            .operations
+            .iter()
+            .next()
+            .and_then(|(n, _)| n)
+            .map(|n| n.as_str()),
+        (None, None) => None,
+    }
+}
+
+fn labelled(mut resp: Response, label: OperationLabel) -> Response {
+    resp.extensions_mut().insert(label);
+    resp
 }
 
 /// Serializes an executed response. A response with no data is a request
@@ -458,11 +498,8 @@ fn is_mutation(raw: &RawRequest) -> bool {
 /// an uncoded error; the spec makes it a request error, before execution.
 /// Documents that do not parse, or whose operation cannot be chosen, are
 /// left to execution, which reports them properly.
-fn check_required_variables(raw: &RawRequest) -> Result<(), AppError> {
-    let Ok(doc) = parse_query(&raw.query) else {
-        return Ok(());
-    };
-    let Some(op) = selected_operation(&doc, raw.operation_name.as_deref()) else {
+fn check_required_variables(raw: &RawRequest, doc: &ExecutableDocument) -> Result<(), AppError> {
+    let Some(op) = selected_operation(doc, raw.operation_name.as_deref()) else {
         return Ok(());
     };
     for def in &op.variable_definitions {

@@ -33,7 +33,12 @@ pub struct Metrics {
     events: Counter,
     pool_size: Gauge,
     pool_idle: Gauge,
+    /// Operation names seen, to bound the `operation` label's values.
+    operations: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// Distinct operation names kept as labels; later ones count as `other`.
+const MAX_OPERATION_LABELS: usize = 200;
 
 impl Metrics {
     pub fn new() -> Arc<Self> {
@@ -47,12 +52,12 @@ impl Metrics {
         let pool_idle = Gauge::default();
         registry.register(
             "http_requests",
-            "HTTP requests by route, method and status",
+            "HTTP requests by route, method, status and GraphQL operation",
             requests.clone(),
         );
         registry.register(
             "http_request_duration_seconds",
-            "HTTP request latency by route",
+            "HTTP request latency by route and GraphQL operation",
             latency.clone(),
         );
         registry.register(
@@ -77,7 +82,33 @@ impl Metrics {
             events,
             pool_size,
             pool_idle,
+            operations: Default::default(),
         })
+    }
+
+    /// The `operation` label for a request: its operation name when that is
+    /// a plain GraphQL name of at most 64 characters, else `anonymous`.
+    /// Names come from clients, so only the first `MAX_OPERATION_LABELS`
+    /// distinct ones become labels and the rest count as `other`: a client
+    /// cannot grow the metrics without bound.
+    pub fn operation_label(&self, name: Option<&str>) -> String {
+        let plain = |n: &&str| {
+            !n.is_empty()
+                && n.len() <= 64
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        let Some(name) = name.filter(plain) else {
+            return "anonymous".into();
+        };
+        let Ok(mut seen) = self.operations.lock() else {
+            return "other".into();
+        };
+        if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
+            seen.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".into()
+        }
     }
 
     pub fn events_ingested(&self, n: u64) {
@@ -134,16 +165,22 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
         next.run(req).instrument(span).await
     };
     let status = resp.status().as_u16().to_string();
+    let operation = resp
+        .extensions()
+        .get::<super::graphql::OperationLabel>()
+        .map(|op| op.0.clone())
+        .unwrap_or_default();
     let labels: Labels = vec![
         ("route", route.clone()),
         ("method", method),
         ("status", status),
+        ("operation", operation.clone()),
     ];
     state.metrics.requests.get_or_create(&labels).inc();
     state
         .metrics
         .latency
-        .get_or_create(&vec![("route", route)])
+        .get_or_create(&vec![("route", route), ("operation", operation)])
         .observe(started.elapsed().as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", value);
@@ -181,4 +218,27 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 /// Names the organization on the current request's span, once known.
 pub fn record_org(org_id: uuid::Uuid) {
     tracing::Span::current().record("org_id", tracing::field::display(org_id));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_plain_names_and_bounded() {
+        let metrics = Metrics::new();
+        assert_eq!(metrics.operation_label(Some("Dashboard")), "Dashboard");
+        assert_eq!(metrics.operation_label(None), "anonymous");
+        assert_eq!(metrics.operation_label(Some("no spaces")), "anonymous");
+        assert_eq!(metrics.operation_label(Some(&"x".repeat(65))), "anonymous");
+        for i in 1..MAX_OPERATION_LABELS {
+            assert_eq!(metrics.operation_label(Some(&format!("Op{i}"))), format!("Op{i}"));
+        }
+        assert_eq!(metrics.operation_label(Some("OneTooMany")), "other");
+        assert_eq!(
+            metrics.operation_label(Some("Dashboard")),
+            "Dashboard",
+            "names already seen keep their label"
+        );
+    }
 }
