@@ -197,7 +197,9 @@ async fn seed_org(
         slug: Set(slug.to_owned()),
         name: Set(name.to_owned()),
         time_zone: Set("UTC".into()),
-        event_retention_days: Set(90),
+        // Long enough to keep every seeded day (the oldest one starts just
+        // past `days` ago).
+        event_retention_days: Set((spec.days as i32 + 1).max(90)),
         created_at: Set(at),
         updated_at: Set(at),
     })
