@@ -82,6 +82,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         &config.database_url,
         config.db_pool_size,
         config.statement_timeout,
+        config.db_acquire_timeout,
     )
     .await
     .map_err(StartError::Database)?;

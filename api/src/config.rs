@@ -134,6 +134,15 @@ pub struct ConfigArgs {
         global = true
     )]
     pub db_pool_size: u32,
+    /// Longest wait for a database connection (opening one included), in
+    /// milliseconds; past it a request is answered SERVICE_UNAVAILABLE.
+    #[arg(
+        long,
+        env = "DEVGRAPH_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
 }
 
 impl ConfigArgs {
@@ -169,6 +178,9 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     pub limits: Limits,
     pub db_pool_size: u32,
+    /// Bounds both taking a pooled connection and opening a new one: while
+    /// the database is down, requests fail (503) after this long.
+    pub db_acquire_timeout: Duration,
     /// PostgreSQL only; `None` leaves the server's setting.
     pub statement_timeout: Option<Duration>,
     pub request_timeout: Duration,
@@ -258,6 +270,7 @@ impl Config {
                 },
             },
             db_pool_size: args.db_pool_size,
+            db_acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
             statement_timeout: (args.statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(args.statement_timeout_ms)),
             request_timeout: Duration::from_millis(args.request_timeout_ms),
@@ -275,6 +288,7 @@ impl Config {
             jwt_audience: None,
             limits: Limits::default(),
             db_pool_size: 5,
+            db_acquire_timeout: crate::db::DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Some(Duration::from_secs(10)),
             request_timeout: Duration::from_secs(30),
         }
@@ -318,6 +332,19 @@ mod tests {
         );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x@y/z"), None);
+    }
+
+    #[test]
+    fn the_acquire_timeout_defaults_to_five_seconds_and_is_settable() {
+        let config = |flags: &[&str]| {
+            let args = ConfigArgs::from_flags(flags).unwrap();
+            Config::from_args(args).unwrap().db_acquire_timeout
+        };
+        if std::env::var_os("DEVGRAPH_DB_ACQUIRE_TIMEOUT_MS").is_none() {
+            assert_eq!(config(&[]), Duration::from_secs(5));
+        }
+        let set = config(&["--db-acquire-timeout-ms", "1500"]);
+        assert_eq!(set, Duration::from_millis(1500));
     }
 
     #[test]

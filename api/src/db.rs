@@ -26,10 +26,14 @@ impl DbStats {
     }
 }
 
+/// How long a request waits for a connection unless configured otherwise.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub async fn connect(
     url: &str,
     pool_size: u32,
     statement_timeout: Option<Duration>,
+    acquire_timeout: Duration,
 ) -> Result<(DatabaseConnection, Arc<DbStats>), DbErr> {
     let dir = sqlite_path(url).and_then(|p| p.parent().map(std::path::Path::to_path_buf));
     if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
@@ -40,8 +44,11 @@ pub async fn connect(
     options
         .max_connections(pool_size.max(1))
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
-        .connect_timeout(Duration::from_secs(5))
+        // One deadline for both: the pool retries a refused connection
+        // until it passes, so while the database is down a request fails
+        // (PoolTimedOut, answered 503) after `acquire_timeout`, no later.
+        .acquire_timeout(acquire_timeout)
+        .connect_timeout(acquire_timeout)
         .sqlx_logging(false);
     if let Some(limit) = statement_timeout {
         // Set per connection at start-up: no statement (a runaway metrics

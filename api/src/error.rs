@@ -9,7 +9,7 @@
 use async_graphql::ErrorExtensions;
 use axum::http::StatusCode;
 use entity::constraint::Violation;
-use sea_orm::DbErr;
+use sea_orm::{DbErr, RuntimeErr, SqlxError, SqlxPostgresError, SqlxSqliteError};
 
 pub type AppResult<T> = Result<T, AppError>;
 
@@ -160,24 +160,95 @@ impl From<AppError> for async_graphql::Error {
 
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
-        match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => AppError::ServiceUnavailable,
-            _ if err
-                .to_string()
-                .contains("canceling statement due to statement timeout") =>
-            {
-                AppError::LimitExceeded("the query took longer than the statement timeout".into())
-            }
-            // SQLite refuses a second writer it cannot wait for: busy, retry.
-            _ if err.to_string().contains("database is locked") => AppError::ServiceUnavailable,
-            _ => match unique_violation(&err) {
-                Some(field) => AppError::Conflict {
-                    message: format!("{field} is already taken"),
-                    field: Some(field.to_owned()),
-                },
-                None => AppError::internal(err),
-            },
+        if is_unavailable(&err) {
+            return AppError::ServiceUnavailable;
         }
+        if is_statement_timeout(&err) {
+            return AppError::LimitExceeded(
+                "the query took longer than the statement timeout".into(),
+            );
+        }
+        match unique_violation(&err) {
+            Some(field) => AppError::Conflict {
+                message: format!("{field} is already taken"),
+                field: Some(field.to_owned()),
+            },
+            None => AppError::internal(err),
+        }
+    }
+}
+
+/// The sqlx error inside a failed statement, if there is one.
+fn sqlx_error(err: &DbErr) -> Option<&SqlxError> {
+    match err {
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => Some(e),
+        _ => None,
+    }
+}
+
+/// The database could not be reached or the connection broke: the request
+/// may succeed if retried, so it is 503, not a bug (`INTERNAL`). A broken
+/// connection surfaces wherever the statement was (a query, an execute, a
+/// commit), so the error's variant, not the `DbErr` kind, decides.
+fn is_unavailable(err: &DbErr) -> bool {
+    match err {
+        // No connection to be had within the acquire timeout, or none at all.
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        _ => match sqlx_error(err) {
+            Some(e) => sqlx_unavailable(e),
+            // Paths that keep only the text (a `Custom` wrapper) still say it.
+            None => err.to_string().contains("database is locked"),
+        },
+    }
+}
+
+fn sqlx_unavailable(err: &SqlxError) -> bool {
+    match err {
+        // Reset, refused, broken pipe, end of stream: the link is gone.
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(db) => {
+            if let Some(pg) = db.try_downcast_ref::<SqlxPostgresError>() {
+                pg_unavailable(pg.code())
+            } else if db.try_downcast_ref::<SqlxSqliteError>().is_some() {
+                // SQLITE_BUSY (and its extended codes): another writer holds
+                // the lock longer than the busy timeout; retry.
+                db.code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| c & 0xff == SQLITE_BUSY)
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+const SQLITE_BUSY: i32 = 5;
+
+/// SQLSTATEs of a server going away or not taking connections: class 08
+/// (connection exception), 57P01-57P03 (admin or crash shutdown, cannot
+/// connect now: what a stopping or starting server sends), 53300 (too many
+/// connections).
+fn pg_unavailable(code: &str) -> bool {
+    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+/// PostgreSQL's `statement_timeout` fired. 57014 (query_canceled) is also
+/// a cancel request, so the message tells the two apart.
+fn is_statement_timeout(err: &DbErr) -> bool {
+    const TIMEOUT: &str = "canceling statement due to statement timeout";
+    match sqlx_error(err) {
+        Some(SqlxError::Database(db)) => match db.try_downcast_ref::<SqlxPostgresError>() {
+            Some(pg) => pg.code() == "57014" && pg.message().contains("statement timeout"),
+            None => false,
+        },
+        _ => err.to_string().contains(TIMEOUT),
     }
 }
 
@@ -218,5 +289,49 @@ mod tests {
             (other.code(), other.message()),
             ("INTERNAL", "internal error".to_owned())
         );
+    }
+
+    #[test]
+    fn a_lost_connection_is_service_unavailable_wherever_it_surfaces() {
+        use std::{io::ErrorKind, sync::Arc};
+        let sqlx = |e: SqlxError| RuntimeErr::SqlxError(Arc::new(e));
+        let io = |kind: ErrorKind| sqlx(SqlxError::Io(std::io::Error::from(kind)));
+        let lost = [
+            DbErr::Query(io(ErrorKind::ConnectionReset)),
+            DbErr::Exec(io(ErrorKind::BrokenPipe)),
+            DbErr::Query(io(ErrorKind::UnexpectedEof)),
+            DbErr::Exec(io(ErrorKind::ConnectionAborted)),
+            DbErr::Conn(io(ErrorKind::ConnectionRefused)),
+            DbErr::Query(sqlx(SqlxError::PoolClosed)),
+            DbErr::Exec(sqlx(SqlxError::PoolTimedOut)),
+            DbErr::Query(sqlx(SqlxError::WorkerCrashed)),
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
+            DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed),
+        ];
+        for err in lost {
+            let text = err.to_string();
+            assert_eq!(AppError::from(err).code(), "SERVICE_UNAVAILABLE", "{text}");
+        }
+        // Not a lost connection: a bug, logged and shown as INTERNAL.
+        let bugs = [
+            DbErr::Query(sqlx(SqlxError::RowNotFound)),
+            DbErr::Query(sqlx(SqlxError::Protocol("unexpected message".into()))),
+            DbErr::Exec(RuntimeErr::Internal("connection reset".into())),
+        ];
+        for err in bugs {
+            let text = err.to_string();
+            assert_eq!(AppError::from(err).code(), "INTERNAL", "{text}");
+        }
+    }
+
+    #[test]
+    fn postgres_shutdown_and_connection_states_are_unavailable() {
+        for code in ["08006", "08001", "57P01", "57P02", "57P03", "53300"] {
+            assert!(pg_unavailable(code), "{code}");
+        }
+        // Unique violation, serialization failure, query canceled.
+        for code in ["23505", "40001", "57014"] {
+            assert!(!pg_unavailable(code), "{code}");
+        }
     }
 }

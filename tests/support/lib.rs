@@ -6,6 +6,7 @@
 pub mod events;
 pub mod gql;
 pub mod ops;
+pub mod proxy;
 pub mod scene;
 pub mod snapshot;
 pub mod world;
@@ -184,8 +185,17 @@ impl TestApp {
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_routed(str::to_owned, tweak).await
+    }
+
+    /// Like `spawn_with`, but the server reaches its fresh database at
+    /// `route(url)`, e.g. through a [`proxy::Proxy`] the test can cut.
+    pub async fn spawn_routed(
+        route: impl FnOnce(&str) -> String,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let db = TestDb::fresh().await;
-        let mut config = Config::for_tests(&db.url, JWT_SECRET);
+        let mut config = Config::for_tests(&route(&db.url), JWT_SECRET);
         tweak(&mut config);
         let app = build_app(config).await.expect("build app");
         let addr = app.spawn().await.expect("spawn");
@@ -199,6 +209,12 @@ impl TestApp {
 
     pub fn db(&self) -> &DatabaseConnection {
         self.app.db()
+    }
+
+    /// The test database's own URL, which bypasses any route the server
+    /// was given (see `spawn_routed`).
+    pub fn direct_database_url(&self) -> &str {
+        &self._db.url
     }
 
     pub fn url(&self, path: &str) -> String {

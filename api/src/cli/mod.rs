@@ -258,7 +258,8 @@ fn database_url(args: &ConfigArgs) -> String {
 }
 
 pub(super) async fn connect(args: &ConfigArgs) -> Result<DatabaseConnection, String> {
-    let (db, _) = db::connect(&database_url(args), 2, None)
+    let acquire_timeout = std::time::Duration::from_millis(args.db_acquire_timeout_ms);
+    let (db, _) = db::connect(&database_url(args), 2, None, acquire_timeout)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     Ok(db)
@@ -420,7 +421,7 @@ pub async fn mint_token(
 ) -> Result<String, String> {
     let config = Config::from_args(args).map_err(|e| e.to_string())?;
     let jwt = crate::auth::JwtVerifier::from_config(&config).map_err(|e| e.to_string())?;
-    let (db, _) = db::connect(&config.database_url, 2, None)
+    let (db, _) = db::connect(&config.database_url, 2, None, config.db_acquire_timeout)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let org = crate::auth::org_by_id_or_slug(&db, org_slug)
