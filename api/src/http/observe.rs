@@ -232,7 +232,10 @@ mod tests {
         assert_eq!(metrics.operation_label(Some("no spaces")), "anonymous");
         assert_eq!(metrics.operation_label(Some(&"x".repeat(65))), "anonymous");
         for i in 1..MAX_OPERATION_LABELS {
-            assert_eq!(metrics.operation_label(Some(&format!("Op{i}"))), format!("Op{i}"));
+            assert_eq!(
+                metrics.operation_label(Some(&format!("Op{i}"))),
+                format!("Op{i}")
+            );
         }
         assert_eq!(metrics.operation_label(Some("OneTooMany")), "other");
         assert_eq!(
