@@ -447,3 +447,97 @@ async fn ungrouped_metrics_of_nothing_are_one_zero_row() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// Team-space metrics (read from the team-space rollup) equal the
+/// organization's metrics filtered to the space's current members (read
+/// from the per-developer rollup), after every change that moves events in
+/// or out of a team space: a member added after their events were ingested,
+/// a member removed, a project deleted, and more events ingested.
+#[tokio::test]
+async fn team_space_rollups_follow_membership_changes_and_project_deletion() {
+    let shop = Shop::open().await;
+    let (app, token) = (&shop.app, shop.token.as_str());
+    let mut members: Vec<BTreeSet<usize>> = vec![BTreeSet::from([0, 1]), BTreeSet::from([0, 2])];
+    let q_space = r#"query($id: ID!, $f: Date!, $t: Date!) { teamSpace(id: $id) {
+        metrics(from: $f, to: $t, groupBy: [DAY, EVENT_NAME]) { day eventName count } } }"#;
+    let q_org = r#"query($devs: [ID!]!, $f: Date!, $t: Date!) { organization {
+        metrics(from: $f, to: $t, groupBy: [DAY, EVENT_NAME], filter: { developerIds: $devs })
+        { day eventName count } } }"#;
+    let check = |members: Vec<BTreeSet<usize>>, step: &'static str| {
+        let shop = &shop;
+        async move {
+            for (s, devs) in members.iter().enumerate() {
+                let range = json!({ "f": days_ago(30), "t": today() });
+                let mut vars = range.clone();
+                vars["id"] = json!(gid_t(shop.spaces[s]));
+                let space = app.gql(token, q_space, vars).await;
+                let got = space.ok()["teamSpace"]["metrics"].clone();
+                let mut vars = range;
+                vars["devs"] = json!(
+                    devs.iter()
+                        .map(|d| gid_d(shop.devs[*d].id))
+                        .collect::<Vec<_>>()
+                );
+                let org = app.gql(token, q_org, vars).await;
+                let want = org.ok()["organization"]["metrics"].clone();
+                let expected = if devs.is_empty() { json!([]) } else { want };
+                assert_eq!(got, expected, "space {s} after {step}");
+                let total: i64 = got
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["count"].as_i64().unwrap())
+                    .sum();
+                assert!(
+                    devs.is_empty() || total > 0,
+                    "space {s} after {step} counts something"
+                );
+            }
+        }
+    };
+    check(members.clone(), "ingestion").await;
+
+    // dave (3) joins space 0 with all his past events; alice (0) leaves space 1.
+    let add = r#"mutation($s: ID!, $d: ID!) { addTeamSpaceMember(input: { teamSpaceId: $s, developerId: $d }) { teamSpace { id } } }"#;
+    app.gql(
+        token,
+        add,
+        json!({ "s": gid_t(shop.spaces[0]), "d": gid_d(shop.devs[3].id) }),
+    )
+    .await
+    .ok();
+    members[0].insert(3);
+    check(members.clone(), "adding a member").await;
+    let remove = r#"mutation($s: ID!, $d: ID!) { removeTeamSpaceMember(input: { teamSpaceId: $s, developerId: $d }) { removedDeveloperId } }"#;
+    app.gql(
+        token,
+        remove,
+        json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[0].id) }),
+    )
+    .await
+    .ok();
+    members[1].remove(&0);
+    check(members.clone(), "removing a member").await;
+
+    // The loose project's events leave every team space with it.
+    let delete = r#"mutation($id: ID!) { deleteProject(input: { id: $id }) { deletedProjectId } }"#;
+    app.gql(token, delete, json!({ "id": gid_p(shop.projects[2]) }))
+        .await
+        .ok();
+    check(members.clone(), "deleting a project").await;
+
+    // New events after the changes land in the new memberships.
+    let key = create_key(app, token, "EVENTS_WRITE", Some(shop.projects[0])).await;
+    let late: Vec<Value> = (0..4)
+        .map(|d| {
+            ev(
+                &format!("late{d}"),
+                "deploy",
+                Some(&shop.devs[d].email),
+                at(days_ago(2), 9, 0, 0),
+            )
+        })
+        .collect();
+    send(app, &key.secret, late).await;
+    check(members, "more ingestion").await;
+}

@@ -58,6 +58,11 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         "team_space_members",
         &["organization_id", "team_space_id", "developer_id"],
     ),
+    key(
+        "pk_team_space_rollups",
+        "team_space_rollups",
+        &["organization_id", "team_space_id", "day", "name"],
+    ),
     key("pk_projects", "projects", &["organization_id", "id"]),
     key("uq_projects_slug", "projects", &["organization_id", "slug"]),
     key("pk_api_keys", "api_keys", &["organization_id", "id"]),

@@ -17,6 +17,7 @@ pub mod organization;
 pub mod project;
 pub mod team_space;
 pub mod team_space_member;
+pub mod team_space_rollup;
 
 /// The `developer_id` that daily aggregates use for events without a known developer: it is
 /// part of `aggregated_events`' primary key, which cannot hold NULL, and the nil UUID can never
@@ -37,4 +38,5 @@ pub mod prelude {
     pub use crate::project::Entity as Project;
     pub use crate::team_space::Entity as TeamSpace;
     pub use crate::team_space_member::Entity as TeamSpaceMember;
+    pub use crate::team_space_rollup::Entity as TeamSpaceRollup;
 }

@@ -17,6 +17,7 @@ mod m20261121_000004_create_projects;
 mod m20261121_000005_create_api_keys;
 mod m20261121_000006_create_events;
 mod m20261121_000007_create_audit_log;
+mod m20261122_000008_create_team_space_rollups;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_create_api_keys::Migration),
             Box::new(m20261121_000006_create_events::Migration),
             Box::new(m20261121_000007_create_audit_log::Migration),
+            Box::new(m20261122_000008_create_team_space_rollups::Migration),
         ]
     }
 }

@@ -37,6 +37,7 @@ const TABLES: &[&str] = &[
     "projects",
     "seaql_migrations",
     "team_space_members",
+    "team_space_rollups",
     "team_spaces",
 ];
 
@@ -504,6 +505,30 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         [agg]
     );
 
+    let rollup = entity::team_space_rollup::Model {
+        organization_id: org.id,
+        team_space_id: ts.id,
+        day: NaiveDate::from_ymd_opt(2026, 11, 21).expect("date"),
+        name: "commit".into(),
+        count: 3,
+    };
+    assert_eq!(
+        rollup
+            .clone()
+            .into_active_model()
+            .insert(db)
+            .await
+            .expect("team rollup"),
+        rollup
+    );
+    assert_eq!(
+        TeamSpaceRollup::find_in(org.id)
+            .all(db)
+            .await
+            .expect("team rollup"),
+        [rollup]
+    );
+
     let audit = audit_log::Model {
         organization_id: org.id,
         id: Uuid::now_v7(),
@@ -780,6 +805,7 @@ async fn check_cascade(db: &DatabaseConnection, org: &organization::Model) {
         Event::find_in(org.id).count(db).await,
         EventMeta::find_in(org.id).count(db).await,
         AggregatedEvent::find_in(org.id).count(db).await,
+        TeamSpaceRollup::find_in(org.id).count(db).await,
         AuditLog::find_in(org.id).count(db).await,
     ];
     for count in counts {

@@ -85,6 +85,7 @@ pub async fn add(
     .insert(&txn)
     .await
     .map_err(member_conflict)?;
+    crate::service::team_rollup::member_added(ctx, &txn, space.id, dev.id).await?;
     let details = json!({ "developerId": dev.id, "role": change.role });
     audit::record(ctx, &txn, entry("team_space_member.add", &space, details)).await?;
     txn.commit().await?;
@@ -135,6 +136,7 @@ pub async fn remove(
     if deleted.rows_affected == 0 {
         return Err(AppError::not_found("team space member"));
     }
+    crate::service::team_rollup::member_removed(ctx, &txn, space.uuid(), dev.uuid()).await?;
     let details = json!({ "developerId": dev_row.id });
     audit::record(
         ctx,

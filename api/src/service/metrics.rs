@@ -1,11 +1,11 @@
-//! Day-based metrics, read from the daily rollup (`aggregated_events`)
-//! only, never from raw events. One statement per call, whatever the
+//! Day-based metrics, read from the daily rollups (`aggregated_events`, and
+//! `team_space_rollups` for team-space totals) only, never from raw events. One statement per call, whatever the
 //! grouping; a batch of team spaces or projects (a cohort) is one call.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use entity::{aggregated_event as agg, team_space_member as member};
+use entity::{aggregated_event as agg, team_space_member as member, team_space_rollup as rollup};
 use sea_orm::{
     ConnectionTrait, QueryResult,
     sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query, SelectStatement},
@@ -136,6 +136,9 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
     dims.retain(|d| *d != Dim::Week);
     dims.sort();
     dims.dedup();
+    if let Some(built) = from_team_rollup(ctx, scope, q, &dims) {
+        return built;
+    }
 
     // Joining memberships multiplies a developer's rows by their team
     // spaces: right when counting per team space, wrong otherwise, where a
@@ -227,6 +230,73 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
         dims,
     };
     (select.to_owned(), keys)
+}
+
+/// Team-space metrics that need neither developers nor projects read the
+/// team-space rollup: a few rows per team space and day, instead of every
+/// member's rows of `aggregated_events` joined with the memberships. It
+/// holds the same sums (see `service::team_rollup`).
+fn from_team_rollup(
+    ctx: &TenantCtx,
+    scope: &MetricScope,
+    q: &MetricQuery,
+    dims: &[Dim],
+) -> Option<(SelectStatement, Keys)> {
+    let per_team_space =
+        matches!(scope, MetricScope::TeamSpaces(_)) || dims.contains(&Dim::TeamSpace);
+    let eligible = per_team_space
+        && !matches!(scope, MetricScope::Projects(_))
+        && q.filter.projects.is_none()
+        && q.filter.developers.is_none()
+        && dims
+            .iter()
+            .all(|d| matches!(d, Dim::Day | Dim::EventName | Dim::TeamSpace));
+    if !eligible {
+        return None;
+    }
+    let r = |col: rollup::Column| Expr::col((rollup::Entity, col));
+    let mut select = Query::select();
+    select
+        .from(rollup::Entity)
+        .and_where(r(rollup::Column::OrganizationId).eq(ctx.org_id().uuid()))
+        .and_where(r(rollup::Column::Day).gte(q.from))
+        .and_where(r(rollup::Column::Day).lte(q.to));
+    let scoped = if let MetricScope::TeamSpaces(ids) = scope {
+        select
+            .and_where(r(rollup::Column::TeamSpaceId).is_in(ids.clone()))
+            .expr_as(r(rollup::Column::TeamSpaceId), Alias::new("scope_id"))
+            .add_group_by([r(rollup::Column::TeamSpaceId)])
+            .order_by_expr(r(rollup::Column::TeamSpaceId), Order::Asc);
+        true
+    } else {
+        false
+    };
+    if let Some(names) = &q.filter.event_names {
+        select.and_where(r(rollup::Column::Name).is_in(names.clone()));
+    }
+    if let Some(ids) = &q.filter.team_spaces {
+        select.and_where(r(rollup::Column::TeamSpaceId).is_in(ids.clone()));
+    }
+    for dim in dims {
+        let col = match dim {
+            Dim::Day => r(rollup::Column::Day),
+            Dim::EventName => r(rollup::Column::Name),
+            Dim::TeamSpace => r(rollup::Column::TeamSpaceId),
+            _ => return None,
+        };
+        select.expr_as(col.clone(), Alias::new(alias(*dim)));
+        select.add_group_by([col.clone()]);
+        select.order_by_expr(col, Order::Asc);
+    }
+    select.expr_as(
+        Expr::cust(r#"CAST(COALESCE(SUM("team_space_rollups"."count"), 0) AS BIGINT)"#),
+        Alias::new("total"),
+    );
+    let keys = Keys {
+        scope: scoped,
+        dims: dims.to_vec(),
+    };
+    Some((select.to_owned(), keys))
 }
 
 fn alias(dim: Dim) -> &'static str {

@@ -14,6 +14,7 @@ pub mod project;
 pub mod retention;
 pub mod rollup;
 pub mod seed;
+pub mod team_rollup;
 pub mod team_space;
 
 use sea_orm::{

@@ -252,7 +252,8 @@ pub async fn update(
 }
 
 /// Deletes a project; its events, rollups and bound API keys go with it
-/// (cascading foreign keys), in the same transaction.
+/// (cascading foreign keys), and its counts leave the team-space rollups,
+/// in the same transaction.
 pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> AppResult<()> {
     let row = get(ctx, db, id).await?;
     authorize(
@@ -262,6 +263,7 @@ pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> 
     )
     .await?;
     let txn = db.begin().await?;
+    crate::service::team_rollup::project_deleting(ctx, &txn, id.uuid()).await?;
     project::Entity::delete_many()
         .filter(project::Column::OrganizationId.eq(ctx.org_id()))
         .filter(project::Column::Id.eq(id))

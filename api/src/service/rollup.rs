@@ -95,6 +95,7 @@ pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebu
         }
         sea_orm::ConnectionTrait::execute(&txn, &insert).await?;
     }
+    crate::service::team_rollup::rebuild(ctx, &txn).await?;
     txn.commit().await?;
     Ok(Rebuilt {
         from_day,

@@ -164,8 +164,8 @@ fn returned_client_ids(rows: Vec<QueryResult>) -> AppResult<BTreeSet<String>> {
 }
 
 /// Adds the new events to `aggregated_events`, one row per (developer,
-/// name, day in the organization's time zone); concurrent batches add
-/// rather than overwrite.
+/// name, day in the organization's time zone), and to the team-space
+/// rollups; concurrent batches add rather than overwrite.
 pub(super) async fn add_to_rollup(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
@@ -200,15 +200,15 @@ pub(super) async fn add_to_rollup(
         C::Day,
         C::Count,
     ]);
-    for ((dev, name, day), count) in counts {
+    for ((dev, name, day), count) in &counts {
         insert
             .values([
                 ctx.org_id().uuid().into(),
                 project_id.uuid().into(),
-                dev.into(),
-                name.into(),
-                day.into(),
-                count.into(),
+                (*dev).into(),
+                name.clone().into(),
+                (*day).into(),
+                (*count).into(),
             ])
             .map_err(AppError::internal)?;
     }
@@ -228,7 +228,7 @@ pub(super) async fn add_to_rollup(
         .to_owned(),
     );
     txn.execute(&insert).await?;
-    Ok(())
+    crate::service::team_rollup::add_events(ctx, txn, &counts).await
 }
 
 /// Merges the batch into `event_meta`: first/last seen, total count and the

@@ -1,0 +1,312 @@
+//! `team_space_rollups`: every write to it. Each row is the sum of
+//! `aggregated_events` over the team space's current members for one day and
+//! event name, kept so by additive deltas inside the transaction that changes
+//! either side: an ingested batch adds to its developers' team spaces, a
+//! membership change adds or subtracts the developer's totals, a project
+//! deletion subtracts the project's.
+//!
+//! Why the locks: on PostgreSQL an ingesting transaction takes `FOR KEY
+//! SHARE` on its developers' rows before it reads their memberships, and a
+//! membership change takes `FOR UPDATE` on the developer before it reads the
+//! developer's totals. The two therefore run one after the other for a given
+//! developer, and whichever runs second reads (in a new statement, so a new
+//! snapshot) what the first committed: no batch is counted twice or missed
+//! for a team space. Deltas for other developers commute. On SQLite writers
+//! are serialized by the database.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use entity::{UNKNOWN_DEVELOPER, team_space_rollup as rollup};
+use entity::{aggregated_event as agg, developer, project, team_space_member as member};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    sea_query::{Alias, Expr, ExprTrait, LockType, OnConflict, Query},
+};
+use uuid::Uuid;
+
+use crate::{auth::TenantCtx, error::AppResult};
+
+/// (team space, day, event name) → count to add (negative: subtract).
+type Deltas = BTreeMap<(Uuid, NaiveDate, String), i64>;
+
+/// Adds an ingested batch's counts, keyed (developer, name, day), to the
+/// team spaces those developers belong to.
+pub async fn add_events(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    counts: &BTreeMap<(Uuid, String, NaiveDate), i64>,
+) -> AppResult<()> {
+    let devs: BTreeSet<Uuid> = counts
+        .keys()
+        .map(|(dev, _, _)| *dev)
+        .filter(|dev| *dev != UNKNOWN_DEVELOPER)
+        .collect();
+    if devs.is_empty() {
+        return Ok(());
+    }
+    lock_developers(ctx, txn, &devs, LockType::KeyShare).await?;
+    let rows = member::Entity::find()
+        .filter(member::Column::OrganizationId.eq(ctx.org_id()))
+        .filter(member::Column::DeveloperId.is_in(devs))
+        .all(txn)
+        .await?;
+    let mut spaces: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for row in rows {
+        spaces
+            .entry(row.developer_id)
+            .or_default()
+            .push(row.team_space_id);
+    }
+    let mut deltas = Deltas::new();
+    for ((dev, name, day), count) in counts {
+        for space in spaces.get(dev).into_iter().flatten() {
+            *deltas.entry((*space, *day, name.clone())).or_default() += count;
+        }
+    }
+    apply(ctx, txn, deltas).await
+}
+
+/// After `dev` joined `space` (same transaction): adds the developer's totals.
+pub async fn member_added(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    space: Uuid,
+    dev: Uuid,
+) -> AppResult<()> {
+    member_changed(ctx, txn, space, dev, 1).await
+}
+
+/// After `dev` left `space` (same transaction): subtracts the developer's totals.
+pub async fn member_removed(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    space: Uuid,
+    dev: Uuid,
+) -> AppResult<()> {
+    member_changed(ctx, txn, space, dev, -1).await
+}
+
+async fn member_changed(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    space: Uuid,
+    dev: Uuid,
+    sign: i64,
+) -> AppResult<()> {
+    lock_developers(ctx, txn, &BTreeSet::from([dev]), LockType::Update).await?;
+    let select = Query::select()
+        .column(agg::Column::Day)
+        .column(agg::Column::Name)
+        .expr_as(
+            Expr::cust(r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#),
+            Alias::new("total"),
+        )
+        .from(agg::Entity)
+        .and_where(Expr::col(agg::Column::OrganizationId).eq(ctx.org_id().uuid()))
+        .and_where(Expr::col(agg::Column::DeveloperId).eq(dev))
+        .group_by_columns([agg::Column::Day, agg::Column::Name])
+        .to_owned();
+    let mut deltas = Deltas::new();
+    for row in txn.query_all(&select).await? {
+        let day: NaiveDate = row.try_get("", "day")?;
+        let name: String = row.try_get("", "name")?;
+        let total: i64 = row.try_get("", "total")?;
+        deltas.insert((space, day, name), sign * total);
+    }
+    apply(ctx, txn, deltas).await
+}
+
+/// Before `project` is deleted (same transaction; its aggregates cascade
+/// away): subtracts what its events added to every team space.
+pub async fn project_deleting(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    project_id: Uuid,
+) -> AppResult<()> {
+    let org = ctx.org_id().uuid();
+    if txn.get_database_backend() == DbBackend::Postgres {
+        // Waits for batches already writing to the project, and makes later
+        // ones wait (then fail on the deleted project).
+        let lock = Query::select()
+            .column(project::Column::Id)
+            .from(project::Entity)
+            .and_where(Expr::col(project::Column::OrganizationId).eq(org))
+            .and_where(Expr::col(project::Column::Id).eq(project_id))
+            .lock(LockType::Update)
+            .to_owned();
+        txn.query_all(&lock).await?;
+        // And membership changes of its developers wait for this deletion.
+        let devs = Query::select()
+            .distinct()
+            .column(agg::Column::DeveloperId)
+            .from(agg::Entity)
+            .and_where(Expr::col(agg::Column::OrganizationId).eq(org))
+            .and_where(Expr::col(agg::Column::ProjectId).eq(project_id))
+            .to_owned();
+        let devs: BTreeSet<Uuid> = txn
+            .query_all(&devs)
+            .await?
+            .iter()
+            .map(|r| r.try_get("", "developer_id"))
+            .collect::<Result<_, _>>()?;
+        lock_developers(ctx, txn, &devs, LockType::Update).await?;
+    }
+    let select = Query::select()
+        .column((member::Entity, member::Column::TeamSpaceId))
+        .column((agg::Entity, agg::Column::Day))
+        .column((agg::Entity, agg::Column::Name))
+        .expr_as(
+            Expr::cust(r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#),
+            Alias::new("total"),
+        )
+        .from(agg::Entity)
+        .inner_join(
+            member::Entity,
+            Expr::col((member::Entity, member::Column::OrganizationId))
+                .equals((agg::Entity, agg::Column::OrganizationId))
+                .and(
+                    Expr::col((member::Entity, member::Column::DeveloperId))
+                        .equals((agg::Entity, agg::Column::DeveloperId)),
+                ),
+        )
+        .and_where(Expr::col((agg::Entity, agg::Column::OrganizationId)).eq(org))
+        .and_where(Expr::col((agg::Entity, agg::Column::ProjectId)).eq(project_id))
+        .add_group_by([
+            Expr::col((member::Entity, member::Column::TeamSpaceId)),
+            Expr::col((agg::Entity, agg::Column::Day)),
+            Expr::col((agg::Entity, agg::Column::Name)),
+        ])
+        .to_owned();
+    let mut deltas = Deltas::new();
+    for row in txn.query_all(&select).await? {
+        let space: Uuid = row.try_get("", "team_space_id")?;
+        let day: NaiveDate = row.try_get("", "day")?;
+        let name: String = row.try_get("", "name")?;
+        let total: i64 = row.try_get("", "total")?;
+        deltas.insert((space, day, name), -total);
+    }
+    apply(ctx, txn, deltas).await
+}
+
+/// Recomputes the organization's rows from `aggregated_events` and the
+/// memberships (after `devgraph rollup rebuild`).
+pub async fn rebuild(ctx: &TenantCtx, txn: &impl ConnectionTrait) -> AppResult<()> {
+    let org = ctx.org_id().uuid();
+    rollup::Entity::delete_many()
+        .filter(rollup::Column::OrganizationId.eq(org))
+        .exec(txn)
+        .await?;
+    let select = Query::select()
+        .column((member::Entity, member::Column::OrganizationId))
+        .column((member::Entity, member::Column::TeamSpaceId))
+        .column((agg::Entity, agg::Column::Day))
+        .column((agg::Entity, agg::Column::Name))
+        .expr(Expr::cust(r#"SUM("aggregated_events"."count")"#))
+        .from(agg::Entity)
+        .inner_join(
+            member::Entity,
+            Expr::col((member::Entity, member::Column::OrganizationId))
+                .equals((agg::Entity, agg::Column::OrganizationId))
+                .and(
+                    Expr::col((member::Entity, member::Column::DeveloperId))
+                        .equals((agg::Entity, agg::Column::DeveloperId)),
+                ),
+        )
+        .and_where(Expr::col((agg::Entity, agg::Column::OrganizationId)).eq(org))
+        .add_group_by([
+            Expr::col((member::Entity, member::Column::OrganizationId)),
+            Expr::col((member::Entity, member::Column::TeamSpaceId)),
+            Expr::col((agg::Entity, agg::Column::Day)),
+            Expr::col((agg::Entity, agg::Column::Name)),
+        ])
+        .to_owned();
+    let insert = Query::insert()
+        .into_table(rollup::Entity)
+        .columns([
+            rollup::Column::OrganizationId,
+            rollup::Column::TeamSpaceId,
+            rollup::Column::Day,
+            rollup::Column::Name,
+            rollup::Column::Count,
+        ])
+        .select_from(select)
+        .map_err(crate::error::AppError::internal)?
+        .to_owned();
+    txn.execute(&insert).await?;
+    Ok(())
+}
+
+/// Shared (`KeyShare`) or exclusive (`Update`) row locks on developers, in
+/// id order so that concurrent lockers cannot deadlock. PostgreSQL only.
+async fn lock_developers(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    devs: &BTreeSet<Uuid>,
+    lock: LockType,
+) -> AppResult<()> {
+    if txn.get_database_backend() != DbBackend::Postgres || devs.is_empty() {
+        return Ok(());
+    }
+    let select = Query::select()
+        .column(developer::Column::Id)
+        .from(developer::Entity)
+        .and_where(Expr::col(developer::Column::OrganizationId).eq(ctx.org_id().uuid()))
+        .and_where(Expr::col(developer::Column::Id).is_in(devs.iter().copied()))
+        .order_by(developer::Column::Id, sea_orm::Order::Asc)
+        .lock(lock)
+        .to_owned();
+    txn.query_all(&select).await?;
+    Ok(())
+}
+
+/// Adds the deltas in key order (the same lock order in every transaction),
+/// then drops rows that fell to zero.
+async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
+    use rollup::Column as C;
+    let org = ctx.org_id().uuid();
+    let subtracted = deltas.values().any(|d| *d < 0);
+    let spaces: BTreeSet<Uuid> = deltas.keys().map(|(s, _, _)| *s).collect();
+    let rows: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
+    // 5 parameters a row: well under either database's limit per statement.
+    for chunk in rows.chunks(1000) {
+        let mut insert = Query::insert();
+        insert.into_table(rollup::Entity).columns([
+            C::OrganizationId,
+            C::TeamSpaceId,
+            C::Day,
+            C::Name,
+            C::Count,
+        ]);
+        for ((space, day, name), count) in chunk {
+            insert
+                .values([
+                    org.into(),
+                    (*space).into(),
+                    (*day).into(),
+                    name.clone().into(),
+                    (*count).into(),
+                ])
+                .map_err(crate::error::AppError::internal)?;
+        }
+        insert.on_conflict(
+            OnConflict::columns([C::OrganizationId, C::TeamSpaceId, C::Day, C::Name])
+                .value(
+                    C::Count,
+                    Expr::col((rollup::Entity, C::Count))
+                        .add(Expr::col((Alias::new("excluded"), C::Count))),
+                )
+                .to_owned(),
+        );
+        txn.execute(&insert).await?;
+    }
+    if subtracted {
+        rollup::Entity::delete_many()
+            .filter(rollup::Column::OrganizationId.eq(org))
+            .filter(rollup::Column::TeamSpaceId.is_in(spaces))
+            .filter(rollup::Column::Count.lte(0))
+            .exec(txn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! `team_space_rollups`: daily event counts per team space and event name, the sum of
+//! `aggregated_events` over the team space's current members (derived data: ingestion and
+//! membership changes keep it equal to that sum).
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "team_space_rollups")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub organization_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub team_space_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub day: Date,
+    #[sea_orm(primary_key, auto_increment = false, column_type = "Text")]
+    pub name: String,
+    pub count: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::team_space::Entity",
+        from = "(Column::OrganizationId, Column::TeamSpaceId)",
+        to = "(super::team_space::Column::OrganizationId, super::team_space::Column::Id)",
+        on_delete = "Cascade"
+    )]
+    TeamSpace,
+}
+
+impl Related<super::team_space::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::TeamSpace.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+impl Entity {
+    /// The documented way to read rollups: always within one organization.
+    pub fn find_in(org_id: Uuid) -> Select<Entity> {
+        Entity::find().filter(Column::OrganizationId.eq(org_id))
+    }
+}
