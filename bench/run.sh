@@ -5,6 +5,7 @@
 #
 #   bash bench/run.sh                  # 10 s per level, concurrency 1,8,32
 #   BENCH_SECONDS=30 bash bench/run.sh
+#   BENCH_REUSE=1 BENCH_SERVERS=devgraph BENCH_SCENARIOS="dashboard-30d metrics" bash bench/run.sh
 #
 # Needs: PostgreSQL (installed and started like .ci/run does), Node.js and
 # npm (PostGraphile is installed into a throwaway folder), cargo.
@@ -86,7 +87,7 @@ for server in ("devgraph", "postgraphile"):
         open(f"{work}/{server}-{case}.json", "w").write(json.dumps(body))
 EOF
 scenarios="dashboard-30d dashboard-90d lookup deep metrics"
-results=$out/results.jsonl
+results=${BENCH_RESULTS:-$out/results.jsonl}
 : > "$results"
 
 # One request first: a wrong query must stop the run, not be measured.
@@ -98,6 +99,10 @@ check_body() {
   fi
 }
 
+servers=${BENCH_SERVERS:-devgraph,postgraphile}
+scenarios=${BENCH_SCENARIOS:-$scenarios}
+
+if [[ ",$servers," == *",devgraph,"* ]]; then
 step "devgraph (release) on :$dg_port"
 DEVGRAPH_ADDR=127.0.0.1:$dg_port "$bin" serve > "$out/devgraph.log" 2>&1 &
 pids+=($!)
@@ -109,7 +114,9 @@ for s in $scenarios; do
     --pg-url "$url" --server devgraph --scenario "$s" --out "$results"
 done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+fi
 
+if [[ ",$servers," == *",postgraphile,"* ]]; then
 step "PostGraphile v4 on :$pgl_port"
 if [ ! -x "$pgl/node_modules/.bin/postgraphile" ]; then
   mkdir -p "$pgl"
@@ -132,6 +139,7 @@ for s in $scenarios; do
     --concurrency "$levels" --duration "$seconds" \
     --pg-url "$url" --server postgraphile --scenario "$s" --out "$results"
 done
+fi
 
 step "Results"
 python3 "$root/bench/report.py" "$results" \

@@ -49,6 +49,10 @@ pub async fn connect(
         // (PoolTimedOut, answered 503) after `acquire_timeout`, no later.
         .acquire_timeout(acquire_timeout)
         .connect_timeout(acquire_timeout)
+        // A ping before every acquire is a round trip per statement; only a
+        // connection idle for a while is checked (one broken while in use is
+        // answered 503 and dropped by the pool).
+        .test_before_acquire_if_idle_for(Duration::from_secs(1))
         .sqlx_logging(false);
     if let Some(limit) = statement_timeout {
         // Set per connection at start-up: no statement (a runaway metrics

@@ -24,7 +24,7 @@ pub fn check(
     let Some(doc) = doc else {
         return Ok(());
     };
-    let aliases = count_aliases(&doc);
+    let aliases = count_aliases(doc);
     if aliases > limits.max_aliases {
         return Err(refuse(format!(
             "the query has {aliases} aliases; at most {} are allowed",
@@ -32,7 +32,7 @@ pub fn check(
         )));
     }
     for (_, op) in doc.operations.iter() {
-        let roots = root_fields(&op.node.selection_set.node, &doc, 0);
+        let roots = root_fields(&op.node.selection_set.node, doc, 0);
         if roots > limits.max_root_fields {
             return Err(refuse(format!(
                 "an operation selects {roots} root fields; at most {} are allowed",
