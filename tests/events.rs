@@ -519,3 +519,31 @@ async fn a_key_cannot_write_into_another_tenant_and_metrics_stay_apart() {
     assert_eq!(r.data()["project"], Value::Null, "{:?}", r.body);
     assert!(r.codes().iter().all(|c| c == "NOT_FOUND"), "{:?}", r.body);
 }
+
+#[tokio::test]
+async fn events_ingested_metric_counts_both_the_http_api_and_record_events() {
+    let app = TestApp::spawn().await;
+    let site = Site::new(&app, "counted").await;
+    let at = Utc::now() - Duration::hours(1);
+    send(&app, &site.key.secret, vec![ev("h1", "commit", None, at)]).await;
+    let two = vec![ev("m1", "commit", None, at), ev("m2", "review", None, at)];
+    record(&app, &site.token, site.project, two.clone())
+        .await
+        .ok();
+    // A retried batch is not ingested again.
+    record(&app, &site.token, site.project, two).await.ok();
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l == "devgraph_events_ingested_total 3"),
+        "{text}"
+    );
+}

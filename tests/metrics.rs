@@ -448,96 +448,149 @@ async fn ungrouped_metrics_of_nothing_are_one_zero_row() {
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
+const Q_SPACE: &str = r#"query($id: ID!, $f: Date!, $t: Date!) { teamSpace(id: $id) {
+    metrics(from: $f, to: $t, groupBy: [DAY, EVENT_NAME]) { day eventName count } } }"#;
+const Q_MEMBERS_OF_ORG: &str = r#"query($devs: [ID!]!, $f: Date!, $t: Date!) { organization {
+    metrics(from: $f, to: $t, groupBy: [DAY, EVENT_NAME], filter: { developerIds: $devs })
+    { day eventName count } } }"#;
+
 /// Team-space metrics (read from the team-space rollup) equal the
-/// organization's metrics filtered to the space's current members (read
-/// from the per-developer rollup), after every change that moves events in
-/// or out of a team space: a member added after their events were ingested,
-/// a member removed, a project deleted, and more events ingested.
+/// organization's metrics filtered to each space's current members (read
+/// from the per-developer rollup).
+async fn assert_team_rollups_match(shop: &Shop, members: &[BTreeSet<usize>], step: &str) {
+    let (app, token) = (&shop.app, shop.token.as_str());
+    for (s, devs) in members.iter().enumerate() {
+        let range = json!({ "f": days_ago(30), "t": today() });
+        let mut vars = range.clone();
+        vars["id"] = json!(gid_t(shop.spaces[s]));
+        let space = app.gql(token, Q_SPACE, vars).await;
+        let got = space.ok()["teamSpace"]["metrics"].clone();
+        let mut vars = range;
+        vars["devs"] = json!(
+            devs.iter()
+                .map(|d| gid_d(shop.devs[*d].id))
+                .collect::<Vec<_>>()
+        );
+        let org = app.gql(token, Q_MEMBERS_OF_ORG, vars).await;
+        let want = org.ok()["organization"]["metrics"].clone();
+        let expected = if devs.is_empty() { json!([]) } else { want };
+        assert_eq!(got, expected, "space {s} after {step}");
+        let total: i64 = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["count"].as_i64().unwrap())
+            .sum();
+        assert!(
+            devs.is_empty() || total > 0,
+            "space {s} after {step} counts something"
+        );
+    }
+}
+
+const ADD_MEMBER: &str = r#"mutation($s: ID!, $d: ID!) { addTeamSpaceMember(input: { teamSpaceId: $s, developerId: $d }) { teamSpace { id } } }"#;
+const REMOVE_MEMBER: &str = r#"mutation($s: ID!, $d: ID!) { removeTeamSpaceMember(input: { teamSpaceId: $s, developerId: $d }) { removedDeveloperId } }"#;
+
+/// The rollup follows every change that moves events in or out of a team
+/// space: a member added after their events were ingested, a member
+/// removed, a project deleted, and more events ingested.
 #[tokio::test]
 async fn team_space_rollups_follow_membership_changes_and_project_deletion() {
     let shop = Shop::open().await;
     let (app, token) = (&shop.app, shop.token.as_str());
     let mut members: Vec<BTreeSet<usize>> = vec![BTreeSet::from([0, 1]), BTreeSet::from([0, 2])];
-    let q_space = r#"query($id: ID!, $f: Date!, $t: Date!) { teamSpace(id: $id) {
-        metrics(from: $f, to: $t, groupBy: [DAY, EVENT_NAME]) { day eventName count } } }"#;
-    let q_org = r#"query($devs: [ID!]!, $f: Date!, $t: Date!) { organization {
-        metrics(from: $f, to: $t, groupBy: [DAY, EVENT_NAME], filter: { developerIds: $devs })
-        { day eventName count } } }"#;
-    let check = |members: Vec<BTreeSet<usize>>, step: &'static str| {
-        let shop = &shop;
-        async move {
-            for (s, devs) in members.iter().enumerate() {
-                let range = json!({ "f": days_ago(30), "t": today() });
-                let mut vars = range.clone();
-                vars["id"] = json!(gid_t(shop.spaces[s]));
-                let space = app.gql(token, q_space, vars).await;
-                let got = space.ok()["teamSpace"]["metrics"].clone();
-                let mut vars = range;
-                vars["devs"] = json!(
-                    devs.iter()
-                        .map(|d| gid_d(shop.devs[*d].id))
-                        .collect::<Vec<_>>()
-                );
-                let org = app.gql(token, q_org, vars).await;
-                let want = org.ok()["organization"]["metrics"].clone();
-                let expected = if devs.is_empty() { json!([]) } else { want };
-                assert_eq!(got, expected, "space {s} after {step}");
-                let total: i64 = got
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|r| r["count"].as_i64().unwrap())
-                    .sum();
-                assert!(
-                    devs.is_empty() || total > 0,
-                    "space {s} after {step} counts something"
-                );
-            }
-        }
-    };
-    check(members.clone(), "ingestion").await;
+    assert_team_rollups_match(&shop, &members, "ingestion").await;
 
     // dave (3) joins space 0 with all his past events; alice (0) leaves space 1.
-    let add = r#"mutation($s: ID!, $d: ID!) { addTeamSpaceMember(input: { teamSpaceId: $s, developerId: $d }) { teamSpace { id } } }"#;
-    app.gql(
-        token,
-        add,
-        json!({ "s": gid_t(shop.spaces[0]), "d": gid_d(shop.devs[3].id) }),
-    )
-    .await
-    .ok();
+    let vars = json!({ "s": gid_t(shop.spaces[0]), "d": gid_d(shop.devs[3].id) });
+    app.gql(token, ADD_MEMBER, vars).await.ok();
     members[0].insert(3);
-    check(members.clone(), "adding a member").await;
-    let remove = r#"mutation($s: ID!, $d: ID!) { removeTeamSpaceMember(input: { teamSpaceId: $s, developerId: $d }) { removedDeveloperId } }"#;
-    app.gql(
-        token,
-        remove,
-        json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[0].id) }),
-    )
-    .await
-    .ok();
+    assert_team_rollups_match(&shop, &members, "adding a member").await;
+    let vars = json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[0].id) });
+    app.gql(token, REMOVE_MEMBER, vars).await.ok();
     members[1].remove(&0);
-    check(members.clone(), "removing a member").await;
+    assert_team_rollups_match(&shop, &members, "removing a member").await;
 
     // The loose project's events leave every team space with it.
     let delete = r#"mutation($id: ID!) { deleteProject(input: { id: $id }) { deletedProjectId } }"#;
     app.gql(token, delete, json!({ "id": gid_p(shop.projects[2]) }))
         .await
         .ok();
-    check(members.clone(), "deleting a project").await;
+    assert_team_rollups_match(&shop, &members, "deleting a project").await;
 
     // New events after the changes land in the new memberships.
     let key = create_key(app, token, "EVENTS_WRITE", Some(shop.projects[0])).await;
     let late: Vec<Value> = (0..4)
         .map(|d| {
+            let email = Some(shop.devs[d].email.as_str());
             ev(
                 &format!("late{d}"),
                 "deploy",
-                Some(&shop.devs[d].email),
+                email,
                 at(days_ago(2), 9, 0, 0),
             )
         })
         .collect();
     send(app, &key.secret, late).await;
-    check(members, "more ingestion").await;
+    assert_team_rollups_match(&shop, &members, "more ingestion").await;
+}
+
+/// Ingestion racing membership changes of the same developer: whichever
+/// order the database runs them in, each batch is counted in exactly the
+/// team spaces its developer belonged to when it committed.
+#[tokio::test]
+async fn team_space_rollups_stay_exact_when_ingestion_races_membership_changes() {
+    let shop = Shop::open().await;
+    let (app, token) = (&shop.app, shop.token.as_str());
+    let key = create_key(app, token, "EVENTS_WRITE", Some(shop.projects[0])).await;
+    let ingest = async {
+        for batch in 0..12 {
+            let events: Vec<Value> = (0..20)
+                .map(|i| {
+                    let email = Some(shop.devs[3].email.as_str());
+                    let id = format!("race{batch}-{i}");
+                    ev(
+                        &id,
+                        NAMES[i % 3],
+                        email,
+                        at(days_ago(1 + (i % 5) as i64), 10, 0, 0),
+                    )
+                })
+                .collect();
+            // A retry after 503 (SQLite's busy writer) resends the same ids.
+            loop {
+                let reply = post(app, &key.secret, &json!({ "events": events })).await;
+                if reply.status == 202 {
+                    break;
+                }
+                assert_eq!(reply.status, 503, "{:?}", reply.body);
+            }
+        }
+    };
+    let toggle = async {
+        for round in 0..12 {
+            let query = if round % 2 == 0 {
+                ADD_MEMBER
+            } else {
+                REMOVE_MEMBER
+            };
+            let vars = json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[3].id) });
+            loop {
+                let reply = app.gql(token, query, vars.clone()).await;
+                if reply.code() != Some("SERVICE_UNAVAILABLE") {
+                    reply.ok();
+                    break;
+                }
+            }
+        }
+    };
+    tokio::join!(ingest, toggle);
+    // Twelve toggles (add, remove, ...) end where they began: dave in no space.
+    let members = vec![BTreeSet::from([0, 1]), BTreeSet::from([0, 2])];
+    assert_team_rollups_match(&shop, &members, "racing changes").await;
+    // And once more with dave a member, so his raced events must all be there.
+    let vars = json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[3].id) });
+    app.gql(token, ADD_MEMBER, vars).await.ok();
+    let members = vec![BTreeSet::from([0, 1]), BTreeSet::from([0, 2, 3])];
+    assert_team_rollups_match(&shop, &members, "adding him back").await;
 }

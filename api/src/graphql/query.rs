@@ -73,7 +73,8 @@ impl QueryRoot {
         let found = async {
             let rq = request(ctx)?;
             let id = TeamSpaceId::from_global(&id)?;
-            let found = rq.loaders.team_space.load_one(id).await?;
+            let found =
+                first(crate::service::team_space::by_ids(rq.tenant(), &rq.db, &[id]).await?);
             let found = found.ok_or_else(|| AppError::not_found("team space"))?;
             Ok(Some(TeamSpace::one(found)))
         };
@@ -100,7 +101,7 @@ impl QueryRoot {
         let found = async {
             let rq = request(ctx)?;
             let id = DeveloperId::from_global(&id)?;
-            let found = rq.loaders.developer.load_one(id).await?;
+            let found = first(crate::service::developer::by_ids(rq.tenant(), &rq.db, &[id]).await?);
             let found = found.ok_or_else(|| AppError::not_found("developer"))?;
             Ok(Some(Developer::one(found)))
         };
@@ -127,7 +128,7 @@ impl QueryRoot {
         let found = async {
             let rq = request(ctx)?;
             let id = ProjectId::from_global(&id)?;
-            let found = rq.loaders.project.load_one(id).await?;
+            let found = first(crate::service::project::by_ids(rq.tenant(), &rq.db, &[id]).await?);
             let found = found.ok_or_else(|| AppError::not_found("project"))?;
             Ok(Some(Project::one(found)))
         };
@@ -157,4 +158,11 @@ impl QueryRoot {
         }
         Ok(load_nodes(rq, &ids).await?)
     }
+}
+
+/// A root lookup reads its one row directly: a DataLoader would hold it for
+/// the loader's batching delay, and root fields do not nest, so there is no
+/// N+1 to avoid (aliases are bounded by the query limits).
+fn first<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
 }

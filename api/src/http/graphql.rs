@@ -161,7 +161,9 @@ async fn execute(
         }
     }
     let data = RequestData::new(caller, state.db.clone(), state.config.limits);
-    let response = state.schema.execute(request.data(data)).await;
+    // `recordEvents` counts what it ingests in the same metrics as /v1/events.
+    let request = request.data(data).data(state.metrics.clone());
+    let response = state.schema.execute(request).await;
     labelled(graphql_response(media, response), operation)
 }
 

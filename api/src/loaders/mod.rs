@@ -45,14 +45,20 @@ impl Loaders {
         fn dl<T>(loader: T) -> DataLoader<T> {
             DataLoader::new(loader, tokio::spawn)
         }
+        // Nested lists are asked for by cohorts, each with all its keys in
+        // one `load_many`: waiting for more keys (1 ms by default) would
+        // only add that wait to every level of a query.
+        fn now<T>(loader: T) -> DataLoader<T> {
+            dl(loader).delay(std::time::Duration::ZERO)
+        }
         Loaders {
             scope: scope.clone(),
             team_space: dl(ById::new(scope.clone())),
             developer: dl(ById::new(scope.clone())),
             project: dl(ById::new(scope.clone())),
-            team_space_developers: dl(TeamSpaceDevelopers(scope.clone())),
-            team_space_projects: dl(TeamSpaceProjects(scope.clone())),
-            developer_team_spaces: dl(DeveloperTeamSpaces(scope)),
+            team_space_developers: now(TeamSpaceDevelopers(scope.clone())),
+            team_space_projects: now(TeamSpaceProjects(scope.clone())),
+            developer_team_spaces: now(DeveloperTeamSpaces(scope)),
         }
     }
 }
