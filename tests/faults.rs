@@ -452,3 +452,97 @@ async fn real_postgres_errors_map_to_their_codes() {
     assert_eq!(err.code(), "SERVICE_UNAVAILABLE", "{}", err.describe());
     db.close().await.ok();
 }
+
+/// What SIGTERM does to `devgraph serve`: the server stops taking new
+/// connections at once, answers the request in flight (held here behind a
+/// table lock), and only then stops; the answered batch is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shutdown_answers_requests_in_flight_before_stopping() {
+    if devgraph_tests::backend_name() != "postgres" {
+        eprintln!("skipped: needs PostgreSQL (set TEST_DATABASE_URL)");
+        return;
+    }
+    let (app, stop, server) = TestApp::spawn_stoppable().await;
+    let s = Site::new(&app, "drain").await;
+    let direct = Database::connect(app.direct_database_url())
+        .await
+        .expect("direct connection");
+    let lock = direct.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE events IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock events");
+    let events: Vec<Value> = (0..5)
+        .map(|i| ev(&format!("drain{i}"), "deploy", None, chrono::Utc::now()))
+        .collect();
+    let in_flight = {
+        let (client, url, key) = (
+            app.client.clone(),
+            app.url("/v1/events"),
+            s.key.secret.clone(),
+        );
+        let body = json!({ "events": events });
+        tokio::spawn(async move { try_post(&client, &url, &key, &body).await })
+    };
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    let started = Instant::now();
+    loop {
+        let row = direct
+            .query_one_raw(Statement::from_string(
+                direct.get_database_backend(),
+                waiting,
+            ))
+            .await
+            .expect("pg_stat_activity")
+            .expect("a row");
+        if row.try_get::<i64>("", "n").expect("n") > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the insert never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    stop.send(()).expect("server running");
+    // New connections are refused while the request in flight is pending.
+    let refused = async {
+        loop {
+            let fresh = reqwest::Client::new();
+            if fresh.get(app.url("/healthz")).send().await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), refused)
+        .await
+        .expect("new connections refused after the shutdown signal");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !server.is_finished(),
+        "the server waits for the request in flight"
+    );
+    assert!(!in_flight.is_finished());
+
+    lock.rollback().await.expect("release the lock");
+    let answer = in_flight
+        .await
+        .expect("task")
+        .expect("answered, not dropped");
+    assert_eq!(answer.status, 202, "{:?}", answer.body);
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops once the request is answered")
+        .expect("server task");
+    let stored = direct
+        .query_one_raw(Statement::from_string(
+            direct.get_database_backend(),
+            "SELECT count(*) AS n FROM events",
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    assert_eq!(stored.try_get::<i64>("", "n").expect("n"), 5);
+}

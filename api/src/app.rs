@@ -54,14 +54,24 @@ impl App {
     /// Binds `config.addr` (port 0 in tests) and serves in the background;
     /// returns the bound address.
     pub async fn spawn(&self) -> Result<SocketAddr, StartError> {
+        let (addr, _) = self.spawn_until(std::future::pending()).await?;
+        Ok(addr)
+    }
+
+    /// Like `spawn`, but stops when `shutdown` completes, after the requests
+    /// in flight are answered (the handle ends then).
+    pub async fn spawn_until(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(SocketAddr, tokio::task::JoinHandle<()>), StartError> {
         let (listener, addr) = self.bind().await?;
         let router = self.router();
-        tokio::spawn(async move {
-            if let Err(err) = axum::serve(listener, router).await {
+        let handle = tokio::spawn(async move {
+            if let Err(err) = serve(listener, router, shutdown).await {
                 tracing::error!(%err, "server stopped");
             }
         });
-        Ok(addr)
+        Ok((addr, handle))
     }
 
     pub async fn bind(&self) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
@@ -100,4 +110,17 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             metrics: crate::http::observe::Metrics::new(),
         },
     })
+}
+
+/// Serves until `shutdown` completes: then stops accepting connections and
+/// returns once every request in flight has been answered, so a deploy's
+/// SIGTERM loses no request (`devgraph serve` passes SIGTERM and Ctrl-C).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

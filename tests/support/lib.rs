@@ -207,6 +207,33 @@ impl TestApp {
         }
     }
 
+    /// A server that shuts down gracefully when the returned sender fires
+    /// (as `devgraph serve` does on SIGTERM); the handle ends when it has.
+    pub async fn spawn_stoppable() -> (
+        TestApp,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let db = TestDb::fresh().await;
+        let app = build_app(Config::for_tests(&db.url, JWT_SECRET))
+            .await
+            .expect("build app");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (addr, handle) = app
+            .spawn_until(async {
+                stopped.await.ok();
+            })
+            .await
+            .expect("spawn");
+        let test_app = TestApp {
+            addr,
+            app,
+            client: reqwest::Client::new(),
+            _db: db,
+        };
+        (test_app, stop, handle)
+    }
+
     pub fn db(&self) -> &DatabaseConnection {
         self.app.db()
     }

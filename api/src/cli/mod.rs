@@ -285,8 +285,7 @@ async fn serve(args: ConfigArgs) -> Result<(), String> {
     let (listener, addr) = app.bind().await.map_err(|e| e.to_string())?;
     spawn_retention(app.db().clone());
     print_banner(addr, app.state.dev_token.as_deref());
-    axum::serve(listener, app.router())
-        .with_graceful_shutdown(shutdown_signal())
+    crate::app::serve(listener, app.router(), shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }
