@@ -59,14 +59,18 @@ pub async fn get(
         Ok(raw) => raw,
         Err(err) => return error_response(media, &err, err.status()),
     };
-    if is_mutation(&raw) {
+    let doc = parse_document(&raw.query, &state.config.limits);
+    if doc
+        .as_ref()
+        .is_some_and(|d| is_mutation(d, raw.operation_name.as_deref()))
+    {
         let err = AppError::bad_input("mutations must be sent with POST");
         let mut resp = error_response(media, &err, StatusCode::METHOD_NOT_ALLOWED);
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return resp;
     }
-    execute(state, headers, media, raw).await
+    execute(state, headers, media, raw, doc).await
 }
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -94,7 +98,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Ok(raw) => raw,
         Err(err) => return error_response(media, &err, StatusCode::BAD_REQUEST),
     };
-    execute(state, headers, media, raw).await
+    execute(state, headers, media, raw, None).await
 }
 
 async fn execute(
@@ -102,6 +106,7 @@ async fn execute(
     headers: HeaderMap,
     media: MediaType,
     raw: RawRequest,
+    parsed: Option<ExecutableDocument>,
 ) -> Response {
     let caller = match state.auth.authenticate(&state.db, &headers).await {
         Ok(caller) => caller,
@@ -127,9 +132,10 @@ async fn execute(
         MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
         MediaType::Json => StatusCode::OK,
     };
-    // Parsed once here for the limits, the variables check and the metrics
-    // label, then handed to async-graphql so it does not parse again.
-    let doc = parse_query(&raw.query).ok();
+    // Parsed once (here, or by GET to refuse mutations) for the limits, the
+    // variables check and the metrics label, then handed to async-graphql
+    // so it does not parse again.
+    let doc = parsed.or_else(|| parse_document(&raw.query, &state.config.limits));
     let operation = OperationLabel(
         state
             .metrics
@@ -179,11 +185,8 @@ fn operation_name<'a>(
 ) -> Option<&'a str> {
     match (wanted, doc) {
         (Some(name), _) => Some(name),
-        (None, Some(doc)) => doc
-            .operations
-            .iter()
-            .next()
-            .and_then(|(n, _)| n)
+        (None, Some(doc)) => selected_operation(doc, None)
+            .and_then(|(name, _)| name)
             .map(|n| n.as_str()),
         (None, None) => None,
     }
@@ -477,13 +480,18 @@ fn optional_object(
     }
 }
 
-/// Whether the operation a GET would run is a mutation. Documents that do
-/// not parse are left to execution, which reports them properly.
-fn is_mutation(raw: &RawRequest) -> bool {
-    let Ok(doc) = parse_query(&raw.query) else {
-        return false;
-    };
-    let wanted = raw.operation_name.as_deref();
+/// The parsed document, unless it is over the size limit (the limits check
+/// refuses it without the parsing) or does not parse (execution reports the
+/// syntax error precisely).
+fn parse_document(query: &str, limits: &crate::config::Limits) -> Option<ExecutableDocument> {
+    if query.len() > limits.max_query_bytes {
+        return None;
+    }
+    parse_query(query).ok()
+}
+
+/// Whether the operation a GET would run is a mutation.
+fn is_mutation(doc: &ExecutableDocument, wanted: Option<&str>) -> bool {
     doc.operations.iter().any(|(name, op)| {
         let selected = match (wanted, name) {
             (Some(w), Some(n)) => w == n.as_str(),
@@ -501,7 +509,7 @@ fn is_mutation(raw: &RawRequest) -> bool {
 /// Documents that do not parse, or whose operation cannot be chosen, are
 /// left to execution, which reports them properly.
 fn check_required_variables(raw: &RawRequest, doc: &ExecutableDocument) -> Result<(), AppError> {
-    let Some(op) = selected_operation(doc, raw.operation_name.as_deref()) else {
+    let Some((_, op)) = selected_operation(doc, raw.operation_name.as_deref()) else {
         return Ok(());
     };
     for def in &op.variable_definitions {
@@ -531,11 +539,11 @@ fn check_required_variables(raw: &RawRequest, doc: &ExecutableDocument) -> Resul
 fn selected_operation<'a>(
     doc: &'a ExecutableDocument,
     wanted: Option<&str>,
-) -> Option<&'a OperationDefinition> {
+) -> Option<(Option<&'a async_graphql::Name>, &'a OperationDefinition)> {
     let mut candidates = doc.operations.iter().filter(|(name, _)| match wanted {
         Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
         None => true,
     });
-    let (_, op) = candidates.next()?;
-    candidates.next().is_none().then_some(&op.node)
+    let (name, op) = candidates.next()?;
+    candidates.next().is_none().then_some((name, &op.node))
 }
