@@ -184,24 +184,38 @@ impl PageRequest {
         key_col: E::Column,
         id_col: E::Column,
     ) -> Select<E> {
-        let asc = self.order.direction == OrderDirection::Asc;
-        if let Some(after) = &self.after {
-            select = select.filter(keyset(key_col, id_col, after, asc));
+        if let Some(range) = self.cursor_range(key_col, id_col) {
+            select = select.filter(range);
         }
-        if let Some(before) = &self.before {
-            select = select.filter(keyset(key_col, id_col, before, !asc));
-        }
-        // Walking backward reads the order reversed and flips the rows after.
-        let sql_asc = asc != self.backward;
-        let sea_order = if sql_asc {
-            sea_orm::Order::Asc
-        } else {
-            sea_orm::Order::Desc
-        };
+        let sea_order = self.sql_order();
         select
             .order_by(key_col, sea_order.clone())
             .order_by(id_col, sea_order)
             .limit(self.limit as u64 + 1)
+    }
+
+    /// The rows between the cursors, or `None` without cursors.
+    fn cursor_range<C: ColumnTrait>(&self, key_col: C, id_col: C) -> Option<Condition> {
+        let asc = self.order.direction == OrderDirection::Asc;
+        let bounds = [(&self.after, asc), (&self.before, !asc)];
+        let mut range = None;
+        for (cursor, greater) in bounds {
+            if let Some(cursor) = cursor {
+                let bound = keyset(key_col, id_col, cursor, greater);
+                range = Some(range.unwrap_or_else(Condition::all).add(bound));
+            }
+        }
+        range
+    }
+
+    /// The order rows are read in: walking backward reads the list order
+    /// reversed and flips the rows after.
+    fn sql_order(&self) -> sea_orm::Order {
+        if (self.order.direction == OrderDirection::Asc) != self.backward {
+            sea_orm::Order::Asc
+        } else {
+            sea_orm::Order::Desc
+        }
     }
 
     /// Turns the rows of `apply_sql` into a page.
@@ -256,25 +270,13 @@ impl PageRequest {
         key_col: E::Column,
         id_col: E::Column,
     ) -> SelectStatement {
-        let asc = self.order.direction == OrderDirection::Asc;
-        let mut range = Condition::all();
-        if let Some(after) = &self.after {
-            range = range.add(keyset(key_col, id_col, after, asc));
-        }
-        if let Some(before) = &self.before {
-            range = range.add(keyset(key_col, id_col, before, !asc));
-        }
-        let has_cursor = self.after.is_some() || self.before.is_some();
-        let in_range: SeaExpr = if has_cursor {
-            SeaExpr::case(range, 1).finally(0).into()
-        } else {
-            SeaExpr::cust("1")
+        let range = self.cursor_range(key_col, id_col);
+        let has_cursor = range.is_some();
+        let in_range: SeaExpr = match range {
+            Some(range) => SeaExpr::case(range, 1).finally(0).into(),
+            None => SeaExpr::cust("1"),
         };
-        let order = if asc != self.backward {
-            sea_orm::Order::Asc
-        } else {
-            sea_orm::Order::Desc
-        };
+        let order = self.sql_order();
         let mut numbering = WindowStatement::partition_by(parent.clone());
         if has_cursor {
             numbering.order_by_expr(in_range.clone(), sea_orm::Order::Desc);

@@ -20,8 +20,8 @@ use chrono::NaiveDate;
 use entity::{UNKNOWN_DEVELOPER, team_space_rollup as rollup};
 use entity::{aggregated_event as agg, developer, project, team_space_member as member};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    sea_query::{Alias, Expr, ExprTrait, LockType, OnConflict, Query},
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult,
+    sea_query::{Alias, Expr, ExprTrait, LockType, OnConflict, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -98,23 +98,14 @@ async fn member_changed(
     let select = Query::select()
         .column(agg::Column::Day)
         .column(agg::Column::Name)
-        .expr_as(
-            Expr::cust(r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#),
-            Alias::new("total"),
-        )
+        .expr_as(Expr::cust(SUM_COUNT), Alias::new("total"))
         .from(agg::Entity)
         .and_where(Expr::col(agg::Column::OrganizationId).eq(ctx.org_id().uuid()))
         .and_where(Expr::col(agg::Column::DeveloperId).eq(dev))
         .group_by_columns([agg::Column::Day, agg::Column::Name])
         .to_owned();
-    let mut deltas = Deltas::new();
-    for row in txn.query_all(&select).await? {
-        let day: NaiveDate = row.try_get("", "day")?;
-        let name: String = row.try_get("", "name")?;
-        let total: i64 = row.try_get("", "total")?;
-        deltas.insert((space, day, name), sign * total);
-    }
-    apply(ctx, txn, deltas).await
+    let rows = txn.query_all(&select).await?;
+    apply(ctx, txn, to_deltas(&rows, Some(space), sign)?).await
 }
 
 /// Before `project` is deleted (same transaction; its aggregates cascade
@@ -152,41 +143,11 @@ pub async fn project_deleting(
             .collect::<Result<_, _>>()?;
         lock_developers(ctx, txn, &devs, LockType::Update).await?;
     }
-    let select = Query::select()
-        .column((member::Entity, member::Column::TeamSpaceId))
-        .column((agg::Entity, agg::Column::Day))
-        .column((agg::Entity, agg::Column::Name))
-        .expr_as(
-            Expr::cust(r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#),
-            Alias::new("total"),
-        )
-        .from(agg::Entity)
-        .inner_join(
-            member::Entity,
-            Expr::col((member::Entity, member::Column::OrganizationId))
-                .equals((agg::Entity, agg::Column::OrganizationId))
-                .and(
-                    Expr::col((member::Entity, member::Column::DeveloperId))
-                        .equals((agg::Entity, agg::Column::DeveloperId)),
-                ),
-        )
-        .and_where(Expr::col((agg::Entity, agg::Column::OrganizationId)).eq(org))
+    let select = per_space_totals(org)
         .and_where(Expr::col((agg::Entity, agg::Column::ProjectId)).eq(project_id))
-        .add_group_by([
-            Expr::col((member::Entity, member::Column::TeamSpaceId)),
-            Expr::col((agg::Entity, agg::Column::Day)),
-            Expr::col((agg::Entity, agg::Column::Name)),
-        ])
         .to_owned();
-    let mut deltas = Deltas::new();
-    for row in txn.query_all(&select).await? {
-        let space: Uuid = row.try_get("", "team_space_id")?;
-        let day: NaiveDate = row.try_get("", "day")?;
-        let name: String = row.try_get("", "name")?;
-        let total: i64 = row.try_get("", "total")?;
-        deltas.insert((space, day, name), -total);
-    }
-    apply(ctx, txn, deltas).await
+    let rows = txn.query_all(&select).await?;
+    apply(ctx, txn, to_deltas(&rows, None, -1)?).await
 }
 
 /// Recomputes the organization's rows from `aggregated_events` and the
@@ -197,44 +158,73 @@ pub async fn rebuild(ctx: &TenantCtx, txn: &impl ConnectionTrait) -> AppResult<(
         .filter(rollup::Column::OrganizationId.eq(org))
         .exec(txn)
         .await?;
-    let select = Query::select()
-        .column((member::Entity, member::Column::OrganizationId))
-        .column((member::Entity, member::Column::TeamSpaceId))
-        .column((agg::Entity, agg::Column::Day))
-        .column((agg::Entity, agg::Column::Name))
-        .expr(Expr::cust(r#"SUM("aggregated_events"."count")"#))
-        .from(agg::Entity)
-        .inner_join(
-            member::Entity,
-            Expr::col((member::Entity, member::Column::OrganizationId))
-                .equals((agg::Entity, agg::Column::OrganizationId))
-                .and(
-                    Expr::col((member::Entity, member::Column::DeveloperId))
-                        .equals((agg::Entity, agg::Column::DeveloperId)),
-                ),
-        )
-        .and_where(Expr::col((agg::Entity, agg::Column::OrganizationId)).eq(org))
-        .add_group_by([
-            Expr::col((member::Entity, member::Column::OrganizationId)),
-            Expr::col((member::Entity, member::Column::TeamSpaceId)),
-            Expr::col((agg::Entity, agg::Column::Day)),
-            Expr::col((agg::Entity, agg::Column::Name)),
-        ])
+    let member_org = Expr::col((member::Entity, member::Column::OrganizationId));
+    let select = per_space_totals(org)
+        .expr(member_org.clone())
+        .add_group_by([member_org])
         .to_owned();
     let insert = Query::insert()
         .into_table(rollup::Entity)
         .columns([
-            rollup::Column::OrganizationId,
             rollup::Column::TeamSpaceId,
             rollup::Column::Day,
             rollup::Column::Name,
             rollup::Column::Count,
+            rollup::Column::OrganizationId,
         ])
         .select_from(select)
         .map_err(crate::error::AppError::internal)?
         .to_owned();
     txn.execute(&insert).await?;
     Ok(())
+}
+
+/// PostgreSQL sums bigints into numeric; both databases read this as BIGINT.
+const SUM_COUNT: &str = r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#;
+
+/// `team_space_id, day, name, total`: the organization's daily rows summed
+/// per team space of their developers; callers narrow it further.
+fn per_space_totals(org: Uuid) -> SelectStatement {
+    let a = |col: agg::Column| Expr::col((agg::Entity, col));
+    let m = |col: member::Column| Expr::col((member::Entity, col));
+    Query::select()
+        .expr(m(member::Column::TeamSpaceId))
+        .expr(a(agg::Column::Day))
+        .expr(a(agg::Column::Name))
+        .expr_as(Expr::cust(SUM_COUNT), Alias::new("total"))
+        .from(agg::Entity)
+        .inner_join(
+            member::Entity,
+            m(member::Column::OrganizationId)
+                .equals((agg::Entity, agg::Column::OrganizationId))
+                .and(
+                    m(member::Column::DeveloperId).equals((agg::Entity, agg::Column::DeveloperId)),
+                ),
+        )
+        .and_where(a(agg::Column::OrganizationId).eq(org))
+        .add_group_by([
+            m(member::Column::TeamSpaceId),
+            a(agg::Column::Day),
+            a(agg::Column::Name),
+        ])
+        .to_owned()
+}
+
+/// Rows of `day, name, total` (and `team_space_id`, unless all are for
+/// `space`) as deltas of `sign` times the total.
+fn to_deltas(rows: &[QueryResult], space: Option<Uuid>, sign: i64) -> AppResult<Deltas> {
+    let mut deltas = Deltas::new();
+    for row in rows {
+        let space = match space {
+            Some(space) => space,
+            None => row.try_get("", "team_space_id")?,
+        };
+        let day: NaiveDate = row.try_get("", "day")?;
+        let name: String = row.try_get("", "name")?;
+        let total: i64 = row.try_get("", "total")?;
+        deltas.insert((space, day, name), sign * total);
+    }
+    Ok(deltas)
 }
 
 /// Shared (`KeyShare`) or exclusive (`Update`) row locks on developers, in
