@@ -222,27 +222,7 @@ async fn a_database_outage_is_503_until_it_ends_and_loses_no_acknowledged_event(
         let body = json!({ "events": batch("in-flight") });
         tokio::spawn(async move { try_post(&client, &url, &key, &body).await })
     };
-    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
-                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    let started = Instant::now();
-    loop {
-        let row = direct
-            .query_one_raw(Statement::from_string(
-                direct.get_database_backend(),
-                waiting,
-            ))
-            .await
-            .expect("pg_stat_activity")
-            .expect("a row");
-        if row.try_get::<i64>("", "n").expect("n") > WORKERS as i64 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no insert waits on the lock"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_lock_waiters(&direct, WORKERS as i64 + 1).await;
 
     let before_cut = acked();
     let cut_at = Instant::now();
@@ -483,27 +463,7 @@ async fn shutdown_answers_requests_in_flight_before_stopping() {
         let body = json!({ "events": events });
         tokio::spawn(async move { try_post(&client, &url, &key, &body).await })
     };
-    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
-                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
-    let started = Instant::now();
-    loop {
-        let row = direct
-            .query_one_raw(Statement::from_string(
-                direct.get_database_backend(),
-                waiting,
-            ))
-            .await
-            .expect("pg_stat_activity")
-            .expect("a row");
-        if row.try_get::<i64>("", "n").expect("n") > 0 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the insert never waited"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_lock_waiters(&direct, 1).await;
 
     stop.send(()).expect("server running");
     // New connections are refused while the request in flight is pending.
@@ -545,4 +505,29 @@ async fn shutdown_answers_requests_in_flight_before_stopping() {
         .expect("count")
         .expect("a row");
     assert_eq!(stored.try_get::<i64>("", "n").expect("n"), 5);
+}
+
+/// Waits until at least `n` sessions of this database wait on a lock.
+async fn wait_for_lock_waiters(direct: &sea_orm::DatabaseConnection, n: i64) {
+    let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    let started = Instant::now();
+    loop {
+        let row = direct
+            .query_one_raw(Statement::from_string(
+                direct.get_database_backend(),
+                waiting,
+            ))
+            .await
+            .expect("pg_stat_activity")
+            .expect("a row");
+        if row.try_get::<i64>("", "n").expect("n") >= n {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no statement waits on the lock"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
