@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
                 .post(graphql::post)
                 .fallback(graphql::method_not_allowed),
         )
+        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/v1/events", axum::routing::post(events::post))
         // Liveness: the process answers. Readiness: it can reach its database.
         .route("/healthz", get(|| async { "ok" }))
