@@ -244,22 +244,29 @@ async fn accept_answers_in_the_supported_type_of_highest_q_value() {
     }
 }
 
-/// Section "Body": when both types are equally acceptable the server may
-/// pick; it picks `application/graphql-response+json`, the type the spec
-/// prefers ("Accept": clients SHOULD prefer it), whose statuses say more.
+/// Section "Body": when both types are named and equally acceptable the
+/// server may pick; it picks `application/graphql-response+json`, the type
+/// the spec prefers ("Accept": clients SHOULD prefer it), whose statuses say
+/// more. Section "Legacy Watershed": a client that names neither (`*/*`,
+/// `application/*`, no header) may predate the spec, and SHOULD get
+/// `application/json`.
 #[tokio::test]
-async fn accept_with_equal_q_values_answers_graphql_response_json() {
+async fn equal_q_values_answer_graphql_response_json_only_when_it_is_named() {
     let api = Api::new().await;
     let cases = [
-        "application/json, application/graphql-response+json",
-        "application/json;q=0.5, application/graphql-response+json;q=0.5",
-        "application/*",
-        "application/*, */*;q=0.5",
+        ("application/json, application/graphql-response+json", GQL),
+        (
+            "application/json;q=0.5, application/graphql-response+json;q=0.5",
+            GQL,
+        ),
+        ("application/*", JSON),
+        ("application/*, */*;q=0.5", JSON),
+        ("*/*", JSON),
     ];
-    for accept in cases {
+    for (accept, want) in cases {
         let reply = api.post_query(accept, VIEWER).await;
         assert_eq!(
-            assert_ok(&reply, GQL)["viewer"]["name"],
+            assert_ok(&reply, want)["viewer"]["name"],
             NAME,
             "Accept: {accept}"
         );

@@ -300,10 +300,23 @@ async fn no_accept_header_answers_application_json() {
 }
 
 #[tokio::test]
-async fn accept_any_answers_graphql_response_json() {
+async fn wildcards_answer_application_json_unless_graphql_response_is_named() {
     let (app, token) = app_and_token().await;
-    let reply = post_query(&app, &token, "*/*", "{ viewer { name } }").await;
-    assert_eq!(assert_ok_as(&reply, GQL)["viewer"]["name"], "Owner Person");
+    for (accept, want) in [
+        ("*/*", JSON),
+        ("application/*", JSON),
+        ("*/*;q=0.8, application/*;q=0.8", JSON),
+        ("application/graphql-response+json, */*", GQL),
+        ("*/*, application/graphql-response+json", GQL),
+        ("application/json, */*", JSON),
+    ] {
+        let reply = post_query(&app, &token, accept, "{ viewer { name } }").await;
+        assert_eq!(
+            assert_ok_as(&reply, want)["viewer"]["name"],
+            "Owner Person",
+            "Accept: {accept}"
+        );
+    }
 }
 
 // Browser and unknown paths ------------------------------------------------------

@@ -64,6 +64,17 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_complexity: usize,
+    /// Who may introspect the schema (`__schema`, `__type`): `on` (anyone,
+    /// even without credentials, as GraphiQL and codegen expect), `authenticated`
+    /// (callers with a valid token or key) or `off` (nobody).
+    #[arg(
+        long,
+        env = "DEVGRAPH_INTROSPECTION",
+        value_enum,
+        default_value_t = Introspection::On,
+        global = true
+    )]
+    pub introspection: Introspection,
     /// Largest request body, in bytes.
     #[arg(long, env = "DEVGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -159,6 +170,18 @@ impl ConfigArgs {
     }
 }
 
+/// Who may send introspection queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Introspection {
+    /// Anyone: an introspection-only query needs no credentials.
+    #[default]
+    On,
+    /// Only authenticated callers.
+    Authenticated,
+    /// Nobody: `__schema` and `__type` are refused (`__typename` still works).
+    Off,
+}
+
 /// How tokens are verified.
 #[derive(Debug, Clone)]
 pub enum JwtKey {
@@ -177,6 +200,7 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
     pub limits: Limits,
+    pub introspection: Introspection,
     pub db_pool_size: u32,
     /// Bounds both taking a pooled connection and opening a new one: while
     /// the database is down, requests fail (503) after this long.
@@ -269,6 +293,7 @@ impl Config {
                     ..IngestLimits::default()
                 },
             },
+            introspection: args.introspection,
             db_pool_size: args.db_pool_size,
             db_acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
             statement_timeout: (args.statement_timeout_ms > 0)
@@ -287,6 +312,7 @@ impl Config {
             jwt_issuer: None,
             jwt_audience: None,
             limits: Limits::default(),
+            introspection: Introspection::On,
             db_pool_size: 5,
             db_acquire_timeout: crate::db::DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Some(Duration::from_secs(10)),

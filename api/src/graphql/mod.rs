@@ -7,9 +7,11 @@ mod mutation;
 mod node;
 mod query;
 mod request;
+mod shape;
 mod types;
 
 pub use request::RequestData;
+pub use shape::{SchemaDescriptions, check_shape, is_introspection_only};
 
 use async_graphql::{EmptySubscription, Schema};
 
@@ -18,13 +20,15 @@ use crate::config::Limits;
 pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// The one schema builder, used by the server, the tests and `devgraph schema`.
+/// Depth is checked by `check_shape` before execution rather than by
+/// async-graphql's `limit_depth`, which counts introspection fields like data
+/// and so refused the standard introspection query.
 pub fn build_schema(limits: &Limits) -> AppSchema {
     Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
         EmptySubscription,
     )
-    .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .finish()
 }
@@ -38,7 +42,9 @@ pub(crate) fn list_complexity(first: Option<i32>, last: Option<i32>, child: usiz
     (page.max(1) as usize).saturating_mul(child.max(1))
 }
 
-/// The SDL that `schema.graphql` must equal.
+/// The SDL that `schema.graphql` must equal: everything introspection
+/// tells, `@specifiedBy` included (async-graphql leaves it out by default).
 pub fn sdl() -> String {
-    build_schema(&Limits::default()).sdl()
+    let options = async_graphql::SDLExportOptions::new().include_specified_by();
+    build_schema(&Limits::default()).sdl_with_options(options)
 }

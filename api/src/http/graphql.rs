@@ -18,13 +18,17 @@ use axum::{
     body::{Body, Bytes},
     extract::{Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{AppState, graphiql};
-use crate::{error::AppError, graphql::RequestData};
+use crate::{
+    config::Introspection,
+    error::AppError,
+    graphql::{RequestData, SchemaDescriptions, check_shape, is_introspection_only},
+};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -49,7 +53,7 @@ pub async fn get(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     if wants_html(&headers) && !params.contains_key("query") {
-        return Html(graphiql::page(&state)).into_response();
+        return graphiql::page(&state);
     }
     let media = match negotiate(&headers) {
         Ok(m) => m,
@@ -108,34 +112,33 @@ async fn execute(
     raw: RawRequest,
     parsed: Option<ExecutableDocument>,
 ) -> Response {
-    let caller = match state.auth.authenticate(&state.db, &headers).await {
-        Ok(caller) => caller,
-        Err(err) => {
-            let mut resp = error_response(media, &err, err.status());
-            if err.status() == StatusCode::UNAUTHORIZED {
-                resp.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            return resp;
+    // Parsed once (here, or by GET to refuse mutations) for the limits, the
+    // variables check and the metrics label, then handed to async-graphql
+    // so it does not parse again.
+    let doc = parsed.or_else(|| parse_document(&raw.query, &state.config.limits));
+    // With introspection open, a query of only `__schema`/`__type`/
+    // `__typename` and no credentials is answered without a caller, as
+    // GraphiQL and codegen expect: it reads no tenant data (the schema runs
+    // it without any tenant context). Credentials, when sent, are checked.
+    let anonymous = state.config.introspection == Introspection::On
+        && !headers.contains_key(header::AUTHORIZATION)
+        && doc
+            .as_ref()
+            .is_some_and(|d| is_introspection_only(d, raw.operation_name.as_deref()));
+    let caller = if anonymous {
+        None
+    } else {
+        match authenticate(&state, &headers, media).await {
+            Ok(caller) => Some(caller),
+            Err(resp) => return *resp,
         }
     };
-    super::observe::record_org(caller.ctx.org_id().uuid());
-    if let crate::auth::Actor::ApiKey(key) = caller.ctx.actor()
-        && !key.allows(crate::service::api_key::Scope::Read)
-    {
-        let err = AppError::Forbidden("this API key lacks the `read` scope".into());
-        return error_response(media, &err, err.status());
-    }
     // Request errors, like a validation failure: 400 under
     // graphql-response+json, 200 under application/json.
     let request_error_status = match media {
         MediaType::GraphqlResponse => StatusCode::BAD_REQUEST,
         MediaType::Json => StatusCode::OK,
     };
-    // Parsed once (here, or by GET to refuse mutations) for the limits, the
-    // variables check and the metrics label, then handed to async-graphql
-    // so it does not parse again.
-    let doc = parsed.or_else(|| parse_document(&raw.query, &state.config.limits));
     let operation = OperationLabel(
         state
             .metrics
@@ -145,10 +148,16 @@ async fn execute(
         return labelled(error_response(media, &err, request_error_status), operation);
     }
     if let Some(doc) = &doc
-        && let Err(err) = check_required_variables(&raw, doc)
+        && let Err(err) = check_shape(
+            doc,
+            state.config.limits.max_depth,
+            state.config.introspection,
+        )
+        .and_then(|()| check_required_variables(&raw, doc))
     {
         return labelled(error_response(media, &err, request_error_status), operation);
     }
+    let descriptions = doc.as_ref().map(SchemaDescriptions::of).unwrap_or_default();
     let mut request = async_graphql::Request::new(raw.query);
     if let Some(doc) = doc {
         request.set_parsed_query(doc);
@@ -166,11 +175,42 @@ async fn execute(
             }
         }
     }
-    let data = RequestData::new(caller, state.db.clone(), state.config.limits);
-    // `recordEvents` counts what it ingests in the same metrics as /v1/events.
-    let request = request.data(data).data(state.metrics.clone());
-    let response = state.schema.execute(request).await;
+    if let Some(caller) = caller {
+        let data = RequestData::new(caller, state.db.clone(), state.config.limits);
+        // `recordEvents` counts what it ingests in the same metrics as /v1/events.
+        request = request.data(data).data(state.metrics.clone());
+    }
+    let mut response = state.schema.execute(request).await;
+    descriptions.apply(&mut response.data);
     labelled(graphql_response(media, response), operation)
+}
+
+/// The caller of a request that reads data: a valid token or an API key
+/// with the `read` scope; otherwise the error response to send.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+) -> Result<crate::auth::Caller, Box<Response>> {
+    let caller = match state.auth.authenticate(&state.db, headers).await {
+        Ok(caller) => caller,
+        Err(err) => {
+            let mut resp = error_response(media, &err, err.status());
+            if err.status() == StatusCode::UNAUTHORIZED {
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            return Err(Box::new(resp));
+        }
+    };
+    super::observe::record_org(caller.ctx.org_id().uuid());
+    if let crate::auth::Actor::ApiKey(key) = caller.ctx.actor()
+        && !key.allows(crate::service::api_key::Scope::Read)
+    {
+        let err = AppError::Forbidden("this API key lacks the `read` scope".into());
+        return Err(Box::new(error_response(media, &err, err.status())));
+    }
+    Ok(caller)
 }
 
 /// The operation a request ran, for the `operation` label of the request
@@ -246,7 +286,7 @@ fn error_json(mut err: ServerError, request_error: bool) -> Value {
         .is_some();
     if !has_code {
         let code = if request_error {
-            if err.message.contains("nested too deep") || err.message.contains("too complex") {
+            if err.message.contains("too complex") {
                 tracing::warn!(message = %err.message, "query refused by a limit");
                 "LIMIT_EXCEEDED"
             } else {
@@ -287,10 +327,12 @@ fn bytes_response(media: MediaType, status: StatusCode, bytes: Vec<u8>) -> Respo
 /// Picks the response media type from `Accept`, as RFC 9110 §12.5.1 ranks
 /// it (the spec: "the highest priority media type listed"): each of our two
 /// types takes the q-value of the most specific range that matches it, and
-/// the higher q wins whatever the order; a tie goes to graphql-response+json,
-/// the spec's own type. A range naming a charset other than UTF-8 matches
-/// nothing, since we only write UTF-8. No header means `application/json`
-/// (what clients that predate the spec expect).
+/// the higher q wins whatever the order. A tie goes to graphql-response+json
+/// (the spec's own type) only when the client named it; a tie between
+/// wildcards (`*/*`, `application/*`) and a missing header mean
+/// `application/json`, as the spec says a server SHOULD answer clients that
+/// may predate it. A range naming a charset other than UTF-8 matches
+/// nothing, since we only write UTF-8.
 fn negotiate(headers: &HeaderMap) -> Result<MediaType, Box<Response>> {
     let accept: Vec<&str> = headers
         .get_all(header::ACCEPT)
@@ -339,9 +381,10 @@ fn negotiate(headers: &HeaderMap) -> Result<MediaType, Box<Response>> {
             }
         }
     }
+    let named = graphql.is_some_and(|(specificity, _)| specificity == 3);
     let graphql = graphql.map_or(0.0, |(_, q)| q);
     let json = json.map_or(0.0, |(_, q)| q);
-    if graphql > 0.0 && graphql >= json {
+    if graphql > 0.0 && (graphql > json || (graphql == json && named)) {
         Ok(MediaType::GraphqlResponse)
     } else if json > 0.0 {
         Ok(MediaType::Json)

@@ -1,0 +1,395 @@
+//! The depth rules of a document, checked before it runs: data selections
+//! may nest `max_depth` fields; introspection (`__schema`, `__type`) has its
+//! own bounds, because the standard introspection query that GraphiQL and
+//! codegen send nests deeper than any dashboard query (15 fields with
+//! graphql-js's default `typeDepth` of 9) but costs nothing per row. Its cost
+//! is bounded by what can multiply it: at most `INTROSPECTION_MAX_LISTS` list
+//! fields (`types`, `fields`, `args`, ...) on one path, as in the standard
+//! query, so one selection returns at most types × fields × arguments
+//! objects; aliases, root fields and document size are limited as for any
+//! query.
+//!
+//! Introspection types only have introspection fields, so no data selection
+//! can hide inside `__schema` or `__type` to escape the data depth limit.
+//!
+//! These are plain functions on the parsed document rather than an
+//! async-graphql extension: any installed extension sends every field of
+//! every response through async-graphql's slower per-field hook path.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+
+use crate::{config::Introspection, error::AppError};
+
+/// Deepest introspection path: the standard query reaches 15; this leaves
+/// room for a `typeDepth` of up to 14.
+pub const INTROSPECTION_MAX_DEPTH: usize = 20;
+/// Most introspection list fields on one path (`__schema.types.fields.args`
+/// in the standard query).
+pub const INTROSPECTION_MAX_LISTS: usize = 3;
+
+/// Introspection fields that return lists of objects.
+const INTROSPECTION_LISTS: [&str; 8] = [
+    "types",
+    "directives",
+    "fields",
+    "args",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+];
+
+fn is_introspection_root(name: &str) -> bool {
+    name == "__schema" || name == "__type"
+}
+
+/// Refuses a document deeper than the limits, or one that introspects when
+/// introspection is off.
+pub fn check_shape(
+    doc: &ExecutableDocument,
+    max_depth: usize,
+    introspection: Introspection,
+) -> Result<(), AppError> {
+    let shape = Shape::of(doc);
+    if shape.introspects && introspection == Introspection::Off {
+        return Err(AppError::Forbidden(
+            "introspection is turned off on this server; the schema is published as schema.graphql"
+                .into(),
+        ));
+    }
+    if shape.data_depth > max_depth {
+        return Err(refuse(format!(
+            "the query nests {} fields deep; at most {max_depth} are allowed",
+            shape.data_depth
+        )));
+    }
+    if shape.introspection_depth > INTROSPECTION_MAX_DEPTH
+        || shape.introspection_lists > INTROSPECTION_MAX_LISTS
+    {
+        return Err(refuse(format!(
+            "an introspection selection may nest {INTROSPECTION_MAX_DEPTH} fields and \
+             {INTROSPECTION_MAX_LISTS} list fields deep; this one nests {} and {}",
+            shape.introspection_depth, shape.introspection_lists
+        )));
+    }
+    Ok(())
+}
+
+fn refuse(message: String) -> AppError {
+    tracing::warn!(%message, "query refused by a limit");
+    AppError::LimitExceeded(message)
+}
+
+/// Whether the operation that would run selects only introspection
+/// (`__schema`, `__type`, `__typename`) at its root, so it reads no tenant
+/// data and may be answered without a caller when introspection is open.
+pub fn is_introspection_only(doc: &ExecutableDocument, operation: Option<&str>) -> bool {
+    let op = match (&doc.operations, operation) {
+        (DocumentOperations::Single(op), _) => op,
+        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
+            Some(op) => op,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => match ops.values().next() {
+            Some(op) => op,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(_), None) => return false,
+    };
+    op.node.ty == OperationType::Query
+        && only_meta_roots(&op.node.selection_set.node, doc, &mut Vec::new())
+}
+
+fn only_meta_roots<'a>(
+    set: &'a SelectionSet,
+    doc: &'a ExecutableDocument,
+    seen: &mut Vec<&'a str>,
+) -> bool {
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(f) => {
+            let name = f.node.name.node.as_str();
+            is_introspection_root(name) || name == "__typename"
+        }
+        Selection::InlineFragment(f) => only_meta_roots(&f.node.selection_set.node, doc, seen),
+        Selection::FragmentSpread(s) => {
+            let name = s.node.fragment_name.node.as_str();
+            // A cycle or an unknown fragment is validation's to report; it
+            // is not a reason to answer without a caller.
+            if seen.contains(&name) {
+                return false;
+            }
+            let Some(fragment) = doc.fragments.get(&s.node.fragment_name.node) else {
+                return false;
+            };
+            seen.push(name);
+            let ok = only_meta_roots(&fragment.node.selection_set.node, doc, seen);
+            seen.pop();
+            ok
+        }
+    })
+}
+
+/// async-graphql answers `__schema { description }` with the description of
+/// the `__Schema` type itself (a fixed sentence, added upstream so that
+/// GraphiQL's query validates), where the spec wants the schema's own
+/// description, and devgraph's schema has none. This finds the response keys
+/// of every `__schema { description }` of a document before it runs, so the
+/// answer can carry null there, as graphql-js and `schema.graphql` say.
+#[derive(Debug, Default)]
+pub struct SchemaDescriptions(Vec<(String, String)>);
+
+impl SchemaDescriptions {
+    pub fn of(doc: &ExecutableDocument) -> SchemaDescriptions {
+        let mut found = Vec::new();
+        for (_, op) in doc.operations.iter() {
+            for (schema_key, set) in fields_named(&op.node.selection_set.node, doc, "__schema") {
+                for (key, _) in fields_named(set, doc, "description") {
+                    found.push((schema_key.clone(), key));
+                }
+            }
+        }
+        SchemaDescriptions(found)
+    }
+
+    pub fn apply(&self, data: &mut async_graphql::Value) {
+        use async_graphql::Value;
+        for (schema_key, key) in &self.0 {
+            if let Value::Object(root) = data
+                && let Some(Value::Object(schema)) = root.get_mut(schema_key.as_str())
+                && let Some(description) = schema.get_mut(key.as_str())
+            {
+                *description = Value::Null;
+            }
+        }
+    }
+}
+
+/// The response keys and selection sets of the fields called `name` in a
+/// selection set, through fragments (each fragment once per path).
+fn fields_named<'a>(
+    set: &'a SelectionSet,
+    doc: &'a ExecutableDocument,
+    name: &str,
+) -> Vec<(String, &'a SelectionSet)> {
+    fn walk<'a>(
+        set: &'a SelectionSet,
+        doc: &'a ExecutableDocument,
+        name: &str,
+        seen: &mut Vec<&'a str>,
+        out: &mut Vec<(String, &'a SelectionSet)>,
+    ) {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) if f.node.name.node.as_str() == name => {
+                    out.push((
+                        f.node.response_key().node.to_string(),
+                        &f.node.selection_set.node,
+                    ));
+                }
+                Selection::Field(_) => {}
+                Selection::InlineFragment(f) => {
+                    walk(&f.node.selection_set.node, doc, name, seen, out)
+                }
+                Selection::FragmentSpread(s) => {
+                    let fragment = s.node.fragment_name.node.as_str();
+                    if let Some(def) = doc.fragments.get(&s.node.fragment_name.node)
+                        && !seen.contains(&fragment)
+                    {
+                        seen.push(fragment);
+                        walk(&def.node.selection_set.node, doc, name, seen, out);
+                        seen.pop();
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(set, doc, name, &mut Vec::new(), &mut out);
+    out
+}
+
+/// How deep a selection set nests, relative to itself.
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+struct Shape {
+    /// Deepest path outside introspection.
+    data_depth: usize,
+    /// Deepest path that enters introspection, counted from the set.
+    introspection_depth: usize,
+    /// Most introspection list fields on one path.
+    introspection_lists: usize,
+    introspects: bool,
+}
+
+impl Shape {
+    fn max(self, other: Shape) -> Shape {
+        Shape {
+            data_depth: self.data_depth.max(other.data_depth),
+            introspection_depth: self.introspection_depth.max(other.introspection_depth),
+            introspection_lists: self.introspection_lists.max(other.introspection_lists),
+            introspects: self.introspects || other.introspects,
+        }
+    }
+
+    /// The shape of the deepest operation or fragment use of a document.
+    fn of(doc: &ExecutableDocument) -> Shape {
+        let mut walker = Walker {
+            doc,
+            memo: HashMap::new(),
+        };
+        doc.operations
+            .iter()
+            .map(|(_, op)| walker.set(&op.node.selection_set.node, false))
+            .fold(Shape::default(), Shape::max)
+    }
+}
+
+/// Walks a document with fragments expanded. Each fragment's shape is
+/// computed once per mode and reused, so a document of fragments spread
+/// many times over costs its size, not its expansion; a fragment cycle
+/// (refused later by validation) counts as empty.
+struct Walker<'a> {
+    doc: &'a ExecutableDocument,
+    memo: HashMap<(&'a str, bool), Option<Shape>>,
+}
+
+impl<'a> Walker<'a> {
+    fn set(&mut self, set: &'a SelectionSet, introspecting: bool) -> Shape {
+        let mut shape = Shape::default();
+        for item in &set.items {
+            let inner = match &item.node {
+                Selection::Field(f) => {
+                    let name = f.node.name.node.as_str();
+                    let enters = !introspecting && is_introspection_root(name);
+                    let inside = introspecting || enters;
+                    let child = self.set(&f.node.selection_set.node, inside);
+                    if inside {
+                        let list = introspecting && INTROSPECTION_LISTS.contains(&name);
+                        Shape {
+                            data_depth: 0,
+                            introspection_depth: 1 + child.introspection_depth,
+                            introspection_lists: usize::from(list) + child.introspection_lists,
+                            introspects: true,
+                        }
+                    } else {
+                        Shape {
+                            data_depth: 1 + child.data_depth,
+                            introspection_depth: if child.introspects {
+                                1 + child.introspection_depth
+                            } else {
+                                0
+                            },
+                            ..child
+                        }
+                    }
+                }
+                Selection::InlineFragment(f) => self.set(&f.node.selection_set.node, introspecting),
+                Selection::FragmentSpread(s) => {
+                    self.fragment(&s.node.fragment_name.node, introspecting)
+                }
+            };
+            shape = shape.max(inner);
+        }
+        shape
+    }
+
+    fn fragment(&mut self, name: &'a str, introspecting: bool) -> Shape {
+        let key = (name, introspecting);
+        match self.memo.get(&key) {
+            Some(Some(shape)) => return *shape,
+            Some(None) => return Shape::default(),
+            None => {}
+        }
+        let Some(fragment) = self.doc.fragments.get(name) else {
+            return Shape::default();
+        };
+        self.memo.insert(key, None);
+        let shape = self.set(&fragment.node.selection_set.node, introspecting);
+        self.memo.insert(key, Some(shape));
+        shape
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::parser::parse_query;
+
+    fn shape(query: &str) -> Shape {
+        Shape::of(&parse_query(query).unwrap())
+    }
+
+    #[test]
+    fn data_depth_counts_fields_through_fragments() {
+        assert_eq!(shape("{ a { b { c } } }").data_depth, 3);
+        let spread = "{ a { ...F } } fragment F on T { b { ...G } } fragment G on T { c { d } }";
+        assert_eq!(shape(spread).data_depth, 4);
+        assert_eq!(shape("{ a { ... on T { b } } }").data_depth, 2);
+        assert!(!shape(spread).introspects);
+    }
+
+    #[test]
+    fn introspection_has_its_own_depth_and_list_count() {
+        let s = shape(
+            "{ viewer { id } __schema { types { fields { args { type { ofType { name } } } } } } }",
+        );
+        assert_eq!(s.data_depth, 2);
+        assert_eq!(s.introspection_depth, 7);
+        assert_eq!(s.introspection_lists, 3);
+        assert!(s.introspects);
+        let s = shape(
+            "{ __type(name: \"Query\") { fields { type { fields { type { fields { name } } } } } } }",
+        );
+        assert_eq!(s.introspection_lists, 3);
+        let s = shape(
+            "{ __type(name: \"Query\") { fields { type { fields { type { fields { type { fields { name } } } } } } } } }",
+        );
+        assert_eq!(s.introspection_lists, 4);
+    }
+
+    #[test]
+    fn a_field_named_like_an_introspection_list_is_data_outside_introspection() {
+        let s = shape("{ fields { types { args { name } } } }");
+        assert_eq!(s.introspection_lists, 0);
+        assert_eq!(s.data_depth, 4);
+    }
+
+    #[test]
+    fn fragment_cycles_and_fan_out_terminate() {
+        let cycle = "{ a { ...F } } fragment F on T { b { ...F } }";
+        assert_eq!(shape(cycle).data_depth, 2);
+        // 30 fragments each spreading the next twice: 2^30 paths if expanded.
+        let mut doc = String::from("{ a { ...F0 } }");
+        for i in 0..30 {
+            doc.push_str(&format!(
+                " fragment F{i} on T {{ x {{ ...F{} }} y {{ ...F{} }} }}",
+                i + 1,
+                i + 1
+            ));
+        }
+        doc.push_str(" fragment F30 on T { z }");
+        assert_eq!(shape(&doc).data_depth, 32);
+    }
+
+    #[test]
+    fn introspection_only_operations_are_recognised() {
+        let yes = |q: &str, op: Option<&str>| is_introspection_only(&parse_query(q).unwrap(), op);
+        assert!(yes("{ __typename }", None));
+        assert!(yes(
+            "query Q { __schema { types { name } } ...F } fragment F on Query { __type(name: \"X\") { name } }",
+            None
+        ));
+        assert!(!yes("{ __typename viewer { id } }", None));
+        assert!(!yes("{ ...F } fragment F on Query { viewer { id } }", None));
+        assert!(!yes("mutation { __typename }", None));
+        assert!(!yes("{ ...F } fragment F on Query { ...F }", None));
+        let two = "query A { __typename } query B { viewer { id } }";
+        assert!(yes(two, Some("A")));
+        assert!(!yes(two, Some("B")));
+        assert!(!yes(two, None));
+        assert!(!yes(two, Some("C")));
+    }
+}
