@@ -14,11 +14,11 @@ use chrono::{Duration, Utc};
 use clap::Parser;
 use devgraph::{
     Config,
-    auth::TenantCtx,
+    auth::{TenantCtx, key_format::KeyScope},
     build_app,
     ids::OrgId,
     service::{
-        api_key::{self, NewApiKey, Scope},
+        api_key::{self, NewApiKey},
         organization::{self, NewOrganization},
         project::{self, NewProject},
     },
@@ -103,7 +103,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         &db,
         NewApiKey {
             name: "bench".into(),
-            scopes: vec![Scope::EventsWrite],
+            scopes: vec![KeyScope::EventsWrite],
             project: Some(devgraph::ids::ProjectId::from_db(proj.id)),
         },
     )

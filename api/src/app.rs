@@ -107,7 +107,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             auth: Arc::new(Authenticator::new(jwt)),
             stats,
             dev_token: None,
-            metrics: crate::http::observe::Metrics::new(),
+            telemetry: crate::telemetry::Telemetry::new(),
         },
     })
 }

@@ -6,8 +6,6 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser};
 
-use crate::service::events::IngestLimits;
-
 /// Where the embedded database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
 
@@ -241,6 +239,29 @@ impl Default for Limits {
     }
 }
 
+/// Limits of one ingestion batch.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestLimits {
+    pub max_events: usize,
+    pub max_future_skew: chrono::Duration,
+    pub max_property_bytes: usize,
+    pub max_property_depth: usize,
+}
+
+impl Default for IngestLimits {
+    fn default() -> Self {
+        IngestLimits {
+            max_events: 1000,
+            max_future_skew: chrono::Duration::minutes(5),
+            max_property_bytes: 8 * 1024,
+            max_property_depth: 5,
+        }
+    }
+}
+
+/// How long a request waits for a database connection unless configured otherwise.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
@@ -314,7 +335,7 @@ impl Config {
             limits: Limits::default(),
             introspection: Introspection::On,
             db_pool_size: 5,
-            db_acquire_timeout: crate::db::DEFAULT_ACQUIRE_TIMEOUT,
+            db_acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Some(Duration::from_secs(10)),
             request_timeout: Duration::from_secs(30),
         }

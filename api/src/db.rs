@@ -26,9 +26,6 @@ impl DbStats {
     }
 }
 
-/// How long a request waits for a connection unless configured otherwise.
-pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
 pub async fn connect(
     url: &str,
     pool_size: u32,

@@ -17,6 +17,7 @@ pub mod loaders;
 pub mod pagination;
 pub mod permissions;
 pub mod service;
+pub mod telemetry;
 pub mod validate;
 
 pub use app::{App, build_app};

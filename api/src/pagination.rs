@@ -6,7 +6,6 @@
 //! cursor remembers the field it was made for, and using it with another
 //! order is a BAD_USER_INPUT rather than a silently wrong page.
 
-use async_graphql::{Enum, InputObject};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -25,14 +24,14 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OrderField {
     #[default]
     Name,
     CreatedAt,
 }
 
-#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OrderDirection {
     #[default]
     Asc,
@@ -40,11 +39,9 @@ pub enum OrderDirection {
 }
 
 /// How a list is ordered; the id breaks ties.
-#[derive(InputObject, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct ListOrder {
-    #[graphql(default)]
     pub field: OrderField,
-    #[graphql(default)]
     pub direction: OrderDirection,
 }
 

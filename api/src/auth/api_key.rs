@@ -9,11 +9,13 @@ use sea_orm::{
 };
 use subtle::ConstantTimeEq;
 
-use super::KeyGrant;
+use super::{
+    KeyGrant,
+    key_format::{hash_secret, scopes_of, split_key},
+};
 use crate::{
     error::{AppError, AppResult},
     ids::{ApiKeyId, OrgId, ProjectId},
-    service::api_key::{hash_secret, scopes_of, split_key},
 };
 
 /// `last_used_at` is refreshed at most this often, not on every request.

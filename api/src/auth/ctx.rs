@@ -5,10 +5,8 @@
 
 use entity::enums::DeveloperRole;
 
-use crate::{
-    ids::{ApiKeyId, DeveloperId, OrgId, ProjectId},
-    service::api_key::Scope,
-};
+use super::key_format::KeyScope;
+use crate::ids::{ApiKeyId, DeveloperId, OrgId, ProjectId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -23,13 +21,13 @@ pub enum Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyGrant {
     pub id: ApiKeyId,
-    pub scopes: Vec<Scope>,
+    pub scopes: Vec<KeyScope>,
     /// The one project the key may send events to.
     pub project: Option<ProjectId>,
 }
 
 impl KeyGrant {
-    pub fn allows(&self, scope: Scope) -> bool {
+    pub fn allows(&self, scope: KeyScope) -> bool {
         self.scopes.contains(&scope)
     }
 }

@@ -6,6 +6,7 @@
 mod api_key;
 mod ctx;
 mod jwt;
+pub mod key_format;
 mod lookup;
 
 pub use ctx::{Actor, KeyGrant, TenantCtx};
@@ -60,7 +61,7 @@ impl Authenticator {
         headers: &HeaderMap,
     ) -> Result<Caller, AppError> {
         let token = bearer_token(headers)?;
-        if token.starts_with(crate::service::api_key::KEY_PREFIX) {
+        if token.starts_with(key_format::KEY_PREFIX) {
             let key = api_key::verify(db, token).await?;
             return Ok(Caller {
                 ctx: TenantCtx::for_api_key(key.org_id, key.grant),

@@ -73,7 +73,8 @@ pub async fn org(args: &ConfigArgs, action: OrgAction) -> Result<(), String> {
 }
 
 pub async fn api_key(args: &ConfigArgs, action: ApiKeyAction) -> Result<(), String> {
-    use service::api_key::{NewApiKey, Scope};
+    use crate::auth::key_format::KeyScope;
+    use service::api_key::NewApiKey;
     let ApiKeyAction::Create {
         org,
         name,
@@ -89,8 +90,8 @@ pub async fn api_key(args: &ConfigArgs, action: ApiKeyAction) -> Result<(), Stri
     let scopes = scopes
         .split(',')
         .map(|s| match s.trim() {
-            "read" => Ok(Scope::Read),
-            "events:write" => Ok(Scope::EventsWrite),
+            "read" => Ok(KeyScope::Read),
+            "events:write" => Ok(KeyScope::EventsWrite),
             other => Err(format!("unknown scope {other:?} (read, events:write)")),
         })
         .collect::<Result<Vec<_>, _>>()?;

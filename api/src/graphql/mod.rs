@@ -5,6 +5,7 @@
 mod connection;
 mod mutation;
 mod node;
+mod order;
 mod query;
 mod request;
 mod shape;

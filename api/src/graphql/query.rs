@@ -15,9 +15,9 @@ use super::{
 use crate::{
     auth::CallerKind,
     error::AppError,
+    graphql::order::ListOrder,
     graphql::types::organization as lists,
     ids::{DeveloperId, ProjectId, TeamSpaceId},
-    pagination::ListOrder,
     service,
 };
 

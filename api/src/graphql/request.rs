@@ -1,6 +1,8 @@
 //! What a resolver may use: the caller's tenant context, the per-request
-//! loaders, the database and the limits. A request without it (no
+//! loaders, the database, the limits and the telemetry. A request without it (no
 //! authentication) reaches no data: deny by default.
+
+use std::sync::Arc;
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -9,8 +11,10 @@ use crate::{
     auth::{Caller, TenantCtx},
     config::Limits,
     error::{AppError, AppResult},
+    graphql::order::ListOrder,
     loaders::Loaders,
-    pagination::{ListOrder, PageArgs, PageRequest},
+    pagination::{PageArgs, PageRequest},
+    telemetry::Telemetry,
 };
 
 pub struct RequestData {
@@ -18,16 +22,24 @@ pub struct RequestData {
     pub db: DatabaseConnection,
     pub loaders: Loaders,
     pub limits: Limits,
+    /// `recordEvents` counts what it ingests in the same metrics as /v1/events.
+    pub telemetry: Arc<Telemetry>,
 }
 
 impl RequestData {
-    pub fn new(caller: Caller, db: DatabaseConnection, limits: Limits) -> Self {
+    pub fn new(
+        caller: Caller,
+        db: DatabaseConnection,
+        limits: Limits,
+        telemetry: Arc<Telemetry>,
+    ) -> Self {
         let loaders = Loaders::new(&caller.ctx, &db);
         RequestData {
             caller,
             db,
             loaders,
             limits,
+            telemetry,
         }
     }
 
@@ -36,7 +48,7 @@ impl RequestData {
     }
 
     pub fn page(&self, args: PageArgs, order: Option<ListOrder>) -> AppResult<PageRequest> {
-        PageRequest::new(args, order, &self.limits)
+        PageRequest::new(args, order.map(Into::into), &self.limits)
     }
 }
 

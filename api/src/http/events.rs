@@ -15,20 +15,19 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use crate::{
-    auth::Actor,
     error::AppError,
+    permissions,
     service::{
         self,
-        api_key::Scope,
         events::{EventInput, ingest},
     },
 };
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    let metrics = state.metrics.clone();
+    let telemetry = state.telemetry.clone();
     match handle(state, headers, body).await {
         Ok(ingested) => {
-            metrics.events_ingested(ingested.accepted);
+            telemetry.events_ingested(ingested.accepted);
             let counts = json!({
                 "accepted": ingested.accepted,
                 "duplicated": ingested.duplicated,
@@ -66,24 +65,7 @@ async fn handle(
         .await
         .map_err(fail)?;
     super::observe::record_org(caller.ctx.org_id().uuid());
-    let project = match caller.ctx.actor() {
-        Actor::ApiKey(key) if !key.allows(Scope::EventsWrite) => {
-            return Err(fail(AppError::Forbidden(
-                "this API key lacks the `events:write` scope".into(),
-            )));
-        }
-        Actor::ApiKey(key) => key.project.ok_or_else(|| {
-            fail(AppError::Forbidden(
-                "this API key is bound to no project; create one with a projectId".into(),
-            ))
-        })?,
-        _ => {
-            return Err(fail(AppError::Forbidden(
-                "events are sent with a project's API key; people use the recordEvents mutation"
-                    .into(),
-            )));
-        }
-    };
+    let project = permissions::events_endpoint_project(&caller.ctx).map_err(fail)?;
     if !super::graphql::is_json_content(&headers) {
         let err = AppError::bad_input("Content-Type must be application/json");
         return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, err));

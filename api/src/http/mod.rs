@@ -4,7 +4,6 @@
 mod events;
 mod graphiql;
 pub mod graphql;
-mod limits;
 pub mod observe;
 
 use std::sync::Arc;
@@ -20,6 +19,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::Authenticator, config::Config, db::DbStats, error::AppError, graphql::AppSchema,
+    telemetry::Telemetry,
 };
 
 /// What every handler shares; cheap to clone.
@@ -32,7 +32,7 @@ pub struct AppState {
     pub stats: Arc<DbStats>,
     /// In dev mode, a token for the demo owner that GraphiQL sends by default.
     pub dev_token: Option<String>,
-    pub metrics: Arc<observe::Metrics>,
+    pub telemetry: Arc<Telemetry>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -5,16 +5,17 @@
 
 use chrono::Utc;
 use entity::{api_key, api_key_prefix};
-use rand::{TryRngCore, rngs::OsRng};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     PaginatorTrait, QueryFilter, TransactionTrait,
 };
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::{
-    auth::TenantCtx,
+    auth::{
+        TenantCtx,
+        key_format::{KEY_PREFIX, KeyScope, hash_secret, random_hex},
+    },
     error::{AppError, AppResult},
     ids::{ApiKeyId, NodeKind, ProjectId},
     pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
@@ -26,68 +27,9 @@ use crate::{
     validate,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    Read,
-    EventsWrite,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::EventsWrite => "events:write",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Scope> {
-        [Scope::Read, Scope::EventsWrite]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-}
-
-/// The scopes stored on a key (unknown strings are ignored, never granted).
-pub fn scopes_of(row: &api_key::Model) -> Vec<Scope> {
-    row.scopes
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|v| v.as_str().and_then(Scope::parse))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub const KEY_PREFIX: &str = "dg_";
-
-/// Splits `dg_<prefix>_<secret>`; `None` if it is not shaped like a key.
-pub fn split_key(token: &str) -> Option<(&str, &str)> {
-    let (prefix, secret) = token.strip_prefix(KEY_PREFIX)?.split_once('_')?;
-    let hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
-    (hex(prefix) && hex(secret)).then_some((prefix, secret))
-}
-
-pub fn hash_secret(secret: &str) -> String {
-    to_hex(&Sha256::digest(secret.as_bytes()))
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn random_hex(bytes: usize) -> AppResult<String> {
-    let mut buf = vec![0u8; bytes];
-    OsRng
-        .try_fill_bytes(&mut buf)
-        .map_err(|e| AppError::internal(format!("no randomness: {e}")))?;
-    Ok(to_hex(&buf))
-}
-
 pub struct NewApiKey {
     pub name: String,
-    pub scopes: Vec<Scope>,
+    pub scopes: Vec<KeyScope>,
     pub project: Option<ProjectId>,
 }
 

@@ -15,6 +15,7 @@ use crate::{
     error::AppResult,
     ids::{AuditLogEntryId, NodeKind},
     pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
+    permissions::{Action, authorize},
 };
 
 /// What a mutation changed, for its audit row.
@@ -84,6 +85,7 @@ pub async fn list(
     filter: &AuditFilter,
     page: &PageRequest,
 ) -> AppResult<Page<audit_log::Model>> {
+    authorize(ctx, db, Action::ReadAuditLog).await?;
     let select = page.apply_sql(
         filtered(ctx, filter),
         audit_log::Column::At,
@@ -97,5 +99,6 @@ pub async fn count(
     db: &impl ConnectionTrait,
     filter: &AuditFilter,
 ) -> AppResult<u64> {
+    authorize(ctx, db, Action::ReadAuditLog).await?;
     Ok(filtered(ctx, filter).count(db).await?)
 }

@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::{enums::TeamSpaceRole, team_space, team_space_member};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    TransactionTrait,
 };
 use serde_json::json;
 
@@ -27,19 +27,6 @@ fn find(
     team_space_member::Entity::find_in(ctx.org_id().uuid())
         .filter(team_space_member::Column::TeamSpaceId.eq(space))
         .filter(team_space_member::Column::DeveloperId.eq(dev))
-}
-
-pub async fn is_lead(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    space: TeamSpaceId,
-    dev: DeveloperId,
-) -> AppResult<bool> {
-    let row = find(ctx, space, dev)
-        .filter(team_space_member::Column::Role.eq(TeamSpaceRole::Lead))
-        .one(db)
-        .await?;
-    Ok(row.is_some())
 }
 
 /// The membership change a mutation asks for.

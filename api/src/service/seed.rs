@@ -17,9 +17,10 @@ use uuid::Uuid;
 
 use crate::{
     auth::TenantCtx,
+    config::IngestLimits,
     error::{AppError, AppResult},
     ids::{OrgId, ProjectId},
-    service::events::{EventInput, IngestLimits, ingest},
+    service::events::{EventInput, ingest},
 };
 
 #[derive(Debug, Clone, Copy)]

@@ -9,7 +9,6 @@ use sea_orm::{
 };
 use serde_json::json;
 
-pub use super::membership::is_lead;
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},

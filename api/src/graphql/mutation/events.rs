@@ -67,10 +67,7 @@ impl EventMutations {
                 .collect();
             let done =
                 events::ingest(rq.tenant(), &rq.db, project, batch, &rq.limits.ingest).await?;
-            // Absent only when the schema runs outside the HTTP server (tests of the schema).
-            if let Ok(metrics) = ctx.data::<std::sync::Arc<crate::http::observe::Metrics>>() {
-                metrics.events_ingested(done.accepted as u64);
-            }
+            rq.telemetry.events_ingested(done.accepted as u64);
             Ok(Some(RecordEventsPayload {
                 accepted: done.accepted as i64,
                 duplicated: done.duplicated as i64,

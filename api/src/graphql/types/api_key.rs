@@ -7,9 +7,9 @@ use entity::api_key;
 
 use super::Project;
 use crate::{
+    auth::key_format::{KeyScope, scopes_of},
     graphql::request::request,
     ids::{ApiKeyId, ProjectId},
-    service::api_key::{Scope, scopes_of},
 };
 
 /// What a key may do: `READ` runs queries as a viewer of its organization;
@@ -20,20 +20,20 @@ pub enum ApiKeyScope {
     EventsWrite,
 }
 
-impl From<ApiKeyScope> for Scope {
+impl From<ApiKeyScope> for KeyScope {
     fn from(scope: ApiKeyScope) -> Self {
         match scope {
-            ApiKeyScope::Read => Scope::Read,
-            ApiKeyScope::EventsWrite => Scope::EventsWrite,
+            ApiKeyScope::Read => KeyScope::Read,
+            ApiKeyScope::EventsWrite => KeyScope::EventsWrite,
         }
     }
 }
 
-impl From<Scope> for ApiKeyScope {
-    fn from(scope: Scope) -> Self {
+impl From<KeyScope> for ApiKeyScope {
+    fn from(scope: KeyScope) -> Self {
         match scope {
-            Scope::Read => ApiKeyScope::Read,
-            Scope::EventsWrite => ApiKeyScope::EventsWrite,
+            KeyScope::Read => ApiKeyScope::Read,
+            KeyScope::EventsWrite => ApiKeyScope::EventsWrite,
         }
     }
 }

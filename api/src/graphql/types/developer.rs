@@ -8,13 +8,13 @@ use entity::developer;
 
 use super::{Date, DayCount, TeamSpace, TeamSpaceFilterInput, page_args};
 use crate::{
+    graphql::order::ListOrder,
     graphql::{
         connection::{Conn, TotalCount, connection},
         request::request,
     },
     ids::DeveloperId,
     loaders::DeveloperCohort,
-    pagination::ListOrder,
     service::metrics::check_range,
 };
 

@@ -14,13 +14,13 @@ use super::{
     page_args,
 };
 use crate::{
+    graphql::order::ListOrder,
     graphql::{
         connection::{Conn, TotalCount, connection},
         request::request,
     },
     ids::TeamSpaceId,
     loaders::TeamSpaceCohort,
-    pagination::ListOrder,
 };
 
 /// A developer's place in a team space: leads manage its members and projects.

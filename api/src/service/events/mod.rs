@@ -21,31 +21,12 @@ use validate::{Valid, validate};
 
 use crate::{
     auth::TenantCtx,
+    config::IngestLimits,
     error::{AppError, AppResult},
     ids::ProjectId,
     permissions::{Action, authorize},
     service::{organization, project},
 };
-
-/// Limits of one batch (configurable; see `Config`).
-#[derive(Debug, Clone, Copy)]
-pub struct IngestLimits {
-    pub max_events: usize,
-    pub max_future_skew: Duration,
-    pub max_property_bytes: usize,
-    pub max_property_depth: usize,
-}
-
-impl Default for IngestLimits {
-    fn default() -> Self {
-        IngestLimits {
-            max_events: 1000,
-            max_future_skew: Duration::minutes(5),
-            max_property_bytes: 8 * 1024,
-            max_property_depth: 5,
-        }
-    }
-}
 
 /// One event as a client sends it.
 #[derive(Debug, Clone)]

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{EventInput, IngestLimits};
+use super::EventInput;
+use crate::config::IngestLimits;
 use crate::{
     error::{AppError, AppResult},
     ids::DeveloperId,

@@ -1,0 +1,112 @@
+//! What is read from a GraphQL document before it runs: the operation a
+//! request selects, whether a GET would mutate, the limits (`limits.rs`:
+//! size, aliases, root fields; `graphql::check_shape`: depth and
+//! introspection), and the required variables.
+
+use async_graphql::parser::{
+    parse_query,
+    types::{ExecutableDocument, OperationDefinition, OperationType},
+};
+
+use super::body::RawRequest;
+use crate::{
+    config::{Config, Limits},
+    error::AppError,
+    graphql::check_shape,
+};
+
+/// Every check of a parsed or unparsed document before execution.
+pub fn check(
+    raw: &RawRequest,
+    doc: Option<&ExecutableDocument>,
+    config: &Config,
+) -> Result<(), AppError> {
+    super::limits::check(&raw.query, doc, &config.limits)?;
+    if let Some(doc) = doc {
+        check_shape(doc, config.limits.max_depth, config.introspection)?;
+        check_required_variables(raw, doc)?;
+    }
+    Ok(())
+}
+
+/// The name of the operation that runs: the one asked for, or the only one.
+pub fn operation_name<'a>(
+    doc: Option<&'a ExecutableDocument>,
+    wanted: Option<&'a str>,
+) -> Option<&'a str> {
+    match (wanted, doc) {
+        (Some(name), _) => Some(name),
+        (None, Some(doc)) => selected_operation(doc, None)
+            .and_then(|(name, _)| name)
+            .map(|n| n.as_str()),
+        (None, None) => None,
+    }
+}
+
+/// The parsed document, unless it is over the size limit (the limits check
+/// refuses it without the parsing) or does not parse (execution reports the
+/// syntax error precisely).
+pub fn parse_document(query: &str, limits: &Limits) -> Option<ExecutableDocument> {
+    if query.len() > limits.max_query_bytes {
+        return None;
+    }
+    parse_query(query).ok()
+}
+
+/// Whether the operation a GET would run is a mutation.
+pub fn is_mutation(doc: &ExecutableDocument, wanted: Option<&str>) -> bool {
+    doc.operations.iter().any(|(name, op)| {
+        let selected = match (wanted, name) {
+            (Some(w), Some(n)) => w == n.as_str(),
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        selected && op.node.ty != OperationType::Query
+    })
+}
+
+/// CoerceVariableValues() of the GraphQL spec, for what async-graphql leaves
+/// to execution: a non-null variable with no value (and no default) or a
+/// null one. async-graphql would run the operation and fail the field with
+/// an uncoded error; the spec makes it a request error, before execution.
+/// Documents that do not parse, or whose operation cannot be chosen, are
+/// left to execution, which reports them properly.
+fn check_required_variables(raw: &RawRequest, doc: &ExecutableDocument) -> Result<(), AppError> {
+    let Some((_, op)) = selected_operation(doc, raw.operation_name.as_deref()) else {
+        return Ok(());
+    };
+    for def in &op.variable_definitions {
+        let def = &def.node;
+        let value = raw
+            .variables
+            .as_ref()
+            .and_then(|v| v.get(def.name.node.as_str()));
+        let missing = match value {
+            None => def.default_value.is_none(),
+            Some(value) => value.is_null(),
+        };
+        if !def.var_type.node.nullable && missing {
+            return Err(AppError::bad_field(
+                "variables",
+                format!(
+                    "variable `${}` of required type `{}` was not provided",
+                    def.name.node, def.var_type.node
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The operation GetOperation() would pick: the one named, or the only one.
+fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    wanted: Option<&str>,
+) -> Option<(Option<&'a async_graphql::Name>, &'a OperationDefinition)> {
+    let mut candidates = doc.operations.iter().filter(|(name, _)| match wanted {
+        Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+        None => true,
+    });
+    let (name, op) = candidates.next()?;
+    candidates.next().is_none().then_some((name, &op.node))
+}

@@ -1,0 +1,179 @@
+//! `/graphql` over HTTP, per the GraphQL-over-HTTP spec: content
+//! negotiation between `application/graphql-response+json` and
+//! `application/json`, 4xx for request errors under the former, 405 for a
+//! mutation over GET, 415/413/406 where the HTTP request itself is wrong.
+//! This handler only turns the HTTP request into schema data (tenant
+//! context, loaders); the schema knows nothing of HTTP.
+
+mod body;
+mod document;
+mod limits;
+mod negotiate;
+mod response;
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::ExecutableDocument;
+use axum::{
+    body::Body,
+    extract::{Query, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::Response,
+};
+
+pub use negotiate::is_json_content;
+use negotiate::{MediaType, declares_utf8, negotiate, wants_html};
+use response::{error_response, graphql_response, labelled};
+
+use super::{AppState, graphiql};
+use crate::{
+    auth::Caller,
+    config::Introspection,
+    error::AppError,
+    graphql::{RequestData, SchemaDescriptions, is_introspection_only},
+    permissions,
+    telemetry::OperationLabel,
+};
+use body::{RawRequest, from_body, from_params};
+use document::{is_mutation, operation_name, parse_document};
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    if wants_html(&headers) && !params.contains_key("query") {
+        return graphiql::page(&state);
+    }
+    let media = match negotiate(&headers) {
+        Ok(m) => m,
+        Err(resp) => return *resp,
+    };
+    let raw = match from_params(params) {
+        Ok(raw) => raw,
+        Err(err) => return error_response(media, &err, err.status()),
+    };
+    let doc = parse_document(&raw.query, &state.config.limits);
+    if doc
+        .as_ref()
+        .is_some_and(|d| is_mutation(d, raw.operation_name.as_deref()))
+    {
+        let err = AppError::bad_input("mutations must be sent with POST");
+        let mut resp = error_response(media, &err, StatusCode::METHOD_NOT_ALLOWED);
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        return resp;
+    }
+    execute(state, headers, media, raw, doc).await
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let media = match negotiate(&headers) {
+        Ok(m) => m,
+        Err(resp) => return *resp,
+    };
+    // Only UTF-8 is read (the spec's MUST; no charset means UTF-8): a body
+    // declared in another charset is refused rather than misread.
+    if !is_json_content(&headers) || !declares_utf8(&headers) {
+        let err = AppError::bad_input("Content-Type must be application/json, in UTF-8");
+        return error_response(media, &err, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+    let bytes = match axum::body::to_bytes(body, state.config.limits.max_body_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            let err = AppError::LimitExceeded(format!(
+                "the request body is larger than {} bytes",
+                state.config.limits.max_body_bytes
+            ));
+            return error_response(media, &err, StatusCode::PAYLOAD_TOO_LARGE);
+        }
+    };
+    let raw = match from_body(&bytes) {
+        Ok(raw) => raw,
+        Err(err) => return error_response(media, &err, StatusCode::BAD_REQUEST),
+    };
+    execute(state, headers, media, raw, None).await
+}
+
+async fn execute(
+    state: AppState,
+    headers: HeaderMap,
+    media: MediaType,
+    raw: RawRequest,
+    parsed: Option<ExecutableDocument>,
+) -> Response {
+    // Parsed once (here, or by GET to refuse mutations) for the checks and
+    // the metrics label, then handed to async-graphql so it does not parse
+    // again.
+    let doc = parsed.or_else(|| parse_document(&raw.query, &state.config.limits));
+    let caller = match caller_of(&state, &headers, media, &raw, doc.as_ref()).await {
+        Ok(caller) => caller,
+        Err(resp) => return *resp,
+    };
+    let operation = OperationLabel(
+        state
+            .telemetry
+            .operation_label(operation_name(doc.as_ref(), raw.operation_name.as_deref())),
+    );
+    if let Err(err) = document::check(&raw, doc.as_ref(), &state.config) {
+        let resp = error_response(media, &err, media.request_error_status());
+        return labelled(resp, operation);
+    }
+    let descriptions = doc.as_ref().map(SchemaDescriptions::of).unwrap_or_default();
+    let mut request = raw.into_request(doc);
+    if let Some(caller) = caller {
+        let (db, telemetry) = (state.db.clone(), state.telemetry.clone());
+        request = request.data(RequestData::new(caller, db, state.config.limits, telemetry));
+    }
+    let mut response = state.schema.execute(request).await;
+    descriptions.apply(&mut response.data);
+    labelled(graphql_response(media, response), operation)
+}
+
+/// Who runs the request: nobody for an introspection-only query without
+/// credentials while introspection is open (as GraphiQL and codegen expect:
+/// the schema runs it without any tenant context, so it reads no tenant
+/// data); otherwise an authenticated caller allowed to read, or the error
+/// response to send. Credentials, when sent, are always checked.
+async fn caller_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    media: MediaType,
+    raw: &RawRequest,
+    doc: Option<&ExecutableDocument>,
+) -> Result<Option<Caller>, Box<Response>> {
+    let anonymous = state.config.introspection == Introspection::On
+        && !headers.contains_key(header::AUTHORIZATION)
+        && doc.is_some_and(|d| is_introspection_only(d, raw.operation_name.as_deref()));
+    if anonymous {
+        return Ok(None);
+    }
+    let caller = match state.auth.authenticate(&state.db, headers).await {
+        Ok(caller) => caller,
+        Err(err) => {
+            let mut resp = error_response(media, &err, err.status());
+            if err.status() == StatusCode::UNAUTHORIZED {
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            return Err(Box::new(resp));
+        }
+    };
+    super::observe::record_org(caller.ctx.org_id().uuid());
+    permissions::may_read(&caller.ctx)
+        .map_err(|err| Box::new(error_response(media, &err, err.status())))?;
+    Ok(Some(caller))
+}
+
+/// Any method but GET (and HEAD) and POST. axum's own 405 has `Allow` but an
+/// empty body; this one is a GraphQL error with a code, like every other
+/// refusal of the endpoint.
+pub async fn method_not_allowed(headers: HeaderMap) -> Response {
+    // The method is the fault here, whatever `Accept` says.
+    let media = negotiate(&headers).unwrap_or(MediaType::Json);
+    let err = AppError::bad_input("the GraphQL endpoint accepts GET and POST");
+    let mut resp = error_response(media, &err, StatusCode::METHOD_NOT_ALLOWED);
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+    resp
+}

@@ -1,0 +1,106 @@
+//! Answers of `/graphql`: an executed response or a refusal, serialized in
+//! the negotiated media type with the status the spec asks for, every error
+//! with an `extensions.code`.
+
+use async_graphql::ServerError;
+use axum::{
+    body::Bytes,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+
+use super::negotiate::MediaType;
+use crate::{error::AppError, telemetry::OperationLabel};
+
+pub fn labelled(mut resp: Response, label: OperationLabel) -> Response {
+    resp.extensions_mut().insert(label);
+    resp
+}
+
+/// Serializes an executed response. A response with no data is a request
+/// error (parse, validation, variables): 400 under graphql-response+json,
+/// and without a `data` entry, as the spec requires.
+pub fn graphql_response(media: MediaType, response: async_graphql::Response) -> Response {
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let errors: Vec<Value> = response
+        .errors
+        .into_iter()
+        .map(|e| error_json(e, request_error))
+        .collect();
+    let body = ResponseBody {
+        data: (!request_error).then_some(&response.data),
+        errors,
+        extensions: &response.extensions,
+    };
+    let status = if request_error && media == MediaType::GraphqlResponse {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    bytes_response(media, status, bytes)
+}
+
+/// Serialized straight from async-graphql's values, which keep the field
+/// order of the query (a `serde_json::Value` would sort keys).
+#[derive(serde::Serialize)]
+struct ResponseBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<Value>,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+}
+
+/// Every error leaves with a code. Request errors come from the GraphQL
+/// engine without one; a field error without one took a path that skipped
+/// `AppError`, so its message is not trusted to be safe to show.
+fn error_json(mut err: ServerError, request_error: bool) -> Value {
+    let has_code = err
+        .extensions
+        .as_ref()
+        .and_then(|ext| ext.get("code"))
+        .is_some();
+    if !has_code {
+        let code = if request_error {
+            if err.message.contains("too complex") {
+                tracing::warn!(message = %err.message, "query refused by a limit");
+                "LIMIT_EXCEEDED"
+            } else {
+                "BAD_USER_INPUT"
+            }
+        } else {
+            tracing::error!(message = %err.message, "field error without a code");
+            err.message = "internal error".into();
+            "INTERNAL"
+        };
+        err.extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+    serde_json::to_value(&err).unwrap_or_else(|_| json!({ "message": "internal error" }))
+}
+
+pub fn error_response(media: MediaType, err: &AppError, status: StatusCode) -> Response {
+    json_response(media, status, &err.to_response_body())
+}
+
+fn json_response(media: MediaType, status: StatusCode, body: &Value) -> Response {
+    bytes_response(media, status, serde_json::to_vec(body).unwrap_or_default())
+}
+
+fn bytes_response(media: MediaType, status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut resp = (status, Bytes::from(bytes)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(match media {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        }),
+    );
+    resp
+}
