@@ -3,6 +3,7 @@
 //! to read the key's organization as a viewer, never to mutate; a key
 //! without READ is 403, a wrong, unknown or revoked key 401.
 
+use entity::scoped::InOrg as _;
 use std::time::Duration;
 
 use devgraph_tests::{
@@ -31,7 +32,7 @@ fn secret_part(key: &Key) -> &str {
 }
 
 async fn key_row(app: &TestApp, w: &World, key: &Key) -> api_key::Model {
-    let row = api_key::Entity::find_in(w.org.uuid());
+    let row = api_key::Entity::find_in(w.org);
     let row = row.filter(api_key::Column::Id.eq(uuid_of(&key.id)));
     row.one(app.db()).await.unwrap().expect("api key row")
 }

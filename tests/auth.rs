@@ -4,6 +4,7 @@
 //! picks among the caller's organizations without revealing which exist.
 
 use chrono::Utc;
+use devgraph::ids::GlobalId as _;
 use devgraph::ids::OrgId;
 use devgraph_tests::{Dev, JWT_SECRET, Reply, TestApp, mint, mint_claims};
 use entity::{developer, enums::DeveloperRole};

@@ -458,7 +458,7 @@ async fn rollup_rebuild_rebuckets_recent_days_in_the_new_zone() {
         "a zone change alone re-buckets nothing"
     );
     let ctx = TenantCtx::unsafe_system(s.org);
-    service::rollup::rebuild(&ctx, app.db())
+    service::rollups::rebuild::rebuild(&ctx, app.db())
         .await
         .expect("rebuild");
     let ist = rollup_map(&app, s.org).await;

@@ -2,6 +2,7 @@
 //! errors, GET rules, content negotiation, GraphiQL, and the codes of input
 //! and limit errors (never INTERNAL, never a leak of internals).
 
+use devgraph::ids::GlobalId as _;
 use devgraph::ids::OrgId;
 use devgraph_tests::{Dev, Reply, TestApp};
 use entity::enums::DeveloperRole;

@@ -3,6 +3,7 @@
 //! validation, uniqueness, cascades, other tenants' ids, ids of the wrong
 //! type, the audit log query, and concurrent creates racing for one slug.
 
+use devgraph::ids::GlobalId as _;
 use devgraph::ids::TeamSpaceId;
 use devgraph_tests::{
     gql::{self, mutate, text},
@@ -13,6 +14,7 @@ use devgraph_tests::{
     scene::{Rows, Scene as T, assert_failures, by_id, pair, pluck, rows_with, two_tenants},
     world::{Gid, create_key, space_slug},
 };
+use entity::scoped::InOrg as _;
 use entity::{developer, project};
 use sea_orm::{ColumnTrait, QueryFilter};
 use serde_json::{Value, json};
@@ -150,7 +152,7 @@ async fn create_developer_defaults_role_and_auth_subject() {
     t.audited(&audit, "developer.create", id);
     let t = &t;
     let subject = |id: Uuid| async move {
-        let row = developer::Entity::find_in(t.w.org.uuid());
+        let row = developer::Entity::find_in(t.w.org);
         let row = row.filter(developer::Column::Id.eq(id)).one(t.app.db());
         row.await.unwrap().expect("developer row").auth_subject
     };
@@ -252,7 +254,7 @@ async fn update_project_moves_detaches_or_keeps_its_team_space() {
         let read = t.read(q, vars.clone()).await;
         assert_eq!(read["project"]["teamSpace"], want, "query after {input}");
         t.audited(&audit, "project.update", w.project.uuid());
-        let row = project::Entity::find_in(w.org.uuid());
+        let row = project::Entity::find_in(w.org);
         let row = row.filter(project::Column::Id.eq(w.project.uuid()));
         let row = row.one(t.app.db()).await.unwrap().unwrap();
         let space = want["id"].as_str().map(uuid_of);
@@ -344,7 +346,7 @@ async fn duplicates_are_conflicts_naming_the_field() {
     let (app, w) = (&t.app, &t.w);
     app.org("globex").await;
     let slug = space_slug(app, w.org, w.space).await;
-    let row = project::Entity::find_in(w.org.uuid());
+    let row = project::Entity::find_in(w.org);
     let row = row
         .filter(project::Column::Id.eq(w.project.uuid()))
         .one(app.db());

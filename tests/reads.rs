@@ -3,8 +3,10 @@
 //! ordering, filters, page-size limits and `node`/`nodes`.
 
 use chrono::{DateTime, TimeZone, Utc};
+use devgraph::ids::GlobalId as _;
 use devgraph::ids::{DeveloperId, OrgId, ProjectId, TeamSpaceId};
 use devgraph_tests::{Dev, TestApp};
+use entity::scoped::InOrg as _;
 use entity::{
     developer,
     enums::{DeveloperRole, TeamSpaceRole},
@@ -194,10 +196,10 @@ async fn lookups_by_id_return_every_scalar_field() {
         .unwrap();
     let dev = app.developer(org, "Kim Lee", DeveloperRole::Admin).await;
     let proj = app.project(org, Some(space), "Pipeline").await;
-    let s = row(&app, team_space::Entity::find_in(org.uuid())).await;
+    let s = row(&app, team_space::Entity::find_in(org)).await;
     let d = developer::Entity::find().filter(developer::Column::Id.eq(dev.id.uuid()));
     let d = row(&app, d).await;
-    let p = row(&app, project::Entity::find_in(org.uuid())).await;
+    let p = row(&app, project::Entity::find_in(org)).await;
     let (sid, did) = (space.to_global().0, dev.id.to_global().0);
     let pid = proj.to_global().0;
     let q = "query($s: ID!, $d: ID!, $p: ID!) {
@@ -514,8 +516,8 @@ async fn one_of_each() -> (TestApp, String, Vec<Value>) {
     let space = app.team_space(org, "Web").await;
     let proj = app.project(org, Some(space), "Site").await;
     let o = row(&app, organization::Entity::find_by_id(org.uuid())).await;
-    let s = row(&app, team_space::Entity::find_in(org.uuid())).await;
-    let p = row(&app, project::Entity::find_in(org.uuid())).await;
+    let s = row(&app, team_space::Entity::find_in(org)).await;
+    let p = row(&app, project::Entity::find_in(org)).await;
     let (oid, did) = (org.to_global().0, owner.id.to_global().0);
     let (sid, pid) = (space.to_global().0, proj.to_global().0);
     let nodes = vec![

@@ -155,6 +155,14 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
+    /// The database URL, or the embedded default: the one place that knows
+    /// it, for the server and every CLI command.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"))
+    }
+
     /// Settings from command-line style flags alone (defaults otherwise),
     /// e.g. `["--database-url", url]`; the environment still applies.
     pub fn from_flags(flags: &[&str]) -> Result<ConfigArgs, clap::Error> {
@@ -206,6 +214,9 @@ pub struct Config {
     /// PostgreSQL only; `None` leaves the server's setting.
     pub statement_timeout: Option<Duration>,
     pub request_timeout: Duration,
+    /// How often raw events past retention are purged in the background;
+    /// `None` runs no background task (tests purge explicitly).
+    pub retention_every: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -277,9 +288,7 @@ pub enum ConfigError {
 
 impl Config {
     pub fn from_args(args: ConfigArgs) -> Result<Config, ConfigError> {
-        let database_url = args
-            .database_url
-            .unwrap_or_else(|| format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"));
+        let database_url = args.database_url();
         let jwt_key = match (args.jwt_secret, args.jwt_public_key) {
             (Some(secret), _) if secret.len() < 32 => return Err(ConfigError::WeakJwtSecret),
             (Some(secret), _) => JwtKey::Hs256Secret(secret),
@@ -320,6 +329,7 @@ impl Config {
             statement_timeout: (args.statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(args.statement_timeout_ms)),
             request_timeout: Duration::from_millis(args.request_timeout_ms),
+            retention_every: Some(Duration::from_secs(3600)),
         })
     }
 
@@ -338,6 +348,7 @@ impl Config {
             db_acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Some(Duration::from_secs(10)),
             request_timeout: Duration::from_secs(30),
+            retention_every: None,
         }
     }
 

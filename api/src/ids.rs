@@ -1,66 +1,51 @@
-//! Typed ids, so that a team space id cannot be passed where a developer id
-//! is expected, and the opaque global ids of the GraphQL API, which carry
-//! their type (`base64url("TeamSpace:<uuid>")`).
+//! The opaque global ids of the GraphQL API, which carry their type
+//! (`base64url("TeamSpace:<uuid>")`), for the typed ids of `entity::ids`
+//! (re-exported here).
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use uuid::Uuid;
 
 use crate::error::AppError;
 
-macro_rules! typed_id {
+pub use entity::ids::{ApiKeyId, AuditLogEntryId, DeveloperId, OrgId, ProjectId, TeamSpaceId};
+
+/// The opaque global id of a typed id, which carries its type.
+pub trait GlobalId: Sized {
+    const KIND: NodeKind;
+
+    fn uuid_of(self) -> Uuid;
+
+    fn with_uuid(id: Uuid) -> Self;
+
+    fn to_global(self) -> async_graphql::ID {
+        encode(Self::KIND, self.uuid_of())
+    }
+
+    /// Parses a global id that must name this type.
+    fn from_global(id: &str) -> Result<Self, AppError> {
+        let (kind, uuid) = decode(id)?;
+        if kind != Self::KIND {
+            return Err(AppError::bad_input(format!(
+                "expected an id of a {}, got one of a {}",
+                Self::KIND.name(),
+                kind.name()
+            )));
+        }
+        Ok(Self::with_uuid(uuid))
+    }
+}
+
+macro_rules! global_id {
     ($name:ident, $kind:expr) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(Uuid);
+        impl GlobalId for $name {
+            const KIND: NodeKind = $kind;
 
-        impl $name {
-            pub const KIND: NodeKind = $kind;
-
-            pub fn new() -> Self {
-                $name(Uuid::now_v7())
+            fn uuid_of(self) -> Uuid {
+                self.uuid()
             }
 
-            /// Wraps a uuid read from our own database.
-            pub fn from_db(id: Uuid) -> Self {
-                $name(id)
-            }
-
-            pub fn uuid(self) -> Uuid {
-                self.0
-            }
-
-            pub fn to_global(self) -> async_graphql::ID {
-                encode(Self::KIND, self.0)
-            }
-
-            /// Parses a global id that must name this type.
-            pub fn from_global(id: &str) -> Result<Self, AppError> {
-                let (kind, uuid) = decode(id)?;
-                if kind != Self::KIND {
-                    return Err(AppError::bad_input(format!(
-                        "expected an id of a {}, got one of a {}",
-                        Self::KIND.name(),
-                        kind.name()
-                    )));
-                }
-                Ok($name(uuid))
-            }
-        }
-
-        impl Default for $name {
-            fn default() -> Self {
-                Self::new()
-            }
-        }
-
-        impl From<$name> for sea_orm::Value {
-            fn from(id: $name) -> Self {
-                id.0.into()
-            }
-        }
-
-        impl From<$name> for Uuid {
-            fn from(id: $name) -> Self {
-                id.0
+            fn with_uuid(id: Uuid) -> Self {
+                $name::from_db(id)
             }
         }
     };
@@ -102,12 +87,12 @@ impl NodeKind {
     }
 }
 
-typed_id!(OrgId, NodeKind::Organization);
-typed_id!(DeveloperId, NodeKind::Developer);
-typed_id!(TeamSpaceId, NodeKind::TeamSpace);
-typed_id!(ProjectId, NodeKind::Project);
-typed_id!(ApiKeyId, NodeKind::ApiKey);
-typed_id!(AuditLogEntryId, NodeKind::AuditLogEntry);
+global_id!(OrgId, NodeKind::Organization);
+global_id!(DeveloperId, NodeKind::Developer);
+global_id!(TeamSpaceId, NodeKind::TeamSpace);
+global_id!(ProjectId, NodeKind::Project);
+global_id!(ApiKeyId, NodeKind::ApiKey);
+global_id!(AuditLogEntryId, NodeKind::AuditLogEntry);
 
 pub fn encode(kind: NodeKind, id: Uuid) -> async_graphql::ID {
     async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.name(), id)))

@@ -18,7 +18,6 @@ pub mod pagination;
 pub mod permissions;
 pub mod service;
 pub mod telemetry;
-pub mod validate;
 
 pub use app::{App, build_app};
 pub use config::Config;

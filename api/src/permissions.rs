@@ -2,6 +2,7 @@
 //! permission matrix of the README. Mutations load their target first (so a
 //! foreign id is NOT_FOUND, like a missing one), then ask `authorize`.
 
+use entity::scoped::InOrg as _;
 use entity::{
     developer,
     enums::{DeveloperRole, TeamSpaceRole},
@@ -155,7 +156,7 @@ async fn is_lead(
     space: TeamSpaceId,
     dev: DeveloperId,
 ) -> AppResult<bool> {
-    let row = team_space_member::Entity::find_in(ctx.org_id().uuid())
+    let row = team_space_member::Entity::find_in(ctx.org_id())
         .filter(team_space_member::Column::TeamSpaceId.eq(space))
         .filter(team_space_member::Column::DeveloperId.eq(dev))
         .filter(team_space_member::Column::Role.eq(TeamSpaceRole::Lead))

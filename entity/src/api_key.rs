@@ -71,9 +71,4 @@ impl Related<super::api_key_prefix::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Entity {
-    /// The documented way to read API keys: always within one organization.
-    pub fn find_in(org_id: Uuid) -> Select<Entity> {
-        Entity::find().filter(Column::OrganizationId.eq(org_id))
-    }
-}
+crate::scoped!(Entity, crate::ids::ApiKeyId);

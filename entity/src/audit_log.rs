@@ -46,9 +46,4 @@ impl Related<super::organization::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Entity {
-    /// The documented way to read the audit log: always within one organization.
-    pub fn find_in(org_id: Uuid) -> Select<Entity> {
-        Entity::find().filter(Column::OrganizationId.eq(org_id))
-    }
-}
+crate::scoped!(Entity, crate::ids::AuditLogEntryId);

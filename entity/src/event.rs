@@ -44,9 +44,4 @@ impl Related<super::project::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Entity {
-    /// The documented way to read events: always within one organization.
-    pub fn find_in(org_id: Uuid) -> Select<Entity> {
-        Entity::find().filter(Column::OrganizationId.eq(org_id))
-    }
-}
+crate::scoped!(Entity);

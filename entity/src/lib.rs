@@ -2,7 +2,7 @@
 //!
 //! The migration crate owns the DDL; these models mirror it column for column (the migration
 //! tests round-trip a row of every table through them on SQLite and PostgreSQL). Tenant-owned
-//! entities are read through `Entity::find_in(org_id)` so that no query forgets the tenant.
+//! entities are read through `Entity::find_in(org)` (`scoped.rs`) so that no query forgets the tenant.
 
 pub mod aggregated_event;
 pub mod api_key;
@@ -13,8 +13,10 @@ pub mod developer;
 pub mod enums;
 pub mod event;
 pub mod event_meta;
+pub mod ids;
 pub mod organization;
 pub mod project;
+pub mod scoped;
 pub mod team_space;
 pub mod team_space_member;
 pub mod team_space_rollup;

@@ -52,9 +52,4 @@ impl Related<super::developer::Entity> for Entity {
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl Entity {
-    /// The documented way to read memberships: always within one organization.
-    pub fn find_in(org_id: Uuid) -> Select<Entity> {
-        Entity::find().filter(Column::OrganizationId.eq(org_id))
-    }
-}
+crate::scoped!(Entity);

@@ -7,6 +7,7 @@
 //! violations resolve to their `uq_`/`pk_`/`fk_` names, foreign keys cannot cross tenants, the
 //! projects → team_spaces foreign key is deferred, and deleting an organization cascades.
 
+use entity::{ids::OrgId, scoped::InOrg as _};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
@@ -304,10 +305,13 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
             .expect("dev"),
         dev
     );
-    let all = Developer::find_in(org.id).all(db).await.expect("devs");
+    let all = Developer::find_in(OrgId::from_db(org.id))
+        .all(db)
+        .await
+        .expect("devs");
     assert_eq!(all, std::slice::from_ref(&dev));
     assert!(
-        Developer::find_in(defaulted.id)
+        Developer::find_in(OrgId::from_db(defaulted.id))
             .all(db)
             .await
             .expect("devs")
@@ -328,7 +332,10 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         ts
     );
     assert_eq!(
-        TeamSpace::find_in(org.id).all(db).await.expect("ts"),
+        TeamSpace::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("ts"),
         std::slice::from_ref(&ts)
     );
 
@@ -347,7 +354,7 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         .await
         .expect("member");
     assert_eq!(got, member);
-    let all = TeamSpaceMember::find_in(org.id)
+    let all = TeamSpaceMember::find_in(OrgId::from_db(org.id))
         .all(db)
         .await
         .expect("members");
@@ -378,7 +385,10 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         proj
     );
     assert_eq!(
-        Project::find_in(org.id).all(db).await.expect("projects"),
+        Project::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("projects"),
         std::slice::from_ref(&proj)
     );
 
@@ -405,7 +415,10 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         key
     );
     assert_eq!(
-        ApiKey::find_in(org.id).all(db).await.expect("keys"),
+        ApiKey::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("keys"),
         std::slice::from_ref(&key)
     );
 
@@ -447,7 +460,10 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         ev
     );
     assert_eq!(
-        Event::find_in(org.id).all(db).await.expect("events"),
+        Event::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("events"),
         std::slice::from_ref(&ev)
     );
 
@@ -469,7 +485,10 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         meta
     );
     assert_eq!(
-        EventMeta::find_in(org.id).all(db).await.expect("meta"),
+        EventMeta::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("meta"),
         [meta]
     );
 
@@ -501,7 +520,10 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
     .expect("agg");
     assert_eq!(read.as_ref(), Some(&agg));
     assert_eq!(
-        AggregatedEvent::find_in(org.id).all(db).await.expect("agg"),
+        AggregatedEvent::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("agg"),
         [agg]
     );
 
@@ -522,7 +544,7 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         rollup
     );
     assert_eq!(
-        TeamSpaceRollup::find_in(org.id)
+        TeamSpaceRollup::find_in(OrgId::from_db(org.id))
             .all(db)
             .await
             .expect("team rollup"),
@@ -550,7 +572,10 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         audit
     );
     assert_eq!(
-        AuditLog::find_in(org.id).all(db).await.expect("audit"),
+        AuditLog::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("audit"),
         [audit]
     );
 
@@ -599,7 +624,7 @@ async fn check_violations(db: &DatabaseConnection, org: &organization::Model) {
     let result = dup.into_active_model().insert(db).await;
     expect_violation(db, result, "uq_organizations_slug");
 
-    let dev = Developer::find_in(org.id)
+    let dev = Developer::find_in(OrgId::from_db(org.id))
         .one(db)
         .await
         .expect("dev")
@@ -639,7 +664,7 @@ async fn check_violations(db: &DatabaseConnection, org: &organization::Model) {
         .await
         .expect("same email and subject in another organization");
 
-    let ts = TeamSpace::find_in(org.id)
+    let ts = TeamSpace::find_in(OrgId::from_db(org.id))
         .one(db)
         .await
         .expect("ts")
@@ -665,7 +690,7 @@ async fn check_violations(db: &DatabaseConnection, org: &organization::Model) {
     let result = cross.into_active_model().insert(db).await;
     expect_violation(db, result, "fk_team_space_members_developer");
 
-    let proj = Project::find_in(org.id)
+    let proj = Project::find_in(OrgId::from_db(org.id))
         .one(db)
         .await
         .expect("project")
@@ -680,7 +705,7 @@ async fn check_violations(db: &DatabaseConnection, org: &organization::Model) {
     .await;
     expect_violation(db, result, "uq_projects_slug");
 
-    let key = ApiKey::find_in(org.id)
+    let key = ApiKey::find_in(OrgId::from_db(org.id))
         .one(db)
         .await
         .expect("key")
@@ -704,7 +729,7 @@ async fn check_violations(db: &DatabaseConnection, org: &organization::Model) {
     .await;
     expect_violation(db, result, "pk_api_key_prefixes");
 
-    let ev = Event::find_in(org.id)
+    let ev = Event::find_in(OrgId::from_db(org.id))
         .one(db)
         .await
         .expect("event")
@@ -736,12 +761,12 @@ async fn check_violations(db: &DatabaseConnection, org: &organization::Model) {
 
 /// projects.team_space_id → team_spaces is checked at commit, not per statement.
 async fn check_deferred_team_space_fk(db: &DatabaseConnection, org: &organization::Model) {
-    let ts = TeamSpace::find_in(org.id)
+    let ts = TeamSpace::find_in(OrgId::from_db(org.id))
         .one(db)
         .await
         .expect("ts")
         .expect("a team space");
-    let proj = Project::find_in(org.id)
+    let proj = Project::find_in(OrgId::from_db(org.id))
         .one(db)
         .await
         .expect("project")
@@ -783,7 +808,7 @@ async fn check_deferred_team_space_fk(db: &DatabaseConnection, org: &organizatio
     let read = Project::find_by_id((org.id, proj.id)).one(db).await;
     assert_eq!(read.expect("project").and_then(|p| p.team_space_id), None);
     assert_eq!(
-        TeamSpaceMember::find_in(org.id)
+        TeamSpaceMember::find_in(OrgId::from_db(org.id))
             .count(db)
             .await
             .expect("count"),
@@ -797,16 +822,20 @@ async fn check_cascade(db: &DatabaseConnection, org: &organization::Model) {
         .await
         .expect("delete org");
     let counts = [
-        Developer::find_in(org.id).count(db).await,
-        TeamSpace::find_in(org.id).count(db).await,
-        Project::find_in(org.id).count(db).await,
-        ApiKey::find_in(org.id).count(db).await,
+        Developer::find_in(OrgId::from_db(org.id)).count(db).await,
+        TeamSpace::find_in(OrgId::from_db(org.id)).count(db).await,
+        Project::find_in(OrgId::from_db(org.id)).count(db).await,
+        ApiKey::find_in(OrgId::from_db(org.id)).count(db).await,
         ApiKeyPrefix::find().count(db).await,
-        Event::find_in(org.id).count(db).await,
-        EventMeta::find_in(org.id).count(db).await,
-        AggregatedEvent::find_in(org.id).count(db).await,
-        TeamSpaceRollup::find_in(org.id).count(db).await,
-        AuditLog::find_in(org.id).count(db).await,
+        Event::find_in(OrgId::from_db(org.id)).count(db).await,
+        EventMeta::find_in(OrgId::from_db(org.id)).count(db).await,
+        AggregatedEvent::find_in(OrgId::from_db(org.id))
+            .count(db)
+            .await,
+        TeamSpaceRollup::find_in(OrgId::from_db(org.id))
+            .count(db)
+            .await,
+        AuditLog::find_in(OrgId::from_db(org.id)).count(db).await,
     ];
     for count in counts {
         assert_eq!(count.expect("count"), 0);

@@ -2,6 +2,8 @@
 //! batches sent to `POST /v1/events`, the `recordEvents` mutation, reads of
 //! the raw, rollup and meta tables, dates, and a seeded random generator.
 
+use devgraph::ids::GlobalId as _;
+use entity::scoped::InOrg as _;
 use std::{
     collections::{BTreeMap, BTreeSet},
     sync::Arc,
@@ -153,7 +155,7 @@ pub async fn set_time_zone(app: &TestApp, token: &str, zone: &str) -> Reply {
 
 /// Rows of the three event tables of `org`.
 pub async fn raw(app: &TestApp, org: OrgId) -> Vec<event::Model> {
-    event::Entity::find_in(org.uuid())
+    event::Entity::find_in(org)
         .order_by_asc(event::Column::Id)
         .all(app.db())
         .await
@@ -161,14 +163,14 @@ pub async fn raw(app: &TestApp, org: OrgId) -> Vec<event::Model> {
 }
 
 pub async fn rollup(app: &TestApp, org: OrgId) -> Vec<aggregated_event::Model> {
-    aggregated_event::Entity::find_in(org.uuid())
+    aggregated_event::Entity::find_in(org)
         .all(app.db())
         .await
         .expect("aggregated events")
 }
 
 pub async fn meta(app: &TestApp, org: OrgId) -> Vec<event_meta::Model> {
-    event_meta::Entity::find_in(org.uuid())
+    event_meta::Entity::find_in(org)
         .all(app.db())
         .await
         .expect("event meta")
@@ -177,14 +179,13 @@ pub async fn meta(app: &TestApp, org: OrgId) -> Vec<event_meta::Model> {
 /// (events, aggregated_events, event_meta) row counts of `org`.
 pub async fn table_counts(app: &TestApp, org: OrgId) -> (u64, u64, u64) {
     let db = app.db();
-    let o = org.uuid();
     (
-        event::Entity::find_in(o).count(db).await.expect("count"),
-        aggregated_event::Entity::find_in(o)
+        event::Entity::find_in(org).count(db).await.expect("count"),
+        aggregated_event::Entity::find_in(org)
             .count(db)
             .await
             .expect("count"),
-        event_meta::Entity::find_in(o)
+        event_meta::Entity::find_in(org)
             .count(db)
             .await
             .expect("count"),

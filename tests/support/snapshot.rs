@@ -4,6 +4,7 @@
 //! `api_keys.last_used_at` is left out: authenticating with a key stamps it
 //! (by design), and that is not a change made by the refused request.
 
+use entity::scoped::InOrg as _;
 use std::collections::BTreeMap;
 
 use devgraph::ids::OrgId;
@@ -49,33 +50,33 @@ pub async fn snapshot(app: &TestApp, org: OrgId) -> Snapshot {
     s.insert("organizations", rows(app, orgs, &[]).await);
     s.insert(
         "developers",
-        rows(app, developer::Entity::find_in(id), &[]).await,
+        rows(app, developer::Entity::find_in(org), &[]).await,
     );
     s.insert(
         "team_spaces",
-        rows(app, team_space::Entity::find_in(id), &[]).await,
+        rows(app, team_space::Entity::find_in(org), &[]).await,
     );
-    let members = team_space_member::Entity::find_in(id);
+    let members = team_space_member::Entity::find_in(org);
     s.insert("team_space_members", rows(app, members, &[]).await);
     s.insert(
         "projects",
-        rows(app, project::Entity::find_in(id), &[]).await,
+        rows(app, project::Entity::find_in(org), &[]).await,
     );
-    let keys = api_key::Entity::find_in(id);
+    let keys = api_key::Entity::find_in(org);
     s.insert("api_keys", rows(app, keys, &["last_used_at"]).await);
     let prefixes =
         api_key_prefix::Entity::find().filter(api_key_prefix::Column::OrganizationId.eq(id));
     s.insert("api_key_prefixes", rows(app, prefixes, &[]).await);
     s.insert(
         "audit_log",
-        rows(app, audit_log::Entity::find_in(id), &[]).await,
+        rows(app, audit_log::Entity::find_in(org), &[]).await,
     );
-    s.insert("events", rows(app, event::Entity::find_in(id), &[]).await);
+    s.insert("events", rows(app, event::Entity::find_in(org), &[]).await);
     s.insert(
         "event_meta",
-        rows(app, event_meta::Entity::find_in(id), &[]).await,
+        rows(app, event_meta::Entity::find_in(org), &[]).await,
     );
-    let rollups = aggregated_event::Entity::find_in(id);
+    let rollups = aggregated_event::Entity::find_in(org);
     s.insert("aggregated_events", rows(app, rollups, &[]).await);
     s
 }
@@ -113,7 +114,7 @@ pub async fn assert_unchanged(app: &TestApp, org: OrgId, before: &Snapshot, what
 
 /// The organization's audit rows, oldest first.
 pub async fn audit_rows(app: &TestApp, org: OrgId) -> Vec<audit_log::Model> {
-    let mut rows = audit_log::Entity::find_in(org.uuid())
+    let mut rows = audit_log::Entity::find_in(org)
         .all(app.db())
         .await
         .expect("audit rows");

@@ -3,7 +3,9 @@
 //! mutation, permission and API key tests.
 
 use chrono::Utc;
+use devgraph::ids::GlobalId as _;
 use devgraph::ids::{ApiKeyId, DeveloperId, OrgId, ProjectId, TeamSpaceId};
+use entity::scoped::InOrg as _;
 use entity::{
     developer,
     enums::{DeveloperRole, TeamSpaceRole},
@@ -204,7 +206,7 @@ pub async fn deactivate(app: &TestApp, dev: &Dev) {
 
 /// A team space's slug, from the database.
 pub async fn space_slug(app: &TestApp, org: OrgId, space: TeamSpaceId) -> String {
-    team_space::Entity::find_in(org.uuid())
+    team_space::Entity::find_in(org)
         .filter(team_space::Column::Id.eq(space.uuid()))
         .one(app.db())
         .await

@@ -3,6 +3,7 @@
 //! request, so revocation is immediate) must be live and its hash match.
 
 use chrono::{Duration, Utc};
+use entity::scoped::InOrg as _;
 use entity::{api_key, api_key_prefix};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -33,7 +34,7 @@ pub async fn verify(db: &DatabaseConnection, token: &str) -> AppResult<VerifiedK
         .one(db)
         .await?
         .ok_or_else(invalid)?;
-    let key = api_key::Entity::find_in(entry.organization_id)
+    let key = api_key::Entity::find_in(OrgId::from_db(entry.organization_id))
         .filter(api_key::Column::Id.eq(entry.api_key_id))
         .one(db)
         .await?

@@ -5,6 +5,8 @@
 //! subject or an organization named by the caller, never by request data
 //! alone.
 
+use crate::ids::GlobalId as _;
+use entity::scoped::InOrg as _;
 use entity::{developer, enums::DeveloperRole, organization};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -35,7 +37,7 @@ pub async fn active_developer(
     org_id: OrgId,
     subject: &str,
 ) -> Result<Option<developer::Model>, AppError> {
-    Ok(developer::Entity::find_in(org_id.uuid())
+    Ok(developer::Entity::find_in(org_id)
         .filter(developer::Column::AuthSubject.eq(subject))
         .filter(developer::Column::DeactivatedAt.is_null())
         .one(db)

@@ -13,6 +13,7 @@ pub use ctx::{Actor, KeyGrant, TenantCtx};
 pub use jwt::{Claims, JwtSetupError, JwtVerifier};
 pub use lookup::{Membership, memberships_of_subject, org_by_id_or_slug};
 
+use crate::ids::GlobalId as _;
 use axum::http::HeaderMap;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;

@@ -7,19 +7,18 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::DatabaseConnection;
 
 use crate::{
-    app::build_app,
-    auth::TenantCtx,
-    config::{Config, ConfigArgs, DEFAULT_SQLITE_PATH},
-    db,
-    graphql::sdl,
-    ids::OrgId,
-    service::{
-        self,
+    app::{
+        build_app,
         seed::{SeedSpec, seed},
     },
+    auth::TenantCtx,
+    config::{Config, ConfigArgs},
+    db,
+    graphql::sdl,
+    service,
 };
 
 #[derive(Parser)]
@@ -223,7 +222,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.describe())?
                 .ok_or_else(|| format!("no organization {org:?}"))?;
-            let done = service::rollup::rebuild(&TenantCtx::unsafe_system(org_id), &db)
+            let done = service::rollups::rebuild::rebuild(&TenantCtx::unsafe_system(org_id), &db)
                 .await
                 .map_err(|e| e.describe())?;
             println!(
@@ -251,15 +250,9 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-fn database_url(args: &ConfigArgs) -> String {
-    args.database_url
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{DEFAULT_SQLITE_PATH}?mode=rwc"))
-}
-
 pub(super) async fn connect(args: &ConfigArgs) -> Result<DatabaseConnection, String> {
     let acquire_timeout = std::time::Duration::from_millis(args.db_acquire_timeout_ms);
-    let (db, _) = db::connect(&database_url(args), 2, None, acquire_timeout)
+    let (db, _) = db::connect(&args.database_url(), 2, None, acquire_timeout)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     Ok(db)
@@ -267,63 +260,12 @@ pub(super) async fn connect(args: &ConfigArgs) -> Result<DatabaseConnection, Str
 
 async fn serve(args: ConfigArgs) -> Result<(), String> {
     let config = Config::from_args(args).map_err(|e| e.to_string())?;
-    let dev_mode = config.is_dev_mode();
-    let mut app = build_app(config).await.map_err(|e| e.to_string())?;
-    if dev_mode {
-        let orgs = entity::organization::Entity::find()
-            .count(app.db())
-            .await
-            .map_err(|e| e.to_string())?;
-        if orgs == 0 {
-            tracing::info!("empty database: seeding demo organizations");
-            seed(app.db(), SeedSpec::default(), &ProgressBar::hidden())
-                .await
-                .map_err(|e| e.describe())?;
-        }
-        app.state.dev_token = dev_token(&app).await?;
-    }
+    let app = build_app(config).await.map_err(|e| e.to_string())?;
     let (listener, addr) = app.bind().await.map_err(|e| e.to_string())?;
-    spawn_retention(app.db().clone());
     print_banner(addr, app.state.dev_token.as_deref());
     crate::app::serve(listener, app.router(), shutdown_signal())
         .await
         .map_err(|e| e.to_string())
-}
-
-/// Purges expired raw events every hour, in the background.
-fn spawn_retention(db: DatabaseConnection) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            match service::retention::run(&db, service::retention::DEFAULT_BATCH).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(deleted = n, "retention purged raw events"),
-                Err(err) => tracing::warn!(error = %err.describe(), "retention run failed"),
-            }
-        }
-    });
-}
-
-/// In dev mode, a token for the owner of the oldest organization.
-async fn dev_token(app: &crate::app::App) -> Result<Option<String>, String> {
-    let org = entity::organization::Entity::find()
-        .order_by_asc(entity::organization::Column::CreatedAt)
-        .one(app.db())
-        .await
-        .map_err(|e| e.to_string())?;
-    let Some(org) = org else { return Ok(None) };
-    let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
-    let owner = service::developer::first_owner(&ctx, app.db())
-        .await
-        .map_err(|e| e.describe())?;
-    Ok(owner.and_then(|o| {
-        app.jwt().mint(
-            &o.auth_subject,
-            Some(&org.id.to_string()),
-            chrono::Duration::days(30),
-        )
-    }))
 }
 
 fn print_banner(addr: std::net::SocketAddr, token: Option<&str>) {

@@ -65,13 +65,13 @@ pub async fn load_nodes(rq: &RequestData, ids: &[ID]) -> AppResult<Vec<Option<No
     };
     // Each kind's results form one cohort, so nested fields batch across them.
     let developers: HashMap<_, _> = Developer::cohort(developers.into_values().collect())
-        .map(|d| (d.0.id, d))
+        .map(|d| (d.row.id, d))
         .collect();
     let spaces: HashMap<_, _> = TeamSpace::cohort(spaces.into_values().collect())
-        .map(|s| (s.0.id, s))
+        .map(|s| (s.row.id, s))
         .collect();
     let projects: HashMap<_, _> = Project::cohort(projects.into_values().collect())
-        .map(|p| (p.0.id, p))
+        .map(|p| (p.row.id, p))
         .collect();
     Ok(parsed
         .into_iter()

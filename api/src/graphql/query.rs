@@ -1,6 +1,7 @@
 //! The query root. Typed lookups (`teamSpace(id:)` ...) answer NOT_FOUND for
 //! a missing or foreign id; `node`/`nodes` answer null, as Relay expects.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, Object, Result};
 
 use super::{
@@ -73,8 +74,14 @@ impl QueryRoot {
         let found = async {
             let rq = request(ctx)?;
             let id = TeamSpaceId::from_global(&id)?;
-            let found =
-                first(crate::service::team_space::by_ids(rq.tenant(), &rq.db, &[id]).await?);
+            let found = first(
+                crate::service::table::by_ids::<entity::team_space::Entity>(
+                    rq.tenant(),
+                    &rq.db,
+                    &[id],
+                )
+                .await?,
+            );
             let found = found.ok_or_else(|| AppError::not_found("team space"))?;
             Ok(Some(TeamSpace::one(found)))
         };
@@ -101,7 +108,14 @@ impl QueryRoot {
         let found = async {
             let rq = request(ctx)?;
             let id = DeveloperId::from_global(&id)?;
-            let found = first(crate::service::developer::by_ids(rq.tenant(), &rq.db, &[id]).await?);
+            let found = first(
+                crate::service::table::by_ids::<entity::developer::Entity>(
+                    rq.tenant(),
+                    &rq.db,
+                    &[id],
+                )
+                .await?,
+            );
             let found = found.ok_or_else(|| AppError::not_found("developer"))?;
             Ok(Some(Developer::one(found)))
         };
@@ -128,7 +142,14 @@ impl QueryRoot {
         let found = async {
             let rq = request(ctx)?;
             let id = ProjectId::from_global(&id)?;
-            let found = first(crate::service::project::by_ids(rq.tenant(), &rq.db, &[id]).await?);
+            let found = first(
+                crate::service::table::by_ids::<entity::project::Entity>(
+                    rq.tenant(),
+                    &rq.db,
+                    &[id],
+                )
+                .await?,
+            );
             let found = found.ok_or_else(|| AppError::not_found("project"))?;
             Ok(Some(Project::one(found)))
         };

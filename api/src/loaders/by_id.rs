@@ -5,36 +5,39 @@ use std::{collections::HashMap, hash::Hash, marker::PhantomData};
 use async_graphql::dataloader::Loader;
 use entity::{developer, project, team_space};
 
-use super::Scope;
+use sea_orm::DatabaseConnection;
+
 use crate::{
+    auth::TenantCtx,
     error::AppError,
     ids::{DeveloperId, ProjectId, TeamSpaceId},
-    service,
+    service::table,
 };
 
 pub struct ById<K, V> {
-    scope: Scope,
+    ctx: TenantCtx,
+    db: DatabaseConnection,
     _types: PhantomData<fn(K) -> V>,
 }
 
 impl<K, V> ById<K, V> {
-    pub(super) fn new(scope: Scope) -> Self {
+    pub(super) fn new(ctx: &TenantCtx, db: &DatabaseConnection) -> Self {
         ById {
-            scope,
+            ctx: ctx.clone(),
+            db: db.clone(),
             _types: PhantomData,
         }
     }
 }
 
 macro_rules! by_id_loader {
-    ($id:ty, $model:ty, $service:path, $wrap:expr) => {
+    ($id:ty, $model:ty, $entity:ty, $wrap:expr) => {
         impl Loader<$id> for ById<$id, $model> {
             type Value = $model;
             type Error = AppError;
 
             async fn load(&self, keys: &[$id]) -> Result<HashMap<$id, $model>, AppError> {
-                use $service as svc;
-                let rows = svc::by_ids(&self.scope.ctx, &self.scope.db, keys).await?;
+                let rows = table::by_ids::<$entity>(&self.ctx, &self.db, keys).await?;
                 Ok(index(rows, $wrap))
             }
         }
@@ -48,18 +51,18 @@ fn index<K: Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, V> 
 by_id_loader!(
     TeamSpaceId,
     team_space::Model,
-    service::team_space,
+    team_space::Entity,
     |m: &team_space::Model| TeamSpaceId::from_db(m.id)
 );
 by_id_loader!(
     DeveloperId,
     developer::Model,
-    service::developer,
+    developer::Entity,
     |m: &developer::Model| DeveloperId::from_db(m.id)
 );
 by_id_loader!(
     ProjectId,
     project::Model,
-    service::project,
+    project::Entity,
     |m: &project::Model| ProjectId::from_db(m.id)
 );

@@ -1,7 +1,9 @@
 //! Cohorts: the objects that one statement loaded (a page of a list, a
 //! batch of nested rows, the result of `nodes`). A nested field asked on
-//! any member of a cohort loads for every member at once, through the
-//! request's DataLoaders, and the other members reuse the result.
+//! any member of a cohort loads for every member at once, with one service
+//! call (one statement), and the other members reuse the result. This is
+//! the one batching mechanism for nested lists; DataLoaders serve only
+//! lookups by id (`by_id.rs`).
 //!
 //! Why not rely on the DataLoader's timer alone: async-graphql resolves a
 //! long list in slices of 32 items, and when building a slice takes longer
@@ -20,14 +22,15 @@ use entity::{developer, project, team_space};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::{ChildPage, ChildrenKey, Loaders};
+use super::Loaders;
 use crate::{
     error::{AppError, AppResult},
     ids::{DeveloperId, TeamSpaceId},
-    pagination::{Page, PageRequest},
+    pagination::{ChildRow, Page, PageRequest},
     service::{
+        self,
+        analytics::{self, MetricQuery, MetricRow, MetricScope},
         developer::DeveloperFilter,
-        metrics::{self, MetricQuery, MetricRow, MetricScope},
         project::ProjectFilter,
         team_space::TeamSpaceFilter,
     },
@@ -45,7 +48,7 @@ async fn scoped_metrics(
     scope: MetricScope,
     q: &MetricQuery,
 ) -> AppResult<ScopedRows> {
-    let rows = metrics::query(&loaders.scope.ctx, &loaders.scope.db, &scope, q).await?;
+    let rows = analytics::query(&loaders.ctx, &loaders.db, &scope, q).await?;
     let mut by_scope: HashMap<Uuid, Vec<MetricRow>> = HashMap::new();
     for row in rows {
         if let Some(id) = row.scope {
@@ -80,6 +83,13 @@ impl<K: Hash + Eq, V: Clone> Memo<K, V> {
     }
 }
 
+/// One parent's page of a nested list, and the list's total for it.
+#[derive(Debug, Clone)]
+pub struct ChildPage<T> {
+    pub page: Page<T>,
+    pub total: u64,
+}
+
 /// The nested rows of a whole cohort: a page per parent, and the cohort
 /// the child objects form in their turn.
 pub struct Children<P, T, C> {
@@ -103,31 +113,75 @@ impl<P: Hash + Eq, T: Clone, C> Children<P, T, C> {
     }
 }
 
-type Args<F> = (F, PageRequest);
+/// A nested list of a cohort (say the developers of its team spaces): for
+/// each (filter, page) asked, one service call fetches every parent's page,
+/// cut in SQL, and the children form the next cohort.
+pub struct Nested<P, F, T, C>(Memo<ListArgs<F>, SharedChildren<P, T, C>>);
 
-/// Runs one batched load for every parent of a cohort and indexes the pages.
-async fn load_pages<P, F, T, L>(
-    loader: &async_graphql::dataloader::DataLoader<L>,
-    parents: &[P],
-    filter: &F,
-    page: &PageRequest,
-) -> AppResult<HashMap<P, ChildPage<T>>>
+/// A nested list's arguments: its filter and page.
+type ListArgs<F> = (F, PageRequest);
+type SharedChildren<P, T, C> = Arc<Children<P, T, C>>;
+
+impl<P, F, T, C> Default for Nested<P, F, T, C> {
+    fn default() -> Self {
+        Nested(Memo::default())
+    }
+}
+
+impl<P, F, T, C> Nested<P, F, T, C>
 where
-    P: Copy + Hash + Eq + Send + Sync + 'static,
-    F: Clone + Hash + Eq + Send + Sync + 'static,
-    T: Clone + Send + Sync + 'static,
-    L: async_graphql::dataloader::Loader<ChildrenKey<P, F>, Value = ChildPage<T>, Error = AppError>,
+    P: Copy + Hash + Eq + Into<Uuid>,
+    F: Clone + Hash + Eq,
+    T: Clone,
 {
-    let keys = parents.iter().map(|parent| ChildrenKey {
-        parent: *parent,
-        filter: filter.clone(),
-        page: page.clone(),
-    });
-    let found = loader.load_many(keys).await?;
-    Ok(found
-        .into_iter()
-        .map(|(key, page)| (key.parent, page))
-        .collect())
+    async fn get<Fut>(
+        &self,
+        parents: &[P],
+        filter: F,
+        page: PageRequest,
+        fetch: impl FnOnce(Vec<P>, F, PageRequest) -> Fut,
+        cohort_of: impl FnOnce(&HashMap<P, ChildPage<T>>) -> Arc<C>,
+    ) -> AppResult<Arc<Children<P, T, C>>>
+    where
+        Fut: Future<Output = AppResult<Vec<ChildRow<T>>>>,
+    {
+        let key = (filter.clone(), page.clone());
+        self.0
+            .get_or_load(key, || async {
+                let rows = fetch(parents.to_vec(), filter, page.clone()).await?;
+                let pages = pages_by_parent(parents, rows, &page);
+                let cohort = cohort_of(&pages);
+                Ok(Arc::new(Children { pages, cohort }))
+            })
+            .await
+    }
+}
+
+/// Hands each parent its rows, as a page and a total.
+fn pages_by_parent<P, T>(
+    parents: &[P],
+    rows: Vec<ChildRow<T>>,
+    page: &PageRequest,
+) -> HashMap<P, ChildPage<T>>
+where
+    P: Copy + Hash + Eq + Into<Uuid>,
+{
+    let mut by_parent: HashMap<Uuid, Vec<ChildRow<T>>> = HashMap::new();
+    for row in rows {
+        by_parent.entry(row.parent).or_default().push(row);
+    }
+    parents
+        .iter()
+        .map(|parent| {
+            let rows = by_parent.remove(&(*parent).into()).unwrap_or_default();
+            let total = rows.first().map_or(0, |r| r.total);
+            let found = ChildPage {
+                page: page.finish_window(rows),
+                total,
+            };
+            (*parent, found)
+        })
+        .collect()
 }
 
 fn distinct<I: Copy + Hash + Eq>(ids: impl IntoIterator<Item = I>) -> Vec<I> {
@@ -138,9 +192,8 @@ fn distinct<I: Copy + Hash + Eq>(ids: impl IntoIterator<Item = I>) -> Vec<I> {
 #[derive(Default)]
 pub struct TeamSpaceCohort {
     ids: Vec<TeamSpaceId>,
-    developers:
-        Memo<Args<DeveloperFilter>, Arc<Children<TeamSpaceId, developer::Model, DeveloperCohort>>>,
-    projects: Memo<Args<ProjectFilter>, Arc<Children<TeamSpaceId, project::Model, ProjectCohort>>>,
+    developers: Nested<TeamSpaceId, DeveloperFilter, developer::Model, DeveloperCohort>,
+    projects: Nested<TeamSpaceId, ProjectFilter, project::Model, ProjectCohort>,
     metrics: Memo<MetricQuery, ScopedRows>,
 }
 
@@ -166,14 +219,15 @@ impl TeamSpaceCohort {
         filter: DeveloperFilter,
         page: PageRequest,
     ) -> AppResult<Arc<Children<TeamSpaceId, developer::Model, DeveloperCohort>>> {
-        let key = (filter.clone(), page.clone());
+        let (ctx, db) = (&loaders.ctx, &loaders.db);
+        let fetch = |ids: Vec<TeamSpaceId>, filter: DeveloperFilter, page: PageRequest| async move {
+            service::developer::of_team_spaces(ctx, db, &ids, &filter, &page).await
+        };
+        let cohort = |pages: &HashMap<_, ChildPage<_>>| {
+            DeveloperCohort::of(pages.values().flat_map(|p| p.page.items.iter()))
+        };
         self.developers
-            .get_or_load(key, || async {
-                let pages =
-                    load_pages(&loaders.team_space_developers, &self.ids, &filter, &page).await?;
-                let cohort = DeveloperCohort::of(pages.values().flat_map(|p| p.page.items.iter()));
-                Ok(Arc::new(Children { pages, cohort }))
-            })
+            .get(&self.ids, filter, page, fetch, cohort)
             .await
     }
 
@@ -183,14 +237,15 @@ impl TeamSpaceCohort {
         filter: ProjectFilter,
         page: PageRequest,
     ) -> AppResult<Arc<Children<TeamSpaceId, project::Model, ProjectCohort>>> {
-        let key = (filter.clone(), page.clone());
+        let (ctx, db) = (&loaders.ctx, &loaders.db);
+        let fetch = |ids: Vec<TeamSpaceId>, filter: ProjectFilter, page: PageRequest| async move {
+            service::project::of_team_spaces(ctx, db, &ids, &filter, &page).await
+        };
+        let cohort = |pages: &HashMap<_, ChildPage<_>>| {
+            ProjectCohort::of(pages.values().flat_map(|p| p.page.items.iter()))
+        };
         self.projects
-            .get_or_load(key, || async {
-                let pages =
-                    load_pages(&loaders.team_space_projects, &self.ids, &filter, &page).await?;
-                let cohort = ProjectCohort::of(pages.values().flat_map(|p| p.page.items.iter()));
-                Ok(Arc::new(Children { pages, cohort }))
-            })
+            .get(&self.ids, filter, page, fetch, cohort)
             .await
     }
 }
@@ -198,8 +253,7 @@ impl TeamSpaceCohort {
 #[derive(Default)]
 pub struct DeveloperCohort {
     ids: Vec<DeveloperId>,
-    team_spaces:
-        Memo<Args<TeamSpaceFilter>, Arc<Children<DeveloperId, team_space::Model, TeamSpaceCohort>>>,
+    team_spaces: Nested<DeveloperId, TeamSpaceFilter, team_space::Model, TeamSpaceCohort>,
     activity: Memo<(NaiveDate, NaiveDate, Option<Vec<String>>), Activity>,
 }
 
@@ -216,10 +270,9 @@ impl DeveloperCohort {
         self.activity
             .get_or_load(key, || async {
                 let ids: Vec<Uuid> = self.ids.iter().map(|id| id.uuid()).collect();
-                let scope = &loaders.scope;
-                let found = metrics::activity(
-                    &scope.ctx,
-                    &scope.db,
+                let found = analytics::activity(
+                    &loaders.ctx,
+                    &loaders.db,
                     &ids,
                     from,
                     to,
@@ -244,14 +297,15 @@ impl DeveloperCohort {
         filter: TeamSpaceFilter,
         page: PageRequest,
     ) -> AppResult<Arc<Children<DeveloperId, team_space::Model, TeamSpaceCohort>>> {
-        let key = (filter.clone(), page.clone());
+        let (ctx, db) = (&loaders.ctx, &loaders.db);
+        let fetch = |ids: Vec<DeveloperId>, filter: TeamSpaceFilter, page: PageRequest| async move {
+            service::team_space::of_developers(ctx, db, &ids, &filter, &page).await
+        };
+        let cohort = |pages: &HashMap<_, ChildPage<_>>| {
+            TeamSpaceCohort::of(pages.values().flat_map(|p| p.page.items.iter()))
+        };
         self.team_spaces
-            .get_or_load(key, || async {
-                let pages =
-                    load_pages(&loaders.developer_team_spaces, &self.ids, &filter, &page).await?;
-                let cohort = TeamSpaceCohort::of(pages.values().flat_map(|p| p.page.items.iter()));
-                Ok(Arc::new(Children { pages, cohort }))
-            })
+            .get(&self.ids, filter, page, fetch, cohort)
             .await
     }
 }

@@ -1,19 +1,17 @@
-//! Per-request DataLoaders, one per relation, each holding the request's
-//! tenant context. They are built for every request and never shared: a
-//! loader cached across requests would hand one caller's rows to another.
-//! Each batch is one `... IN (...) AND organization_id = $1` statement, so
+//! Per-request batching, built for every request and never shared (a
+//! loader cached across requests would hand one caller's rows to another):
+//! cohorts (`cohort.rs`) load nested lists and metrics for all the objects
+//! of a level with one service call each; DataLoaders (`by_id.rs`) batch
+//! lookups by id (`node`, `nodes`, `ApiKey.project`, `Project.teamSpace`).
+//! Every batch is one `organization_id = $1 AND id = ANY($2)` statement, so
 //! a query costs a number of statements set by its depth, not its rows.
 
 mod by_id;
-mod children;
 mod cohort;
 
 pub use by_id::ById;
-pub use children::{
-    ChildPage, ChildrenKey, DeveloperTeamSpaces, TeamSpaceDevelopers, TeamSpaceProjects,
-};
 pub use cohort::{
-    Activity, Children, DeveloperCohort, ProjectCohort, ProjectTeamSpaces, ScopedRows,
+    Activity, ChildPage, Children, DeveloperCohort, ProjectCohort, ProjectTeamSpaces, ScopedRows,
     TeamSpaceCohort,
 };
 
@@ -26,46 +24,27 @@ use crate::{
     ids::{DeveloperId, ProjectId, TeamSpaceId},
 };
 
+/// The request's batching: whose data and where it is, for the cohorts,
+/// and the by-id DataLoaders.
 pub struct Loaders {
-    scope: Scope,
+    ctx: TenantCtx,
+    db: DatabaseConnection,
     pub team_space: DataLoader<ById<TeamSpaceId, team_space::Model>>,
     pub developer: DataLoader<ById<DeveloperId, developer::Model>>,
     pub project: DataLoader<ById<ProjectId, project::Model>>,
-    pub team_space_developers: DataLoader<TeamSpaceDevelopers>,
-    pub team_space_projects: DataLoader<TeamSpaceProjects>,
-    pub developer_team_spaces: DataLoader<DeveloperTeamSpaces>,
 }
 
 impl Loaders {
     pub fn new(ctx: &TenantCtx, db: &DatabaseConnection) -> Self {
-        let scope = Scope {
-            ctx: ctx.clone(),
-            db: db.clone(),
-        };
         fn dl<T>(loader: T) -> DataLoader<T> {
             DataLoader::new(loader, tokio::spawn)
         }
-        // Nested lists are asked for by cohorts, each with all its keys in
-        // one `load_many`: waiting for more keys (1 ms by default) would
-        // only add that wait to every level of a query.
-        fn now<T>(loader: T) -> DataLoader<T> {
-            dl(loader).delay(std::time::Duration::ZERO)
-        }
         Loaders {
-            scope: scope.clone(),
-            team_space: dl(ById::new(scope.clone())),
-            developer: dl(ById::new(scope.clone())),
-            project: dl(ById::new(scope.clone())),
-            team_space_developers: now(TeamSpaceDevelopers(scope.clone())),
-            team_space_projects: now(TeamSpaceProjects(scope.clone())),
-            developer_team_spaces: now(DeveloperTeamSpaces(scope)),
+            ctx: ctx.clone(),
+            db: db.clone(),
+            team_space: dl(ById::new(ctx, db)),
+            developer: dl(ById::new(ctx, db)),
+            project: dl(ById::new(ctx, db)),
         }
     }
-}
-
-/// What every loader needs: whose data, and where it is.
-#[derive(Clone)]
-pub struct Scope {
-    ctx: TenantCtx,
-    db: DatabaseConnection,
 }

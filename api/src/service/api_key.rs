@@ -4,10 +4,11 @@
 //! through the one global lookup table, compared in constant time.
 
 use chrono::Utc;
+use entity::scoped::InOrg as _;
 use entity::{api_key, api_key_prefix};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    PaginatorTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, PaginatorTrait,
+    TransactionTrait,
 };
 use serde_json::json;
 
@@ -18,14 +19,16 @@ use crate::{
     },
     error::{AppError, AppResult},
     ids::{ApiKeyId, NodeKind, ProjectId},
-    pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
+    pagination::{OrderField, Page, PageRequest},
     permissions::{Action, authorize},
+    service::table::{self, listed},
     service::{
         audit::{self, Entry},
-        project,
+        validate,
     },
-    validate,
 };
+
+listed!(api_key, "API key", name: Name, created_at: CreatedAt);
 
 pub struct NewApiKey {
     pub name: String,
@@ -45,7 +48,7 @@ pub async fn create(
     input: NewApiKey,
 ) -> AppResult<CreatedKey> {
     if let Some(project) = input.project {
-        project::get(ctx, db, project).await?;
+        table::get::<entity::project::Entity>(ctx, db, project).await?;
     }
     authorize(ctx, db, Action::ManageApiKeys).await?;
     let name = validate::name("name", &input.name)?;
@@ -98,18 +101,6 @@ pub async fn create(
     })
 }
 
-pub async fn get(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    id: ApiKeyId,
-) -> AppResult<api_key::Model> {
-    api_key::Entity::find_in(ctx.org_id().uuid())
-        .filter(api_key::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("API key"))
-}
-
 /// Revocation takes effect on the key's next request: every request reads
 /// the key row.
 pub async fn revoke(
@@ -117,7 +108,7 @@ pub async fn revoke(
     db: &DatabaseConnection,
     id: ApiKeyId,
 ) -> AppResult<api_key::Model> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<api_key::Entity>(ctx, db, id).await?;
     authorize(ctx, db, Action::ManageApiKeys).await?;
     if row.revoked_at.is_some() {
         return Ok(row);
@@ -138,18 +129,6 @@ pub async fn revoke(
     Ok(row)
 }
 
-impl Keyed for api_key::Model {
-    fn sort_key(&self, field: OrderField) -> SortKey {
-        match field {
-            OrderField::Name => SortKey::Text(self.name.clone()),
-            OrderField::CreatedAt => SortKey::Time(self.created_at),
-        }
-    }
-    fn key_id(&self) -> uuid::Uuid {
-        self.id
-    }
-}
-
 pub async fn list(
     ctx: &TenantCtx,
     db: &impl ConnectionTrait,
@@ -161,7 +140,7 @@ pub async fn list(
         OrderField::CreatedAt => api_key::Column::CreatedAt,
     };
     let select = page.apply_sql(
-        api_key::Entity::find_in(ctx.org_id().uuid()),
+        api_key::Entity::find_in(ctx.org_id()),
         column,
         api_key::Column::Id,
     );
@@ -169,9 +148,7 @@ pub async fn list(
 }
 
 pub async fn count(ctx: &TenantCtx, db: &impl ConnectionTrait) -> AppResult<u64> {
-    Ok(api_key::Entity::find_in(ctx.org_id().uuid())
-        .count(db)
-        .await?)
+    Ok(api_key::Entity::find_in(ctx.org_id()).count(db).await?)
 }
 
 fn entry(action: &'static str, row: &api_key::Model, details: serde_json::Value) -> Entry {

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use entity::audit_log;
+use entity::scoped::InOrg as _;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     Select,
@@ -14,9 +15,12 @@ use crate::{
     auth::TenantCtx,
     error::AppResult,
     ids::{AuditLogEntryId, NodeKind},
-    pagination::{Keyed, OrderField, Page, PageRequest, SortKey},
+    pagination::{Page, PageRequest},
     permissions::{Action, authorize},
+    service::table::listed,
 };
+
+listed!(audit_log, "audit log entry", action: Action, at: At);
 
 /// What a mutation changed, for its audit row.
 pub struct Entry {
@@ -52,20 +56,8 @@ pub struct AuditFilter {
     pub target_id: Option<Uuid>,
 }
 
-impl Keyed for audit_log::Model {
-    fn sort_key(&self, field: OrderField) -> SortKey {
-        match field {
-            OrderField::Name => SortKey::Text(self.action.clone()),
-            OrderField::CreatedAt => SortKey::Time(self.at),
-        }
-    }
-    fn key_id(&self) -> Uuid {
-        self.id
-    }
-}
-
 fn filtered(ctx: &TenantCtx, filter: &AuditFilter) -> Select<audit_log::Entity> {
-    let mut select = audit_log::Entity::find_in(ctx.org_id().uuid());
+    let mut select = audit_log::Entity::find_in(ctx.org_id());
     if let Some(action) = &filter.action {
         select = select.filter(audit_log::Column::Action.eq(action.as_str()));
     }

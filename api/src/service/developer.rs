@@ -1,6 +1,7 @@
 //! Developers: lists, lookups, and the developers of team spaces.
 
 use chrono::Utc;
+use entity::scoped::InOrg as _;
 use entity::{developer, enums::DeveloperRole, team_space_member};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -13,15 +14,17 @@ use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::{DeveloperId, NodeKind, TeamSpaceId},
-    pagination::{ChildRow, Keyed, OrderField, Page, PageRequest, SortKey, fetch_window},
+    pagination::{ChildRow, PageRequest, fetch_window},
     permissions::{Action, authorize},
+    service::table::{self, Listed, listed},
     service::{
         Changes,
         audit::{self, Entry},
-        name_contains,
+        name_contains, validate,
     },
-    validate,
 };
+
+listed!(developer, "developer", name: Name, created_at: CreatedAt);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct DeveloperFilter {
@@ -30,18 +33,6 @@ pub struct DeveloperFilter {
     pub team_space: Option<TeamSpaceId>,
     /// `Some(true)`: only active; `Some(false)`: only deactivated.
     pub active: Option<bool>,
-}
-
-impl Keyed for developer::Model {
-    fn sort_key(&self, field: OrderField) -> SortKey {
-        match field {
-            OrderField::Name => SortKey::Text(self.name.clone()),
-            OrderField::CreatedAt => SortKey::Time(self.created_at),
-        }
-    }
-    fn key_id(&self) -> uuid::Uuid {
-        self.id
-    }
 }
 
 /// Filter conditions on developer columns, usable on any select that
@@ -70,48 +61,16 @@ fn apply_filter<S: QueryFilter>(ctx: &TenantCtx, mut select: S, filter: &Develop
     select
 }
 
-fn filtered(ctx: &TenantCtx, filter: &DeveloperFilter) -> Select<developer::Entity> {
-    apply_filter(ctx, developer::Entity::find_in(ctx.org_id().uuid()), filter)
-}
+impl table::Filter for DeveloperFilter {
+    type Table = developer::Entity;
 
-fn sort_column(field: OrderField) -> developer::Column {
-    match field {
-        OrderField::Name => developer::Column::Name,
-        OrderField::CreatedAt => developer::Column::CreatedAt,
+    fn narrow(
+        &self,
+        ctx: &TenantCtx,
+        select: Select<developer::Entity>,
+    ) -> Select<developer::Entity> {
+        apply_filter(ctx, select, self)
     }
-}
-
-pub async fn list(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    filter: &DeveloperFilter,
-    page: &PageRequest,
-) -> AppResult<Page<developer::Model>> {
-    let select = page.apply_sql(
-        filtered(ctx, filter),
-        sort_column(page.order.field),
-        developer::Column::Id,
-    );
-    Ok(page.finish_sql(select.all(db).await?))
-}
-
-pub async fn count(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    filter: &DeveloperFilter,
-) -> AppResult<u64> {
-    Ok(filtered(ctx, filter).count(db).await?)
-}
-
-pub async fn by_ids(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    ids: &[DeveloperId],
-) -> AppResult<Vec<developer::Model>> {
-    Ok(developer::Entity::find_in(ctx.org_id().uuid())
-        .filter(developer::Column::Id.is_in(ids.iter().map(|id| id.uuid())))
-        .all(db)
-        .await?)
 }
 
 fn member_to_developer() -> RelationDef {
@@ -133,7 +92,7 @@ pub async fn of_team_spaces(
     page: &PageRequest,
 ) -> AppResult<Vec<ChildRow<developer::Model>>> {
     let org = ctx.org_id().uuid();
-    let select = developer::Entity::find_in(org)
+    let select = developer::Entity::find_in(ctx.org_id())
         .join(JoinType::InnerJoin, member_to_developer().rev())
         .filter(team_space_member::Column::OrganizationId.eq(org))
         .filter(team_space_member::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
@@ -143,7 +102,7 @@ pub async fn of_team_spaces(
             team_space_member::Entity,
             team_space_member::Column::TeamSpaceId,
         ),
-        sort_column(page.order.field),
+        developer::Entity::sort_column(page.order.field),
         developer::Column::Id,
     );
     fetch_window(db, &statement).await
@@ -154,7 +113,7 @@ pub async fn by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> AppResult<Option<developer::Model>> {
-    Ok(developer::Entity::find_in(ctx.org_id().uuid())
+    Ok(developer::Entity::find_in(ctx.org_id())
         .filter(developer::Column::Email.eq(email))
         .one(db)
         .await?)
@@ -166,7 +125,7 @@ pub async fn first_owner(
     db: &impl ConnectionTrait,
 ) -> AppResult<Option<developer::Model>> {
     use sea_orm::QueryOrder;
-    Ok(developer::Entity::find_in(ctx.org_id().uuid())
+    Ok(developer::Entity::find_in(ctx.org_id())
         .filter(developer::Column::Role.eq(DeveloperRole::Owner))
         .filter(developer::Column::DeactivatedAt.is_null())
         .order_by_asc(developer::Column::CreatedAt)
@@ -175,18 +134,6 @@ pub async fn first_owner(
 }
 
 // Writes -------------------------------------------------------------------
-
-pub async fn get(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    id: DeveloperId,
-) -> AppResult<developer::Model> {
-    developer::Entity::find_in(ctx.org_id().uuid())
-        .filter(developer::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("developer"))
-}
 
 pub struct NewDeveloper {
     pub email: String,
@@ -266,7 +213,7 @@ pub async fn update(
     id: DeveloperId,
     patch: DeveloperPatch,
 ) -> AppResult<developer::Model> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<developer::Entity>(ctx, db, id).await?;
     // Renaming is a lighter right than changing how someone signs in.
     if patch.email.is_some() {
         authorize(
@@ -302,7 +249,7 @@ pub async fn change_role(
     id: DeveloperId,
     role: DeveloperRole,
 ) -> AppResult<developer::Model> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<developer::Entity>(ctx, db, id).await?;
     authorize(
         ctx,
         db,
@@ -336,7 +283,7 @@ pub async fn set_active(
     id: DeveloperId,
     active_now: bool,
 ) -> AppResult<developer::Model> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<developer::Entity>(ctx, db, id).await?;
     authorize(
         ctx,
         db,
@@ -374,7 +321,7 @@ async fn ensure_not_last_owner(
     if target.role != DeveloperRole::Owner || target.deactivated_at.is_some() {
         return Ok(());
     }
-    let other_owners = developer::Entity::find_in(ctx.org_id().uuid())
+    let other_owners = developer::Entity::find_in(ctx.org_id())
         .filter(developer::Column::Role.eq(DeveloperRole::Owner))
         .filter(developer::Column::DeactivatedAt.is_null())
         .filter(developer::Column::Id.ne(target.id))

@@ -1,9 +1,10 @@
 //! Team-space memberships: who is in which team space, as lead or member.
 
 use chrono::Utc;
+use entity::scoped::InOrg as _;
 use entity::{enums::TeamSpaceRole, team_space, team_space_member};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, QueryFilter,
     TransactionTrait,
 };
 use serde_json::json;
@@ -13,10 +14,8 @@ use crate::{
     error::{AppError, AppResult},
     ids::{DeveloperId, NodeKind, TeamSpaceId},
     permissions::{Action, authorize},
-    service::{
-        audit::{self, Entry},
-        developer, team_space as spaces,
-    },
+    service::audit::{self, Entry},
+    service::table,
 };
 
 fn find(
@@ -24,7 +23,7 @@ fn find(
     space: TeamSpaceId,
     dev: DeveloperId,
 ) -> sea_orm::Select<team_space_member::Entity> {
-    team_space_member::Entity::find_in(ctx.org_id().uuid())
+    team_space_member::Entity::find_in(ctx.org_id())
         .filter(team_space_member::Column::TeamSpaceId.eq(space))
         .filter(team_space_member::Column::DeveloperId.eq(dev))
 }
@@ -44,8 +43,8 @@ async fn load_pair(
     space: TeamSpaceId,
     dev: DeveloperId,
 ) -> AppResult<(team_space::Model, entity::developer::Model)> {
-    let space_row = spaces::get(ctx, db, space).await?;
-    let dev_row = developer::get(ctx, db, dev).await?;
+    let space_row = table::get::<team_space::Entity>(ctx, db, space).await?;
+    let dev_row = table::get::<entity::developer::Entity>(ctx, db, dev).await?;
     authorize(ctx, db, Action::ManageMembersOf(space)).await?;
     Ok((space_row, dev_row))
 }
@@ -72,7 +71,7 @@ pub async fn add(
     .insert(&txn)
     .await
     .map_err(member_conflict)?;
-    crate::service::team_rollup::member_added(ctx, &txn, space.id, dev.id).await?;
+    crate::service::rollups::team::member_added(ctx, &txn, space.id, dev.id).await?;
     let details = json!({ "developerId": dev.id, "role": change.role });
     audit::record(ctx, &txn, entry("team_space_member.add", &space, details)).await?;
     txn.commit().await?;
@@ -114,8 +113,7 @@ pub async fn remove(
 ) -> AppResult<team_space::Model> {
     let (space_row, dev_row) = load_pair(ctx, db, space, dev).await?;
     let txn = db.begin().await?;
-    let deleted = team_space_member::Entity::delete_many()
-        .filter(team_space_member::Column::OrganizationId.eq(ctx.org_id()))
+    let deleted = team_space_member::Entity::delete_in(ctx.org_id())
         .filter(team_space_member::Column::TeamSpaceId.eq(space))
         .filter(team_space_member::Column::DeveloperId.eq(dev))
         .exec(&txn)
@@ -123,7 +121,7 @@ pub async fn remove(
     if deleted.rows_affected == 0 {
         return Err(AppError::not_found("team space member"));
     }
-    crate::service::team_rollup::member_removed(ctx, &txn, space.uuid(), dev.uuid()).await?;
+    crate::service::rollups::team::member_removed(ctx, &txn, space.uuid(), dev.uuid()).await?;
     let details = json!({ "developerId": dev_row.id });
     audit::record(
         ctx,

@@ -3,19 +3,19 @@
 //! this module (and `auth::lookup`, which builds the context) reads tenant
 //! tables.
 
+pub mod analytics;
 pub mod api_key;
 pub mod audit;
 pub mod developer;
 pub mod events;
 pub mod membership;
-pub mod metrics;
 pub mod organization;
 pub mod project;
 pub mod retention;
-pub mod rollup;
-pub mod seed;
-pub mod team_rollup;
+pub mod rollups;
+pub mod table;
 pub mod team_space;
+pub mod validate;
 
 use sea_orm::{
     ColumnTrait,

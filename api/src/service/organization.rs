@@ -17,9 +17,8 @@ use crate::{
     service::{
         Changes,
         audit::{self, Entry},
-        developer,
+        developer, validate,
     },
-    validate,
 };
 
 pub async fn get(ctx: &TenantCtx, db: &impl ConnectionTrait) -> AppResult<organization::Model> {

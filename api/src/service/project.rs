@@ -1,26 +1,30 @@
 //! Projects: lists, lookups, and the projects of team spaces.
 
+use crate::ids::GlobalId as _;
 use chrono::Utc;
 use entity::project;
+use entity::scoped::InOrg as _;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, Select, TransactionTrait,
+    QueryFilter, Select, TransactionTrait,
 };
 use serde_json::json;
 
 use crate::{
     auth::TenantCtx,
-    error::{AppError, AppResult},
+    error::AppResult,
     ids::{NodeKind, ProjectId, TeamSpaceId},
-    pagination::{ChildRow, Keyed, OrderField, Page, PageRequest, SortKey, fetch_window},
+    pagination::{ChildRow, PageRequest, fetch_window},
     permissions::{Action, authorize},
+    service::table::{self, Listed, listed},
     service::{
         Changes,
         audit::{self, Entry},
-        name_contains, team_space,
+        name_contains, validate,
     },
-    validate,
 };
+
+listed!(project, "project", name: Name, created_at: CreatedAt);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ProjectFilter {
@@ -28,15 +32,11 @@ pub struct ProjectFilter {
     pub team_space: Option<TeamSpaceId>,
 }
 
-impl Keyed for project::Model {
-    fn sort_key(&self, field: OrderField) -> SortKey {
-        match field {
-            OrderField::Name => SortKey::Text(self.name.clone()),
-            OrderField::CreatedAt => SortKey::Time(self.created_at),
-        }
-    }
-    fn key_id(&self) -> uuid::Uuid {
-        self.id
+impl table::Filter for ProjectFilter {
+    type Table = project::Entity;
+
+    fn narrow(&self, _: &TenantCtx, select: Select<project::Entity>) -> Select<project::Entity> {
+        apply_filter(select, self)
     }
 }
 
@@ -53,50 +53,6 @@ fn apply_filter(
     select
 }
 
-fn sort_column(field: OrderField) -> project::Column {
-    match field {
-        OrderField::Name => project::Column::Name,
-        OrderField::CreatedAt => project::Column::CreatedAt,
-    }
-}
-
-pub async fn list(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    filter: &ProjectFilter,
-    page: &PageRequest,
-) -> AppResult<Page<project::Model>> {
-    let select = page.apply_sql(
-        apply_filter(project::Entity::find_in(ctx.org_id().uuid()), filter),
-        sort_column(page.order.field),
-        project::Column::Id,
-    );
-    Ok(page.finish_sql(select.all(db).await?))
-}
-
-pub async fn count(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    filter: &ProjectFilter,
-) -> AppResult<u64> {
-    Ok(
-        apply_filter(project::Entity::find_in(ctx.org_id().uuid()), filter)
-            .count(db)
-            .await?,
-    )
-}
-
-pub async fn by_ids(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    ids: &[ProjectId],
-) -> AppResult<Vec<project::Model>> {
-    Ok(project::Entity::find_in(ctx.org_id().uuid())
-        .filter(project::Column::Id.is_in(ids.iter().map(|id| id.uuid())))
-        .all(db)
-        .await?)
-}
-
 /// The projects of several team spaces in one statement.
 pub async fn of_team_spaces(
     ctx: &TenantCtx,
@@ -105,12 +61,12 @@ pub async fn of_team_spaces(
     filter: &ProjectFilter,
     page: &PageRequest,
 ) -> AppResult<Vec<ChildRow<project::Model>>> {
-    let select = project::Entity::find_in(ctx.org_id().uuid())
+    let select = project::Entity::find_in(ctx.org_id())
         .filter(project::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
     let statement = page.window_sql(
         apply_filter(select, filter),
         (project::Entity, project::Column::TeamSpaceId),
-        sort_column(page.order.field),
+        project::Entity::sort_column(page.order.field),
         project::Column::Id,
     );
     fetch_window(db, &statement).await
@@ -121,7 +77,7 @@ pub async fn by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> AppResult<Option<ProjectId>> {
-    let row = project::Entity::find_in(ctx.org_id().uuid())
+    let row = project::Entity::find_in(ctx.org_id())
         .filter(project::Column::Slug.eq(slug))
         .one(db)
         .await?;
@@ -139,7 +95,7 @@ pub async fn by_id_or_slug(
         .map(ProjectId::from_db)
         .or_else(|| ProjectId::from_global(key).ok());
     match id {
-        Some(id) => Ok(by_ids(ctx, db, &[id])
+        Some(id) => Ok(table::by_ids::<project::Entity>(ctx, db, &[id])
             .await?
             .first()
             .map(|p| ProjectId::from_db(p.id))),
@@ -148,18 +104,6 @@ pub async fn by_id_or_slug(
 }
 
 // Writes -------------------------------------------------------------------
-
-pub async fn get(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    id: ProjectId,
-) -> AppResult<project::Model> {
-    project::Entity::find_in(ctx.org_id().uuid())
-        .filter(project::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("project"))
-}
 
 pub struct NewProject {
     pub name: String,
@@ -181,7 +125,7 @@ pub async fn create(
     input: NewProject,
 ) -> AppResult<project::Model> {
     if let Some(space) = input.team_space {
-        team_space::get(ctx, db, space).await?;
+        table::get::<entity::team_space::Entity>(ctx, db, space).await?;
     }
     authorize(ctx, db, Action::ManageProjectsIn(input.team_space)).await?;
     let name = validate::name("name", &input.name)?;
@@ -211,10 +155,10 @@ pub async fn update(
     id: ProjectId,
     patch: ProjectPatch,
 ) -> AppResult<project::Model> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<project::Entity>(ctx, db, id).await?;
     let current = row.team_space_id.map(TeamSpaceId::from_db);
     if let Some(Some(space)) = patch.team_space {
-        team_space::get(ctx, db, space).await?;
+        table::get::<entity::team_space::Entity>(ctx, db, space).await?;
     }
     authorize(ctx, db, Action::ManageProjectsIn(current)).await?;
     // Moving a project needs the right on both sides.
@@ -255,7 +199,7 @@ pub async fn update(
 /// (cascading foreign keys), and its counts leave the team-space rollups,
 /// in the same transaction.
 pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> AppResult<()> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<project::Entity>(ctx, db, id).await?;
     authorize(
         ctx,
         db,
@@ -263,9 +207,8 @@ pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> 
     )
     .await?;
     let txn = db.begin().await?;
-    crate::service::team_rollup::project_deleting(ctx, &txn, id.uuid()).await?;
-    project::Entity::delete_many()
-        .filter(project::Column::OrganizationId.eq(ctx.org_id()))
+    crate::service::rollups::team::project_deleting(ctx, &txn, id.uuid()).await?;
+    project::Entity::delete_in(ctx.org_id())
         .filter(project::Column::Id.eq(id))
         .exec(&txn)
         .await?;

@@ -3,6 +3,7 @@
 //! daily rollups are never touched: metrics outlive the raw events.
 
 use chrono::{Duration, Utc};
+use entity::scoped::InOrg as _;
 use entity::{event, organization};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Query,
@@ -42,8 +43,7 @@ pub async fn purge(
             .and_where(event::Column::OccurredAt.lt(horizon))
             .limit(batch.max(1))
             .to_owned();
-        let done = event::Entity::delete_many()
-            .filter(event::Column::OrganizationId.eq(org))
+        let done = event::Entity::delete_in(ctx.org_id())
             .filter(event::Column::Id.in_subquery(old))
             .exec(db)
             .await?;

@@ -1,91 +1,49 @@
 //! Team spaces: lists, lookups, and the team spaces of developers.
 
 use chrono::Utc;
+use entity::scoped::InOrg as _;
 use entity::{project, team_space, team_space_member};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationDef, Select,
-    TransactionTrait, sea_query::Expr,
+    EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef, Select, TransactionTrait,
+    sea_query::Expr,
 };
 use serde_json::json;
 
 use crate::{
     auth::TenantCtx,
-    error::{AppError, AppResult},
+    error::AppResult,
     ids::{DeveloperId, NodeKind, TeamSpaceId},
-    pagination::{ChildRow, Keyed, OrderField, Page, PageRequest, SortKey, fetch_window},
+    pagination::{ChildRow, PageRequest, fetch_window},
     permissions::{Action, authorize},
+    service::table::{self, Listed, listed},
     service::{
         Changes,
         audit::{self, Entry},
-        name_contains,
+        name_contains, validate,
     },
-    validate,
 };
+
+listed!(team_space, "team space", name: Name, created_at: CreatedAt);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TeamSpaceFilter {
     pub name_contains: Option<String>,
 }
 
-impl Keyed for team_space::Model {
-    fn sort_key(&self, field: OrderField) -> SortKey {
-        match field {
-            OrderField::Name => SortKey::Text(self.name.clone()),
-            OrderField::CreatedAt => SortKey::Time(self.created_at),
+impl table::Filter for TeamSpaceFilter {
+    type Table = team_space::Entity;
+
+    fn narrow(
+        &self,
+        _: &TenantCtx,
+        mut select: Select<team_space::Entity>,
+    ) -> Select<team_space::Entity> {
+        if let Some(text) = &self.name_contains {
+            select = select.filter(name_contains(team_space::Column::Name, text));
         }
+        select
     }
-    fn key_id(&self) -> uuid::Uuid {
-        self.id
-    }
-}
-
-fn filtered(ctx: &TenantCtx, filter: &TeamSpaceFilter) -> Select<team_space::Entity> {
-    let mut select = team_space::Entity::find_in(ctx.org_id().uuid());
-    if let Some(text) = &filter.name_contains {
-        select = select.filter(name_contains(team_space::Column::Name, text));
-    }
-    select
-}
-
-pub fn sort_column(field: OrderField) -> team_space::Column {
-    match field {
-        OrderField::Name => team_space::Column::Name,
-        OrderField::CreatedAt => team_space::Column::CreatedAt,
-    }
-}
-
-pub async fn list(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    filter: &TeamSpaceFilter,
-    page: &PageRequest,
-) -> AppResult<Page<team_space::Model>> {
-    let select = page.apply_sql(
-        filtered(ctx, filter),
-        sort_column(page.order.field),
-        team_space::Column::Id,
-    );
-    Ok(page.finish_sql(select.all(db).await?))
-}
-
-pub async fn count(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    filter: &TeamSpaceFilter,
-) -> AppResult<u64> {
-    Ok(filtered(ctx, filter).count(db).await?)
-}
-
-pub async fn by_ids(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    ids: &[TeamSpaceId],
-) -> AppResult<Vec<team_space::Model>> {
-    Ok(team_space::Entity::find_in(ctx.org_id().uuid())
-        .filter(team_space::Column::Id.is_in(ids.iter().map(|id| id.uuid())))
-        .all(db)
-        .await?)
 }
 
 /// Memberships → team spaces, joined on the organization as well as the id.
@@ -108,7 +66,7 @@ pub async fn of_developers(
     page: &PageRequest,
 ) -> AppResult<Vec<ChildRow<team_space::Model>>> {
     let org = ctx.org_id().uuid();
-    let mut select = team_space::Entity::find_in(org)
+    let mut select = team_space::Entity::find_in(ctx.org_id())
         .join(JoinType::InnerJoin, member_to_team_space().rev())
         .filter(team_space_member::Column::OrganizationId.eq(org))
         .filter(team_space_member::Column::DeveloperId.is_in(developers.iter().map(|d| d.uuid())));
@@ -121,25 +79,13 @@ pub async fn of_developers(
             team_space_member::Entity,
             team_space_member::Column::DeveloperId,
         ),
-        sort_column(page.order.field),
+        team_space::Entity::sort_column(page.order.field),
         team_space::Column::Id,
     );
     fetch_window(db, &statement).await
 }
 
 // Writes -------------------------------------------------------------------
-
-pub async fn get(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    id: TeamSpaceId,
-) -> AppResult<team_space::Model> {
-    team_space::Entity::find_in(ctx.org_id().uuid())
-        .filter(team_space::Column::Id.eq(id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("team space"))
-}
 
 pub struct NewTeamSpace {
     pub name: String,
@@ -189,7 +135,7 @@ pub async fn update(
     id: TeamSpaceId,
     patch: TeamSpacePatch,
 ) -> AppResult<team_space::Model> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<team_space::Entity>(ctx, db, id).await?;
     authorize(ctx, db, Action::ManageTeamSpaces).await?;
     let mut changes = Changes::default();
     let mut active: team_space::ActiveModel = row.clone().into();
@@ -234,26 +180,23 @@ pub async fn delete(
     db: &DatabaseConnection,
     id: TeamSpaceId,
 ) -> AppResult<Deleted> {
-    let row = get(ctx, db, id).await?;
+    let row = table::get::<team_space::Entity>(ctx, db, id).await?;
     authorize(ctx, db, Action::ManageTeamSpaces).await?;
     let txn = db.begin().await?;
-    let detached = project::Entity::update_many()
+    let detached = project::Entity::update_in(ctx.org_id())
         .col_expr(
             project::Column::TeamSpaceId,
             Expr::value(Option::<uuid::Uuid>::None),
         )
         .col_expr(project::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(project::Column::OrganizationId.eq(ctx.org_id()))
         .filter(project::Column::TeamSpaceId.eq(id))
         .exec(&txn)
         .await?;
-    let removed = team_space_member::Entity::delete_many()
-        .filter(team_space_member::Column::OrganizationId.eq(ctx.org_id()))
+    let removed = team_space_member::Entity::delete_in(ctx.org_id())
         .filter(team_space_member::Column::TeamSpaceId.eq(id))
         .exec(&txn)
         .await?;
-    team_space::Entity::delete_many()
-        .filter(team_space::Column::OrganizationId.eq(ctx.org_id()))
+    team_space::Entity::delete_in(ctx.org_id())
         .filter(team_space::Column::Id.eq(id))
         .exec(&txn)
         .await?;

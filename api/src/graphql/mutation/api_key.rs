@@ -1,5 +1,6 @@
 //! `createApiKey`, `revokeApiKey`.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{

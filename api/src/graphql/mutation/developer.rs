@@ -1,6 +1,7 @@
 //! `createDeveloper`, `updateDeveloper`, `changeDeveloperRole`,
 //! `deactivateDeveloper`, `reactivateDeveloper`.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{

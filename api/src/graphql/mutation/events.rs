@@ -1,6 +1,7 @@
 //! `recordEvents`: the same ingestion as `POST /v1/events`, for dashboard
 //! users (role member and above).
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 
 use crate::{

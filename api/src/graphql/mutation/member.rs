@@ -1,5 +1,6 @@
 //! `addTeamSpaceMember`, `updateTeamSpaceMember`, `removeTeamSpaceMember`.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use crate::{

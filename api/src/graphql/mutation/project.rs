@@ -1,5 +1,6 @@
 //! `createProject`, `updateProject`, `deleteProject`.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 
 use crate::{

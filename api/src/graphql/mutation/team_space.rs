@@ -1,5 +1,6 @@
 //! `createTeamSpace`, `updateTeamSpace`, `deleteTeamSpace`.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 
 use crate::{

@@ -1,5 +1,6 @@
 //! `AuditLogEntry`: one successful mutation, who made it and what changed.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
 use entity::audit_log;

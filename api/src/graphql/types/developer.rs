@@ -1,5 +1,6 @@
 //! `Developer`: a person in the organization, with a role and team spaces.
 
+use crate::ids::GlobalId as _;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
@@ -15,7 +16,7 @@ use crate::{
     },
     ids::DeveloperId,
     loaders::DeveloperCohort,
-    service::metrics::check_range,
+    service::analytics::check_range,
 };
 
 /// What a developer may do in the organization.
@@ -29,46 +30,52 @@ pub enum DeveloperRole {
 }
 
 #[derive(Clone)]
-pub struct Developer(pub developer::Model, pub Arc<DeveloperCohort>);
+pub struct Developer {
+    pub row: developer::Model,
+    /// The developers loaded with this one, whose nested fields load together.
+    pub cohort: Arc<DeveloperCohort>,
+}
 
 impl Developer {
     /// Wraps rows loaded together, so their nested lists load together.
     /// Wraps a row loaded alone.
     pub fn one(row: developer::Model) -> Developer {
         let cohort = DeveloperCohort::of([&row]);
-        Developer(row, cohort)
+        Developer { row, cohort }
     }
 
     pub fn cohort(rows: Vec<developer::Model>) -> impl Iterator<Item = Developer> {
         let cohort = DeveloperCohort::of(&rows);
-        rows.into_iter()
-            .map(move |row| Developer(row, cohort.clone()))
+        rows.into_iter().map(move |row| Developer {
+            row,
+            cohort: cohort.clone(),
+        })
     }
 }
 
 #[Object]
 impl Developer {
     pub async fn id(&self) -> ID {
-        DeveloperId::from_db(self.0.id).to_global()
+        DeveloperId::from_db(self.row.id).to_global()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     async fn email(&self) -> &str {
-        &self.0.email
+        &self.row.email
     }
     async fn role(&self) -> DeveloperRole {
-        self.0.role.into()
+        self.row.role.into()
     }
     /// False once the developer has been deactivated.
     async fn active(&self) -> bool {
-        self.0.deactivated_at.is_none()
+        self.row.deactivated_at.is_none()
     }
     async fn deactivated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.deactivated_at
+        self.row.deactivated_at
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
 
     /// Events per day from `from` to `to` (inclusive), days without events
@@ -83,10 +90,10 @@ impl Developer {
         let rq = request(ctx)?;
         check_range(from.0, to.0, rq.limits.max_metrics_days)?;
         let all = self
-            .1
+            .cohort
             .activity(&rq.loaders, from.0, to.0, event_names)
             .await?;
-        let mine = all.get(&self.0.id);
+        let mine = all.get(&self.row.id);
         Ok(from
             .0
             .iter_days()
@@ -115,14 +122,17 @@ impl Developer {
         let page = rq.page(page_args!(first, after, last, before), order_by)?;
         let field = page.order.field;
         let filter = filter.unwrap_or_default().into();
-        let children = self.1.team_spaces(&rq.loaders, filter, page).await?;
-        let found = children.page_of(&DeveloperId::from_db(self.0.id));
+        let children = self.cohort.team_spaces(&rq.loaders, filter, page).await?;
+        let found = children.page_of(&DeveloperId::from_db(self.row.id));
         let cohort = &children.cohort;
         Ok(connection(
             found.page,
             field,
             TotalCount::known(found.total),
-            |m| TeamSpace(m, cohort.clone()),
+            |m| TeamSpace {
+                row: m,
+                cohort: cohort.clone(),
+            },
         ))
     }
 }

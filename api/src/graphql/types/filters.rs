@@ -1,6 +1,7 @@
 //! List filters as the API takes them; ids are decoded (and their type
 //! checked) here, so services receive typed ids.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{ID, InputObject};
 
 use super::DeveloperRole;

@@ -1,6 +1,7 @@
 //! Metrics types: `Date`, the grouping dimensions, rows and day counts.
 //! Days are calendar days in the organization's time zone at ingestion.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{
     Context, Enum, ID, InputObject, InputValueError, InputValueResult, Object, Result, Scalar,
     ScalarType, SimpleObject, Value,
@@ -12,7 +13,7 @@ use crate::{
     error::AppResult,
     graphql::request::{RequestData, request},
     ids::{DeveloperId, ProjectId, TeamSpaceId},
-    service::metrics::{Dim, MetricFilter, MetricQuery, MetricRow as Row, check_range},
+    service::analytics::{Dim, MetricFilter, MetricQuery, MetricRow as Row, check_range},
 };
 
 /// A calendar day, `YYYY-MM-DD`.

@@ -1,5 +1,6 @@
 //! `Organization`: the caller's tenant, and the entry to its lists.
 
+use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::organization;
@@ -9,6 +10,7 @@ use super::{
     MetricDimension, MetricFilterInput, MetricRow, Project, ProjectFilterInput, TeamSpace,
     TeamSpaceFilterInput, metrics::metric_query, page_args,
 };
+use crate::error::AppResult;
 use crate::{
     graphql::order::{ListOrder, OrderDirection, OrderField},
     graphql::{
@@ -18,8 +20,9 @@ use crate::{
     ids::OrgId,
     loaders::{DeveloperCohort, ProjectCohort, TeamSpaceCohort},
     pagination::PageArgs,
-    service::{self, metrics::MetricScope},
+    service::{self, analytics::MetricScope, table},
 };
+use std::sync::Arc;
 
 pub struct Organization(pub organization::Model);
 
@@ -110,7 +113,7 @@ impl Organization {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
         let rows =
-            service::metrics::query(rq.tenant(), &rq.db, &MetricScope::Organization, &q).await?;
+            service::analytics::query(rq.tenant(), &rq.db, &MetricScope::Organization, &q).await?;
         Ok(rows.into_iter().map(MetricRow).collect())
     }
 
@@ -166,24 +169,51 @@ impl Organization {
 
 // The top-level lists, shared by `Organization` and the query root.
 
+/// One page of a top-level list in the caller's organization, its total
+/// (counted only when asked for) and the cohort its rows form.
+async fn top_list<F, N, C>(
+    rq: &RequestData,
+    args: PageArgs,
+    filter: F,
+    order: Option<ListOrder>,
+    cohort_of: impl FnOnce(&[Row<F>]) -> Arc<C>,
+    wrap: impl Fn(Row<F>, Arc<C>) -> N,
+) -> AppResult<Conn<N>>
+where
+    F: table::Filter + Clone + Send + Sync + 'static,
+    N: async_graphql::OutputType,
+{
+    let page = rq.page(args, order)?;
+    let rows = table::list(rq.tenant(), &rq.db, &filter, &page).await?;
+    let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
+    let total = TotalCount::deferred(move || {
+        let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
+        async move { table::count(&ctx, &db, &filter).await }
+    });
+    let cohort = cohort_of(&rows.items);
+    Ok(connection(rows, page.order.field, total, |row| {
+        wrap(row, cohort.clone())
+    }))
+}
+
+type Row<F> = <<F as table::Filter>::Table as sea_orm::EntityTrait>::Model;
+
 pub async fn team_spaces(
     rq: &RequestData,
     args: PageArgs,
     filter: Option<TeamSpaceFilterInput>,
     order: Option<ListOrder>,
-) -> crate::error::AppResult<Conn<TeamSpace>> {
-    let page = rq.page(args, order)?;
+) -> AppResult<Conn<TeamSpace>> {
     let filter: service::team_space::TeamSpaceFilter = filter.unwrap_or_default().into();
-    let rows = service::team_space::list(rq.tenant(), &rq.db, &filter, &page).await?;
-    let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
-    let total = TotalCount::deferred(move || {
-        let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
-        async move { service::team_space::count(&ctx, &db, &filter).await }
-    });
-    let cohort = TeamSpaceCohort::of(&rows.items);
-    Ok(connection(rows, page.order.field, total, |m| {
-        TeamSpace(m, cohort.clone())
-    }))
+    top_list(
+        rq,
+        args,
+        filter,
+        order,
+        |rows| TeamSpaceCohort::of(rows),
+        |row, cohort| TeamSpace { row, cohort },
+    )
+    .await
 }
 
 pub async fn developers(
@@ -191,19 +221,17 @@ pub async fn developers(
     args: PageArgs,
     filter: Option<DeveloperFilterInput>,
     order: Option<ListOrder>,
-) -> crate::error::AppResult<Conn<Developer>> {
-    let page = rq.page(args, order)?;
+) -> AppResult<Conn<Developer>> {
     let filter = filter.unwrap_or_default().into_filter()?;
-    let rows = service::developer::list(rq.tenant(), &rq.db, &filter, &page).await?;
-    let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
-    let total = TotalCount::deferred(move || {
-        let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
-        async move { service::developer::count(&ctx, &db, &filter).await }
-    });
-    let cohort = DeveloperCohort::of(&rows.items);
-    Ok(connection(rows, page.order.field, total, |m| {
-        Developer(m, cohort.clone())
-    }))
+    top_list(
+        rq,
+        args,
+        filter,
+        order,
+        |rows| DeveloperCohort::of(rows),
+        |row, cohort| Developer { row, cohort },
+    )
+    .await
 }
 
 pub async fn projects(
@@ -211,17 +239,15 @@ pub async fn projects(
     args: PageArgs,
     filter: Option<ProjectFilterInput>,
     order: Option<ListOrder>,
-) -> crate::error::AppResult<Conn<Project>> {
-    let page = rq.page(args, order)?;
+) -> AppResult<Conn<Project>> {
     let filter = filter.unwrap_or_default().into_filter()?;
-    let rows = service::project::list(rq.tenant(), &rq.db, &filter, &page).await?;
-    let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
-    let total = TotalCount::deferred(move || {
-        let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
-        async move { service::project::count(&ctx, &db, &filter).await }
-    });
-    let cohort = ProjectCohort::of(&rows.items);
-    Ok(connection(rows, page.order.field, total, |m| {
-        Project(m, cohort.clone())
-    }))
+    top_list(
+        rq,
+        args,
+        filter,
+        order,
+        |rows| ProjectCohort::of(rows),
+        |row, cohort| Project { row, cohort },
+    )
+    .await
 }

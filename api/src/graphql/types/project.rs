@@ -1,5 +1,6 @@
 //! `Project`: something that sends events; belongs to at most one team space.
 
+use crate::ids::GlobalId as _;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Result};
@@ -18,36 +19,42 @@ use crate::{
 };
 
 #[derive(Clone)]
-pub struct Project(pub project::Model, pub Arc<ProjectCohort>);
+pub struct Project {
+    pub row: project::Model,
+    /// The projects loaded with this one, whose nested fields load together.
+    pub cohort: Arc<ProjectCohort>,
+}
 
 impl Project {
     /// Wraps rows loaded together, so their team spaces load together.
     /// Wraps a row loaded alone.
     pub fn one(row: project::Model) -> Project {
         let cohort = ProjectCohort::of([&row]);
-        Project(row, cohort)
+        Project { row, cohort }
     }
 
     pub fn cohort(rows: Vec<project::Model>) -> impl Iterator<Item = Project> {
         let cohort = ProjectCohort::of(&rows);
-        rows.into_iter()
-            .map(move |row| Project(row, cohort.clone()))
+        rows.into_iter().map(move |row| Project {
+            row,
+            cohort: cohort.clone(),
+        })
     }
 }
 
 #[Object]
 impl Project {
     pub async fn id(&self) -> ID {
-        ProjectId::from_db(self.0.id).to_global()
+        ProjectId::from_db(self.row.id).to_global()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.row.slug
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     /// Event counts of this project, from the daily rollup.
     async fn metrics(
@@ -61,15 +68,15 @@ impl Project {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
         let ungrouped = q.group_by.is_empty();
-        let rows = self.1.metrics(&rq.loaders, q).await?;
-        Ok(scoped_rows(rows.get(&self.0.id), ungrouped))
+        let rows = self.cohort.metrics(&rq.loaders, q).await?;
+        Ok(scoped_rows(rows.get(&self.row.id), ungrouped))
     }
 
     /// The event names this project has sent.
     async fn event_names(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
         let rq = request(ctx)?;
         let meta =
-            service::events::meta(rq.tenant(), &rq.db, ProjectId::from_db(self.0.id)).await?;
+            service::events::meta(rq.tenant(), &rq.db, ProjectId::from_db(self.row.id)).await?;
         Ok(meta.into_iter().map(|m| m.name).collect())
     }
 
@@ -77,7 +84,7 @@ impl Project {
     async fn event_meta(&self, ctx: &Context<'_>) -> Result<Vec<EventMeta>> {
         let rq = request(ctx)?;
         let meta =
-            service::events::meta(rq.tenant(), &rq.db, ProjectId::from_db(self.0.id)).await?;
+            service::events::meta(rq.tenant(), &rq.db, ProjectId::from_db(self.row.id)).await?;
         Ok(meta
             .into_iter()
             .map(|m| EventMeta {
@@ -92,14 +99,14 @@ impl Project {
 
     /// The team space that owns the project, if any.
     async fn team_space(&self, ctx: &Context<'_>) -> Option<TeamSpace> {
-        let space = self.0.team_space_id?;
+        let space = self.row.team_space_id?;
         let found = async {
             let rq = request(ctx)?;
-            let spaces = self.1.team_spaces(&rq.loaders).await?;
+            let spaces = self.cohort.team_spaces(&rq.loaders).await?;
             let cohort = spaces.cohort.clone();
             Ok(spaces
                 .get(&TeamSpaceId::from_db(space))
-                .map(|s| TeamSpace(s, cohort)))
+                .map(|s| TeamSpace { row: s, cohort }))
         };
         or_null(ctx, found.await)
     }

@@ -1,6 +1,7 @@
 //! `TeamSpace`: a group of developers and the projects they own. Its
 //! nested lists load through per-request DataLoaders.
 
+use crate::ids::GlobalId as _;
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
@@ -32,26 +33,32 @@ pub enum TeamSpaceRole {
 }
 
 #[derive(Clone)]
-pub struct TeamSpace(pub team_space::Model, pub Arc<TeamSpaceCohort>);
+pub struct TeamSpace {
+    pub row: team_space::Model,
+    /// The team spaces loaded with this one, whose nested fields load together.
+    pub cohort: Arc<TeamSpaceCohort>,
+}
 
 impl TeamSpace {
     /// Wraps rows loaded together, so their nested lists load together.
     /// Wraps a row loaded alone.
     pub fn one(row: team_space::Model) -> TeamSpace {
         let cohort = TeamSpaceCohort::of([&row]);
-        TeamSpace(row, cohort)
+        TeamSpace { row, cohort }
     }
 
     pub fn cohort(rows: Vec<team_space::Model>) -> impl Iterator<Item = TeamSpace> {
         let cohort = TeamSpaceCohort::of(&rows);
-        rows.into_iter()
-            .map(move |row| TeamSpace(row, cohort.clone()))
+        rows.into_iter().map(move |row| TeamSpace {
+            row,
+            cohort: cohort.clone(),
+        })
     }
 }
 
 impl TeamSpace {
     fn typed_id(&self) -> TeamSpaceId {
-        TeamSpaceId::from_db(self.0.id)
+        TeamSpaceId::from_db(self.row.id)
     }
 }
 
@@ -61,19 +68,19 @@ impl TeamSpace {
         self.typed_id().to_global()
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.row.name
     }
     async fn slug(&self) -> &str {
-        &self.0.slug
+        &self.row.slug
     }
     async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
+        self.row.description.as_deref()
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.row.created_at
     }
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.row.updated_at
     }
 
     /// Event counts of this team space's developers (a developer in several
@@ -89,8 +96,8 @@ impl TeamSpace {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
         let ungrouped = q.group_by.is_empty();
-        let rows = self.1.metrics(&rq.loaders, q).await?;
-        Ok(scoped_rows(rows.get(&self.0.id), ungrouped))
+        let rows = self.cohort.metrics(&rq.loaders, q).await?;
+        Ok(scoped_rows(rows.get(&self.row.id), ungrouped))
     }
 
     /// Developers classified into this team space.
@@ -110,14 +117,17 @@ impl TeamSpace {
         let page = rq.page(page_args!(first, after, last, before), order_by)?;
         let field = page.order.field;
         let filter = filter.unwrap_or_default().into_filter()?;
-        let children = self.1.developers(&rq.loaders, filter, page).await?;
+        let children = self.cohort.developers(&rq.loaders, filter, page).await?;
         let found = children.page_of(&self.typed_id());
         let cohort = &children.cohort;
         Ok(connection(
             found.page,
             field,
             TotalCount::known(found.total),
-            |m| Developer(m, cohort.clone()),
+            |m| Developer {
+                row: m,
+                cohort: cohort.clone(),
+            },
         ))
     }
 
@@ -138,14 +148,17 @@ impl TeamSpace {
         let page = rq.page(page_args!(first, after, last, before), order_by)?;
         let field = page.order.field;
         let filter = filter.unwrap_or_default().into_filter()?;
-        let children = self.1.projects(&rq.loaders, filter, page).await?;
+        let children = self.cohort.projects(&rq.loaders, filter, page).await?;
         let found = children.page_of(&self.typed_id());
         let cohort = &children.cohort;
         Ok(connection(
             found.page,
             field,
             TotalCount::known(found.total),
-            |m| Project(m, cohort.clone()),
+            |m| Project {
+                row: m,
+                cohort: cohort.clone(),
+            },
         ))
     }
 }

@@ -6,18 +6,17 @@
 //! caller hears "accepted".
 
 mod store;
-mod validate;
 
+use entity::scoped::InOrg as _;
 use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
 use chrono_tz::Tz;
 use entity::event_meta;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, TransactionTrait};
-use serde_json::Value;
 
-pub use validate::NAME_ALPHABET;
-use validate::{Valid, validate};
+pub use crate::service::validate::event::{EventInput, NAME_ALPHABET};
+use crate::service::validate::event::{Valid, validate};
 
 use crate::{
     auth::TenantCtx,
@@ -25,19 +24,8 @@ use crate::{
     error::{AppError, AppResult},
     ids::ProjectId,
     permissions::{Action, authorize},
-    service::{organization, project},
+    service::{organization, table},
 };
-
-/// One event as a client sends it.
-#[derive(Debug, Clone)]
-pub struct EventInput {
-    pub client_id: String,
-    pub name: String,
-    /// An email address or a developer id (global or raw uuid).
-    pub developer: Option<String>,
-    pub occurred_at: String,
-    pub properties: Option<Value>,
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ingested {
@@ -65,7 +53,7 @@ pub async fn ingest(
         )));
     }
     let org = organization::get(ctx, db).await?;
-    project::get(ctx, db, project_id).await?;
+    table::get::<entity::project::Entity>(ctx, db, project_id).await?;
     authorize(ctx, db, Action::RecordEvents(project_id)).await?;
     let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);
     let now = Utc::now();
@@ -118,7 +106,7 @@ pub async fn meta(
     project_id: ProjectId,
 ) -> AppResult<Vec<event_meta::Model>> {
     use sea_orm::QueryOrder;
-    Ok(event_meta::Entity::find_in(ctx.org_id().uuid())
+    Ok(event_meta::Entity::find_in(ctx.org_id())
         .filter(event_meta::Column::ProjectId.eq(project_id))
         .order_by_asc(event_meta::Column::Name)
         .all(db)

@@ -1,11 +1,12 @@
 //! The writes of an accepted batch, inside its transaction: raw events
 //! (deduplicated by client id), the daily rollup and event metadata.
 
+use entity::scoped::InOrg as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use entity::{aggregated_event, developer, event, event_meta};
+use entity::{developer, event, event_meta};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryResult,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
@@ -13,11 +14,12 @@ use sea_orm::{
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::validate::{DevRef, Valid};
+use crate::service::validate::event::{DevRef, Valid};
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::ProjectId,
+    service::rollups,
 };
 
 /// The developers the batch names, by email or id, in one statement.
@@ -37,7 +39,7 @@ pub(super) async fn resolve_developers(
     if emails.is_empty() && ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows = developer::Entity::find_in(ctx.org_id().uuid())
+    let rows = developer::Entity::find_in(ctx.org_id())
         .filter(
             sea_orm::Condition::any()
                 .add(developer::Column::Email.is_in(emails))
@@ -163,9 +165,8 @@ fn returned_client_ids(rows: Vec<QueryResult>) -> AppResult<BTreeSet<String>> {
         .collect()
 }
 
-/// Adds the new events to `aggregated_events`, one row per (developer,
-/// name, day in the organization's time zone), and to the team-space
-/// rollups; concurrent batches add rather than overwrite.
+/// Counts the new events per (developer, name, day in the organization's
+/// time zone) and adds them to the rollups.
 pub(super) async fn add_to_rollup(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
@@ -174,7 +175,6 @@ pub(super) async fn add_to_rollup(
     developers: &HashMap<DevRef, Uuid>,
     tz: Tz,
 ) -> AppResult<()> {
-    use aggregated_event::Column as C;
     // A BTreeMap gives every transaction the same lock order: no deadlocks
     // between concurrent ingesters of the same project.
     let mut counts: BTreeMap<(Uuid, String, NaiveDate), i64> = BTreeMap::new();
@@ -188,47 +188,7 @@ pub(super) async fn add_to_rollup(
         let day = e.occurred_at.with_timezone(&tz).date_naive();
         *counts.entry((dev, e.name.clone(), day)).or_default() += 1;
     }
-    if counts.is_empty() {
-        return Ok(());
-    }
-    let mut insert = Query::insert();
-    insert.into_table(aggregated_event::Entity).columns([
-        C::OrganizationId,
-        C::ProjectId,
-        C::DeveloperId,
-        C::Name,
-        C::Day,
-        C::Count,
-    ]);
-    for ((dev, name, day), count) in &counts {
-        insert
-            .values([
-                ctx.org_id().uuid().into(),
-                project_id.uuid().into(),
-                (*dev).into(),
-                name.clone().into(),
-                (*day).into(),
-                (*count).into(),
-            ])
-            .map_err(AppError::internal)?;
-    }
-    insert.on_conflict(
-        OnConflict::columns([
-            C::OrganizationId,
-            C::ProjectId,
-            C::DeveloperId,
-            C::Name,
-            C::Day,
-        ])
-        .value(
-            C::Count,
-            Expr::col((aggregated_event::Entity, C::Count))
-                .add(Expr::col((Alias::new("excluded"), C::Count))),
-        )
-        .to_owned(),
-    );
-    txn.execute(&insert).await?;
-    crate::service::team_rollup::add_events(ctx, txn, &counts).await
+    rollups::daily::add(ctx, txn, project_id, &counts).await
 }
 
 /// Merges the batch into `event_meta`: first/last seen, total count and the

@@ -14,13 +14,14 @@
 //! for a team space. Deltas for other developers commute. On SQLite writers
 //! are serialized by the database.
 
+use entity::scoped::InOrg as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use entity::{UNKNOWN_DEVELOPER, team_space_rollup as rollup};
 use entity::{aggregated_event as agg, developer, project, team_space_member as member};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryResult,
+    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryResult,
     sea_query::{Alias, Expr, ExprTrait, LockType, OnConflict, Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -46,8 +47,7 @@ pub async fn add_events(
         return Ok(());
     }
     lock_developers(ctx, txn, &devs, LockType::KeyShare).await?;
-    let rows = member::Entity::find()
-        .filter(member::Column::OrganizationId.eq(ctx.org_id()))
+    let rows = member::Entity::find_in(ctx.org_id())
         .filter(member::Column::DeveloperId.is_in(devs))
         .all(txn)
         .await?;
@@ -154,10 +154,7 @@ pub async fn project_deleting(
 /// memberships (after `devgraph rollup rebuild`).
 pub async fn rebuild(ctx: &TenantCtx, txn: &impl ConnectionTrait) -> AppResult<()> {
     let org = ctx.org_id().uuid();
-    rollup::Entity::delete_many()
-        .filter(rollup::Column::OrganizationId.eq(org))
-        .exec(txn)
-        .await?;
+    rollup::Entity::delete_in(ctx.org_id()).exec(txn).await?;
     let member_org = Expr::col((member::Entity, member::Column::OrganizationId));
     let select = per_space_totals(org)
         .expr(member_org.clone())
@@ -291,8 +288,7 @@ async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> A
         txn.execute(&insert).await?;
     }
     if subtracted {
-        rollup::Entity::delete_many()
-            .filter(rollup::Column::OrganizationId.eq(org))
+        rollup::Entity::delete_in(ctx.org_id())
             .filter(rollup::Column::TeamSpaceId.is_in(spaces))
             .filter(rollup::Column::Count.lte(0))
             .exec(txn)

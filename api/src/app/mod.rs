@@ -1,18 +1,26 @@
 //! `build_app(config)`: the one way to assemble the server, shared by
-//! `main`, the tests and the benchmarks.
+//! `main`, the tests and the benchmarks: connect, migrate, in dev mode seed
+//! an empty embedded database and mint the demo owner's token, and start the
+//! background tasks the configuration asks for.
+
+pub mod seed;
 
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::Router;
+use entity::organization;
+use indicatif::ProgressBar;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 
 use crate::{
-    auth::{Authenticator, JwtSetupError, JwtVerifier},
+    auth::{Authenticator, JwtSetupError, JwtVerifier, TenantCtx},
     config::Config,
     db::{self, DbStats},
     graphql::build_schema,
     http::{AppState, router},
+    ids::OrgId,
+    service,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +31,8 @@ pub enum StartError {
     Migrate(sea_orm::DbErr),
     #[error(transparent)]
     Jwt(#[from] JwtSetupError),
+    #[error("cannot seed the demo data: {0}")]
+    Seed(String),
     #[error("cannot listen on {addr}: {cause}")]
     Bind {
         addr: SocketAddr,
@@ -98,6 +108,15 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     .map_err(StartError::Database)?;
     Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
     let jwt = JwtVerifier::from_config(&config)?;
+    let dev_token = if config.is_dev_mode() {
+        seed_if_empty(&db).await?;
+        dev_token(&db, &jwt).await?
+    } else {
+        None
+    };
+    if let Some(every) = config.retention_every {
+        spawn_retention(db.clone(), every);
+    }
     let schema = build_schema(&config.limits);
     Ok(App {
         state: AppState {
@@ -106,10 +125,66 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             schema,
             auth: Arc::new(Authenticator::new(jwt)),
             stats,
-            dev_token: None,
+            dev_token,
             telemetry: crate::telemetry::Telemetry::new(),
         },
     })
+}
+
+/// Dev mode on an empty database: the demo organizations, so the first
+/// GraphiQL query shows data.
+async fn seed_if_empty(db: &DatabaseConnection) -> Result<(), StartError> {
+    let orgs = organization::Entity::find()
+        .count(db)
+        .await
+        .map_err(StartError::Database)?;
+    if orgs == 0 {
+        tracing::info!("empty database: seeding demo organizations");
+        seed::seed(db, seed::SeedSpec::default(), &ProgressBar::hidden())
+            .await
+            .map_err(|e| StartError::Seed(e.describe()))?;
+    }
+    Ok(())
+}
+
+/// In dev mode, a token for the owner of the oldest organization, which
+/// GraphiQL sends by default.
+async fn dev_token(
+    db: &DatabaseConnection,
+    jwt: &JwtVerifier,
+) -> Result<Option<String>, StartError> {
+    let org = organization::Entity::find()
+        .order_by_asc(organization::Column::CreatedAt)
+        .one(db)
+        .await
+        .map_err(StartError::Database)?;
+    let Some(org) = org else { return Ok(None) };
+    let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
+    let owner = service::developer::first_owner(&ctx, db)
+        .await
+        .map_err(|e| StartError::Seed(e.describe()))?;
+    Ok(owner.and_then(|o| {
+        jwt.mint(
+            &o.auth_subject,
+            Some(&org.id.to_string()),
+            chrono::Duration::days(30),
+        )
+    }))
+}
+
+/// Purges expired raw events every `every`, in the background.
+fn spawn_retention(db: DatabaseConnection, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match service::retention::run(&db, service::retention::DEFAULT_BATCH).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "retention purged raw events"),
+                Err(err) => tracing::warn!(error = %err.describe(), "retention run failed"),
+            }
+        }
+    });
 }
 
 /// Serves until `shutdown` completes: then stops accepting connections and

@@ -235,7 +235,7 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
 /// Team-space metrics that need neither developers nor projects read the
 /// team-space rollup: a few rows per team space and day, instead of every
 /// member's rows of `aggregated_events` joined with the memberships. It
-/// holds the same sums (see `service::team_rollup`).
+/// holds the same sums (see `service::rollups::team`).
 fn from_team_rollup(
     ctx: &TenantCtx,
     scope: &MetricScope,

@@ -1,5 +1,10 @@
 //! Input validation shared by every mutation. Each check names the input
 //! field it refuses, so clients can show the message beside it.
+//!
+//! The one validation module: these field rules, and a batch of events
+//! (`event.rs`), whose names and properties follow the same rules.
+
+pub mod event;
 
 use crate::error::{AppError, AppResult};
 

@@ -1,11 +1,11 @@
 //! Validation of a whole batch before anything is written: every refusal
 //! names the event's index and field.
 
+use crate::ids::GlobalId as _;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::EventInput;
 use crate::config::IngestLimits;
 use crate::{
     error::{AppError, AppResult},
@@ -13,10 +13,21 @@ use crate::{
 };
 
 /// Event names: 1 to 100 of letters, digits, `_`, `.`, `:` and `-`.
+/// One event as a client sends it.
+#[derive(Debug, Clone)]
+pub struct EventInput {
+    pub client_id: String,
+    pub name: String,
+    /// An email address or a developer id (global or raw uuid).
+    pub developer: Option<String>,
+    pub occurred_at: String,
+    pub properties: Option<Value>,
+}
+
 pub const NAME_ALPHABET: &str = "letters, digits, '_', '.', ':' and '-'";
 const CLIENT_ID_MAX: usize = 200;
 
-pub(super) struct Valid {
+pub(crate) struct Valid {
     pub client_id: String,
     pub name: String,
     pub developer: Option<DevRef>,
@@ -25,7 +36,7 @@ pub(super) struct Valid {
 }
 
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub(super) enum DevRef {
+pub(crate) enum DevRef {
     Email(String),
     Id(Uuid),
 }
@@ -43,7 +54,7 @@ fn depth(value: &Value) -> usize {
     }
 }
 
-pub(super) fn validate(
+pub(crate) fn validate(
     index: usize,
     input: EventInput,
     now: DateTime<Utc>,

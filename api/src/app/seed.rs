@@ -1,4 +1,5 @@
-//! Deterministic synthetic data: the same seed gives the same
+//! Deterministic synthetic data (demo data, not domain logic: it lives
+//! with the application, above the services it writes through): the same seed gives the same
 //! organizations, names, ids, memberships and projects. Used by
 //! `devgraph seed`, by `cargo run` on an empty database, and by benchmarks.
 

@@ -3,14 +3,15 @@
 //! Only days that raw events still fully cover are re-bucketed; older days
 //! keep the rollup they have (their raw events are gone).
 
+use entity::scoped::InOrg as _;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use entity::{aggregated_event as agg, event};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait, sea_query::Query,
+    ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -43,7 +44,7 @@ pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebu
     let mut events = 0u64;
     let mut after: Option<Uuid> = None;
     loop {
-        let mut page = event::Entity::find_in(org_id)
+        let mut page = event::Entity::find_in(ctx.org_id())
             .filter(event::Column::OccurredAt.gte(start))
             .order_by_asc(event::Column::Id)
             .limit(PAGE);
@@ -64,8 +65,7 @@ pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebu
             break;
         }
     }
-    agg::Entity::delete_many()
-        .filter(agg::Column::OrganizationId.eq(org_id))
+    agg::Entity::delete_in(ctx.org_id())
         .filter(agg::Column::Day.gte(from_day))
         .exec(&txn)
         .await?;
@@ -95,7 +95,7 @@ pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebu
         }
         sea_orm::ConnectionTrait::execute(&txn, &insert).await?;
     }
-    crate::service::team_rollup::rebuild(ctx, &txn).await?;
+    super::team::rebuild(ctx, &txn).await?;
     txn.commit().await?;
     Ok(Rebuilt {
         from_day,
