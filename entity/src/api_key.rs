@@ -72,3 +72,4 @@ impl Related<super::api_key_prefix::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 crate::scoped!(Entity, crate::ids::ApiKeyId);
+crate::stamped!(crate::ids::ApiKeyId);

@@ -65,3 +65,4 @@ impl Related<super::team_space::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 crate::scoped!(Entity, crate::ids::DeveloperId);
+crate::stamped!(crate::ids::DeveloperId);

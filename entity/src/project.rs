@@ -86,3 +86,4 @@ impl Related<super::aggregated_event::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 crate::scoped!(Entity, crate::ids::ProjectId);
+crate::stamped!(crate::ids::ProjectId);

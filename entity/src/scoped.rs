@@ -64,3 +64,25 @@ macro_rules! scoped {
         }
     };
 }
+
+/// `stamped!(TeamSpaceId)` in a table's module: `ActiveModel::new_in(org)`,
+/// a new row of the organization with a new id, created and updated now,
+/// the rest left for the caller to set.
+#[macro_export]
+macro_rules! stamped {
+    ($id:ty) => {
+        impl ActiveModel {
+            pub fn new_in(org: $crate::ids::OrgId) -> Self {
+                use sea_orm::ActiveValue::Set;
+                let now = chrono::Utc::now();
+                ActiveModel {
+                    organization_id: Set(org.uuid()),
+                    id: Set(<$id>::new().uuid()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    ..Default::default()
+                }
+            }
+        }
+    };
+}

@@ -66,3 +66,4 @@ impl Related<super::developer::Entity> for Entity {
 impl ActiveModelBehavior for ActiveModel {}
 
 crate::scoped!(Entity, crate::ids::TeamSpaceId);
+crate::stamped!(crate::ids::TeamSpaceId);

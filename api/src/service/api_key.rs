@@ -69,7 +69,6 @@ pub async fn create(
     let id = ApiKeyId::new();
     let txn = db.begin().await?;
     let row = api_key::ActiveModel {
-        organization_id: Set(ctx.org_id().uuid()),
         id: Set(id.uuid()),
         project_id: Set(input.project.map(ProjectId::uuid)),
         name: Set(name),
@@ -77,10 +76,9 @@ pub async fn create(
         secret_hash: Set(hash_secret(&secret)),
         scopes: Set(json!(scopes)),
         created_by: Set(ctx.developer_id().map(|d| d.uuid())),
-        created_at: Set(now),
-        updated_at: Set(now),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        ..api_key::ActiveModel::new_in(ctx.org_id())
     }
     .insert(&txn)
     .await?;

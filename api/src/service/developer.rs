@@ -169,17 +169,13 @@ pub(crate) async fn insert(
         Some(s) => validate::name("authSubject", &s)?,
         None => email.clone(),
     };
-    let now = Utc::now();
     let row = developer::ActiveModel {
-        organization_id: Set(ctx.org_id().uuid()),
-        id: Set(DeveloperId::new().uuid()),
         email: Set(email),
         name: Set(name),
         role: Set(input.role),
         auth_subject: Set(subject),
         deactivated_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..developer::ActiveModel::new_in(ctx.org_id())
     }
     .insert(txn)
     .await

@@ -130,16 +130,12 @@ pub async fn create(
     authorize(ctx, db, Action::ManageProjectsIn(input.team_space)).await?;
     let name = validate::name("name", &input.name)?;
     let slug = validate::slug("slug", &input.slug)?;
-    let now = Utc::now();
     let txn = db.begin().await?;
     let row = project::ActiveModel {
-        organization_id: Set(ctx.org_id().uuid()),
-        id: Set(ProjectId::new().uuid()),
         team_space_id: Set(input.team_space.map(TeamSpaceId::uuid)),
         slug: Set(slug),
         name: Set(name),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..project::ActiveModel::new_in(ctx.org_id())
     }
     .insert(&txn)
     .await?;

@@ -110,16 +110,12 @@ pub async fn create(
     let name = validate::name("name", &input.name)?;
     let slug = validate::slug("slug", &input.slug)?;
     let description = validate::description("description", input.description.as_deref())?;
-    let now = Utc::now();
     let txn = db.begin().await?;
     let row = team_space::ActiveModel {
-        organization_id: Set(ctx.org_id().uuid()),
-        id: Set(TeamSpaceId::new().uuid()),
         slug: Set(slug),
         name: Set(name),
         description: Set(description),
-        created_at: Set(now),
-        updated_at: Set(now),
+        ..team_space::ActiveModel::new_in(ctx.org_id())
     }
     .insert(&txn)
     .await?;
