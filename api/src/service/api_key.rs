@@ -115,16 +115,10 @@ pub async fn revoke(
     let mut active: api_key::ActiveModel = row.into();
     active.revoked_at = Set(Some(now));
     active.updated_at = Set(now);
-    let txn = db.begin().await?;
-    let row = active.update(&txn).await?;
-    audit::record(
-        ctx,
-        &txn,
-        entry("api_key.revoke", &row, json!({ "prefix": row.prefix })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
+    audit::update(ctx, db, active, |row| {
+        entry("api_key.revoke", row, json!({ "prefix": row.prefix }))
+    })
+    .await
 }
 
 pub async fn list(

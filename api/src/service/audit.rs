@@ -5,8 +5,9 @@ use chrono::Utc;
 use entity::audit_log;
 use entity::scoped::InOrg as _;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    Select,
+    ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Select,
+    TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -21,6 +22,27 @@ use crate::{
 };
 
 listed!(audit_log, "audit log entry", action: Action, at: At);
+
+type ModelOf<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Model;
+
+/// Writes an update and its audit row in one transaction: both commit or
+/// neither does. `entry` describes the updated row.
+pub async fn update<A>(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    active: A,
+    entry: impl FnOnce(&ModelOf<A>) -> Entry,
+) -> AppResult<ModelOf<A>>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    ModelOf<A>: IntoActiveModel<A>,
+{
+    let txn = db.begin().await?;
+    let row = active.update(&txn).await?;
+    record(ctx, &txn, entry(&row)).await?;
+    txn.commit().await?;
+    Ok(row)
+}
 
 /// What a mutation changed, for its audit row.
 pub struct Entry {

@@ -340,11 +340,7 @@ async fn save(
     details: serde_json::Value,
 ) -> AppResult<developer::Model> {
     active.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
-    let row = active.update(&txn).await?;
-    audit::record(ctx, &txn, entry(action, &row, details)).await?;
-    txn.commit().await?;
-    Ok(row)
+    audit::update(ctx, db, active, |row| entry(action, row, details)).await
 }
 
 fn entry(action: &'static str, row: &developer::Model, details: serde_json::Value) -> Entry {

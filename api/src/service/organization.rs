@@ -77,17 +77,13 @@ pub async fn update(
         active.event_retention_days = Set(days);
     }
     active.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
-    let row = active.update(&txn).await?;
-    let entry = Entry {
+    audit::update(ctx, db, active, |row| Entry {
         action: "organization.update",
         target: NodeKind::Organization,
         target_id: row.id,
         details: changes.into_json(),
-    };
-    audit::record(ctx, &txn, entry).await?;
-    txn.commit().await?;
-    Ok(row)
+    })
+    .await
 }
 
 pub struct NewOrganization {

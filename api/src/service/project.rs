@@ -179,16 +179,10 @@ pub async fn update(
         active.team_space_id = Set(space);
     }
     active.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
-    let row = active.update(&txn).await?;
-    audit::record(
-        ctx,
-        &txn,
-        entry("project.update", &row, changes.into_json()),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
+    audit::update(ctx, db, active, |row| {
+        entry("project.update", row, changes.into_json())
+    })
+    .await
 }
 
 /// Deletes a project; its events, rollups and bound API keys go with it

@@ -151,16 +151,10 @@ pub async fn update(
         active.description = Set(description);
     }
     active.updated_at = Set(Utc::now());
-    let txn = db.begin().await?;
-    let row = active.update(&txn).await?;
-    audit::record(
-        ctx,
-        &txn,
-        entry("team_space.update", &row, changes.into_json()),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(row)
+    audit::update(ctx, db, active, |row| {
+        entry("team_space.update", row, changes.into_json())
+    })
+    .await
 }
 
 pub struct Deleted {
