@@ -1,7 +1,6 @@
 //! `Developer`: a person in the organization, with a role and team spaces.
 
 use crate::ids::GlobalId as _;
-use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
@@ -29,29 +28,7 @@ pub enum DeveloperRole {
     Viewer,
 }
 
-#[derive(Clone)]
-pub struct Developer {
-    pub row: developer::Model,
-    /// The developers loaded with this one, whose nested fields load together.
-    pub cohort: Arc<DeveloperCohort>,
-}
-
-impl Developer {
-    /// Wraps rows loaded together, so their nested lists load together.
-    /// Wraps a row loaded alone.
-    pub fn one(row: developer::Model) -> Developer {
-        let cohort = DeveloperCohort::of([&row]);
-        Developer { row, cohort }
-    }
-
-    pub fn cohort(rows: Vec<developer::Model>) -> impl Iterator<Item = Developer> {
-        let cohort = DeveloperCohort::of(&rows);
-        rows.into_iter().map(move |row| Developer {
-            row,
-            cohort: cohort.clone(),
-        })
-    }
-}
+super::cohort_object!(Developer, developer::Model, DeveloperCohort);
 
 #[Object]
 impl Developer {

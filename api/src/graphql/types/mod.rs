@@ -21,6 +21,37 @@ pub use project::Project;
 pub use team_space::{TeamSpace, TeamSpaceRole};
 pub use viewer::Viewer;
 
+/// `cohort_object!(TeamSpace, team_space::Model, TeamSpaceCohort)`: a
+/// GraphQL object over a row and the cohort it was loaded with, whose nested
+/// fields load for the whole cohort at once; `one` wraps a row loaded alone,
+/// `cohort` rows loaded together.
+macro_rules! cohort_object {
+    ($name:ident, $model:ty, $cohort:ty) => {
+        #[derive(Clone)]
+        pub struct $name {
+            pub row: $model,
+            /// The rows loaded with this one, whose nested fields load together.
+            pub cohort: std::sync::Arc<$cohort>,
+        }
+
+        impl $name {
+            pub fn one(row: $model) -> $name {
+                let cohort = <$cohort>::of([&row]);
+                $name { row, cohort }
+            }
+
+            pub fn cohort(rows: Vec<$model>) -> impl Iterator<Item = $name> {
+                let cohort = <$cohort>::of(&rows);
+                rows.into_iter().map(move |row| $name {
+                    row,
+                    cohort: cohort.clone(),
+                })
+            }
+        }
+    };
+}
+pub(crate) use cohort_object;
+
 /// Builds `PageArgs` from a resolver's Relay arguments.
 macro_rules! page_args {
     ($first:expr, $after:expr, $last:expr, $before:expr) => {

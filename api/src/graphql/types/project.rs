@@ -1,7 +1,6 @@
 //! `Project`: something that sends events; belongs to at most one team space.
 
 use crate::ids::GlobalId as _;
-use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
@@ -18,29 +17,7 @@ use crate::{
     service,
 };
 
-#[derive(Clone)]
-pub struct Project {
-    pub row: project::Model,
-    /// The projects loaded with this one, whose nested fields load together.
-    pub cohort: Arc<ProjectCohort>,
-}
-
-impl Project {
-    /// Wraps rows loaded together, so their team spaces load together.
-    /// Wraps a row loaded alone.
-    pub fn one(row: project::Model) -> Project {
-        let cohort = ProjectCohort::of([&row]);
-        Project { row, cohort }
-    }
-
-    pub fn cohort(rows: Vec<project::Model>) -> impl Iterator<Item = Project> {
-        let cohort = ProjectCohort::of(&rows);
-        rows.into_iter().map(move |row| Project {
-            row,
-            cohort: cohort.clone(),
-        })
-    }
-}
+super::cohort_object!(Project, project::Model, ProjectCohort);
 
 #[Object]
 impl Project {

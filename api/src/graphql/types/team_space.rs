@@ -2,7 +2,6 @@
 //! nested lists load through per-request DataLoaders.
 
 use crate::ids::GlobalId as _;
-use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
@@ -32,29 +31,7 @@ pub enum TeamSpaceRole {
     Member,
 }
 
-#[derive(Clone)]
-pub struct TeamSpace {
-    pub row: team_space::Model,
-    /// The team spaces loaded with this one, whose nested fields load together.
-    pub cohort: Arc<TeamSpaceCohort>,
-}
-
-impl TeamSpace {
-    /// Wraps rows loaded together, so their nested lists load together.
-    /// Wraps a row loaded alone.
-    pub fn one(row: team_space::Model) -> TeamSpace {
-        let cohort = TeamSpaceCohort::of([&row]);
-        TeamSpace { row, cohort }
-    }
-
-    pub fn cohort(rows: Vec<team_space::Model>) -> impl Iterator<Item = TeamSpace> {
-        let cohort = TeamSpaceCohort::of(&rows);
-        rows.into_iter().map(move |row| TeamSpace {
-            row,
-            cohort: cohort.clone(),
-        })
-    }
-}
+super::cohort_object!(TeamSpace, team_space::Model, TeamSpaceCohort);
 
 impl TeamSpace {
     fn typed_id(&self) -> TeamSpaceId {
