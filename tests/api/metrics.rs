@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::{TestApp, backend_name, events::*};
 use chrono::{DateTime, Duration, NaiveDate};
-use devgraph_tests::{TestApp, backend_name, events::*};
 use entity::enums::DeveloperRole;
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
-//! Test support: a real server on port 0 against a fresh database per test
-//! (SQLite always; PostgreSQL when `TEST_DATABASE_URL` is set, one new
-//! database per test, dropped afterwards), plus fixtures that write rows
-//! the way the service would.
+//! Test support, as modules of the one test binary: a real server on port 0
+//! against a fresh database per test (SQLite always; PostgreSQL when
+//! `TEST_DATABASE_URL` is set, one new database per test, dropped
+//! afterwards), plus fixtures that write rows the way the service would.
 
 pub mod events;
 pub mod gql;
@@ -10,6 +10,8 @@ pub mod proxy;
 pub mod scene;
 pub mod snapshot;
 pub mod world;
+
+pub(crate) use scene::{pairs, rows};
 
 use std::{net::SocketAddr, path::PathBuf};
 

@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::{TestApp, events::*};
 use chrono::{Duration, FixedOffset, Utc};
 use devgraph::{auth::TenantCtx, service};
-use devgraph_tests::{TestApp, events::*};
 use entity::{UNKNOWN_DEVELOPER as UNKNOWN, enums::DeveloperRole};
 use serde_json::{Value, json};
 

@@ -2,9 +2,9 @@
 //! scalar fields, root and nested lists, Relay pagination both ways,
 //! ordering, filters, page-size limits and `node`/`nodes`.
 
+use crate::support::{Dev, TestApp};
 use chrono::{DateTime, TimeZone, Utc};
 use devgraph::ids::{DeveloperId, OrgId, ProjectId, TeamSpaceId};
-use devgraph_tests::{Dev, TestApp};
 use entity::{
     developer,
     enums::{DeveloperRole, TeamSpaceRole},

@@ -12,7 +12,7 @@ use entity::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
-use crate::{Dev, TestApp, gql};
+use crate::support::{Dev, TestApp, gql};
 
 /// A global id as the API takes it.
 pub trait Gid {

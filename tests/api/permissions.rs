@@ -4,14 +4,14 @@
 //! organization changed. Then the last-active-owner rule and the order of
 //! checks (ids → existence → permission → validation → uniqueness).
 
-use devgraph::ids::{DeveloperId, TeamSpaceId};
-use devgraph_tests::{
+use crate::support::{
     Dev, TestApp,
     gql::{self, check_ok, check_refused, mutate},
     ops::{Refusal, refusals},
     snapshot::{audit_rows, check_unchanged, snapshot},
     world::{Gid, World, deactivate},
 };
+use devgraph::ids::{DeveloperId, TeamSpaceId};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq)]

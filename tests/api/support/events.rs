@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::Barrier;
 use uuid::Uuid;
 
-use crate::{Dev, Reply, TestApp};
+use crate::support::{Dev, Reply, TestApp};
 
 /// A global id string.
 pub fn gid_p(id: ProjectId) -> String {
@@ -558,7 +558,6 @@ pub struct Fact {
 /// strangers and by nobody, of `commit`, `review` and `deploy`.
 pub struct Shop {
     pub app: TestApp,
-    pub org: OrgId,
     pub token: String,
     pub devs: Vec<Dev>,
     /// The team spaces of each of `devs`.
@@ -636,7 +635,6 @@ impl Shop {
         }
         Shop {
             app,
-            org,
             token,
             devs,
             member_of,

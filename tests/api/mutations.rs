@@ -3,8 +3,7 @@
 //! validation, uniqueness, cascades, other tenants' ids, ids of the wrong
 //! type, the audit log query, and concurrent creates racing for one slug.
 
-use devgraph::ids::TeamSpaceId;
-use devgraph_tests::{
+use crate::support::{
     gql::{self, mutate, text},
     mint,
     ops::{self, add_events, one_winner, race, uuid_of},
@@ -13,6 +12,7 @@ use devgraph_tests::{
     scene::{Rows, Scene as T, assert_failures, by_id, pair, pluck, rows_with, two_tenants},
     world::{Gid, create_key, space_slug},
 };
+use devgraph::ids::TeamSpaceId;
 use entity::{developer, project};
 use sea_orm::{ColumnTrait, QueryFilter};
 use serde_json::{Value, json};

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use chrono::Utc;
 use devgraph::ids::{self, OrgId, ProjectId};
 use entity::{aggregated_event, audit_log, event, event_meta};
-use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, Select};
+use sea_orm::{ActiveValue::Set, EntityTrait};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 use uuid::Uuid;
 
-use crate::{
+use crate::support::{
     Dev, Reply, TestApp, gql,
     snapshot::{audit_rows, check_unchanged, snapshot},
 };
@@ -25,14 +25,6 @@ pub fn uuid_of(gid: &str) -> Uuid {
 /// The data of a query that must succeed.
 pub async fn query(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
     app.gql(token, q, vars).await.ok().clone()
-}
-
-pub async fn count<E>(app: &TestApp, select: Select<E>) -> u64
-where
-    E: EntityTrait,
-    E::Model: Sync,
-{
-    select.count(app.db()).await.expect("count")
 }
 
 /// Runs a mutation that must succeed and write exactly one audit row;
@@ -140,12 +132,6 @@ impl Refusal {
             code,
             field: None,
         }
-    }
-
-    /// Also expects `extensions.field`.
-    pub fn on(mut self, field: &'static str) -> Self {
-        self.field = Some(field);
-        self
     }
 }
 

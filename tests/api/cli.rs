@@ -3,8 +3,8 @@
 
 use std::process::ExitCode;
 
+use crate::support::{JWT_SECRET, TestApp, TestDb};
 use devgraph::{cli::run_from, config::ConfigArgs};
-use devgraph_tests::{JWT_SECRET, TestApp, TestDb};
 use sea_orm::{ConnectionTrait, Database, EntityTrait, Statement};
 use serde_json::json;
 

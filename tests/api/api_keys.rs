@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use devgraph_tests::{
+use crate::support::{
     Reply, TestApp,
     gql::{self, text},
     ops::{Refusal, assert_audit, refusals, run, uuid_of},

@@ -3,9 +3,9 @@
 //! and role come from the database on every request, and `X-Organization`
 //! picks among the caller's organizations without revealing which exist.
 
+use crate::support::{Dev, JWT_SECRET, Reply, TestApp, mint, mint_claims};
 use chrono::Utc;
 use devgraph::ids::OrgId;
-use devgraph_tests::{Dev, JWT_SECRET, Reply, TestApp, mint, mint_claims};
 use entity::{developer, enums::DeveloperRole};
 use jsonwebtoken::Algorithm;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
