@@ -1,7 +1,8 @@
 //! The one end-to-end test binary: each module below was a test binary of
-//! its own, and each test runs the real server on port 0 against a fresh
-//! database. One binary is one link step instead of fifteen, and test
-//! names stay greppable as `module::test_name` (`cargo test auth::`).
+//! its own, and each test runs the real server on port 0 against its own
+//! database, cloned from a migrated template (see `support::db`). One
+//! binary is one link step instead of fifteen, and test names stay
+//! greppable as `module::test_name` (`cargo test auth::`).
 
 mod support;
 
@@ -12,6 +13,7 @@ mod dataloader;
 mod events;
 mod faults;
 mod graphql_over_http;
+mod harness;
 mod http;
 mod introspection;
 mod limits;

@@ -1,19 +1,21 @@
 //! Test support, as modules of the one test binary: a real server on port 0
-//! against a fresh database per test (SQLite always; PostgreSQL when
-//! `TEST_DATABASE_URL` is set, one new database per test, dropped
-//! afterwards), plus fixtures that write rows the way the service would.
+//! against a database of its own per test (a copy of a migrated template,
+//! see `db`), plus fixtures that write rows the way the service would.
 
+pub mod db;
 pub mod events;
 pub mod gql;
 pub mod ops;
+pub mod postgres;
 pub mod proxy;
 pub mod scene;
 pub mod snapshot;
 pub mod world;
 
+pub use db::{TestDb, backend_name};
 pub(crate) use scene::{pairs, rows};
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::net::SocketAddr;
 
 use chrono::Utc;
 use devgraph::{
@@ -25,107 +27,11 @@ use entity::{
     enums::{DeveloperRole, TeamSpaceRole},
     organization, project, team_space, team_space_member,
 };
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
-
-/// Which database the suite runs on.
-pub fn backend_name() -> &'static str {
-    if postgres_admin_url().is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    }
-}
-
-fn postgres_admin_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-}
-
-/// A database that exists for one test.
-pub struct TestDb {
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    SqliteFile(PathBuf),
-    PostgresDb { admin_url: String, name: String },
-}
-
-impl TestDb {
-    pub async fn fresh() -> TestDb {
-        match postgres_admin_url() {
-            Some(admin_url) => {
-                let name = format!("devgraph_test_{}", Uuid::now_v7().simple());
-                let admin = Database::connect(&admin_url)
-                    .await
-                    .expect("connect TEST_DATABASE_URL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .unwrap_or(&admin_url);
-                TestDb {
-                    url: format!("{base}/{name}"),
-                    cleanup: Cleanup::PostgresDb { admin_url, name },
-                }
-            }
-            None => {
-                let dir = std::env::temp_dir().join("devgraph-tests");
-                std::fs::create_dir_all(&dir).expect("temp dir");
-                let path = dir.join(format!("{}.db", Uuid::now_v7().simple()));
-                TestDb {
-                    url: format!("sqlite://{}?mode=rwc", path.display()),
-                    cleanup: Cleanup::SqliteFile(path),
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-                }
-            }
-            Cleanup::PostgresDb { admin_url, name } => {
-                // Drop runs inside the test's runtime, which cannot block on
-                // another; a short-lived thread with its own runtime can.
-                let (admin_url, name) = (admin_url.clone(), name.clone());
-                let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build();
-                    if let Ok(rt) = rt {
-                        rt.block_on(async {
-                            if let Ok(admin) = Database::connect(&admin_url).await {
-                                let sql =
-                                    format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                                let _ = admin.execute_unprepared(&sql).await;
-                                let _ = admin.close().await;
-                            }
-                        });
-                    }
-                })
-                .join();
-            }
-        }
-    }
-}
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -196,7 +102,15 @@ impl TestApp {
         route: impl FnOnce(&str) -> String,
         tweak: impl FnOnce(&mut Config),
     ) -> TestApp {
-        let db = TestDb::fresh().await;
+        Self::spawn_on(TestDb::fresh().await, route, tweak).await
+    }
+
+    /// A server on a database the test made (see `TestDb::empty`).
+    pub async fn spawn_on(
+        db: TestDb,
+        route: impl FnOnce(&str) -> String,
+        tweak: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config::for_tests(&route(&db.url), JWT_SECRET);
         tweak(&mut config);
         let app = build_app(config).await.expect("build app");
