@@ -9,7 +9,7 @@ use crate::support::{
     gql::{self, check_ok, check_refused, mutate},
     ops::{Refusal, refusals},
     snapshot::{audit_rows, check_unchanged, snapshot},
-    world::{Gid, World, deactivate},
+    world::{Gid, World},
 };
 use devgraph::ids::{DeveloperId, TeamSpaceId};
 use serde_json::{Value, json};
@@ -249,7 +249,7 @@ async fn allowed(app: &TestApp, who: &Dev, m: &str, input: Value) -> Value {
 async fn sole_owner() -> (TestApp, World) {
     let app = TestApp::spawn().await;
     let w = World::build(&app, "acme").await;
-    deactivate(&app, &w.owner2).await;
+    app.deactivate(&w.owner2).await;
     (app, w)
 }
 

@@ -1,9 +1,11 @@
-//! Test support, as modules of the one test binary: a real server on port 0
-//! against a database of its own per test (a copy of a migrated template,
-//! see `db`), plus fixtures that write rows the way the service would.
+//! Test support, as modules of the one test binary: `TestApp`, a real server
+//! on port 0 against a database of its own per test (a copy of a migrated
+//! template, see `db`), how tests send requests and read replies, and
+//! tokens. Fixtures, written through the services, live in `fixtures`.
 
 pub mod db;
 pub mod events;
+pub mod fixtures;
 pub mod gql;
 pub mod ops;
 pub mod postgres;
@@ -20,16 +22,10 @@ use std::net::SocketAddr;
 use chrono::Utc;
 use devgraph::{
     App, Config, build_app,
-    ids::{DeveloperId, OrgId, ProjectId, TeamSpaceId},
+    ids::{DeveloperId, OrgId},
 };
-use entity::{
-    developer,
-    enums::{DeveloperRole, TeamSpaceRole},
-    organization, project, team_space, team_space_member,
-};
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-0123456789";
 
@@ -199,153 +195,6 @@ impl TestApp {
 
     pub fn token_for(&self, dev: &Dev) -> String {
         mint(&dev.subject, Some(dev.org.uuid().to_string()), 3600)
-    }
-
-    // Fixtures -------------------------------------------------------------
-
-    pub async fn org(&self, slug: &str) -> OrgId {
-        let now = Utc::now();
-        let id = Uuid::now_v7();
-        organization::Entity::insert(organization::ActiveModel {
-            id: Set(id),
-            slug: Set(slug.to_owned()),
-            name: Set(format!("Org {slug}")),
-            time_zone: Set("UTC".into()),
-            event_retention_days: Set(90),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(self.db())
-        .await
-        .expect("insert org");
-        OrgId::from_db(id)
-    }
-
-    pub async fn developer(&self, org: OrgId, name: &str, role: DeveloperRole) -> Dev {
-        let now = Utc::now();
-        let id = Uuid::now_v7();
-        let email = format!(
-            "{}@{}.test",
-            name.to_lowercase().replace(' ', "."),
-            org.uuid().simple()
-        );
-        let subject = format!("sub|{}", Uuid::now_v7().simple());
-        developer::Entity::insert(developer::ActiveModel {
-            organization_id: Set(org.uuid()),
-            id: Set(id),
-            email: Set(email.clone()),
-            name: Set(name.to_owned()),
-            role: Set(role),
-            auth_subject: Set(subject.clone()),
-            deactivated_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(self.db())
-        .await
-        .expect("insert developer");
-        Dev {
-            org,
-            id: DeveloperId::from_db(id),
-            subject,
-            email,
-        }
-    }
-
-    /// The same person (subject) joining another organization.
-    pub async fn add_membership(&self, org: OrgId, subject: &str, role: DeveloperRole) -> Dev {
-        let mut dev = self.developer(org, "Second Home", role).await;
-        developer::Entity::update_many()
-            .col_expr(
-                developer::Column::AuthSubject,
-                sea_orm::sea_query::Expr::value(subject),
-            )
-            .filter(sea_orm::ColumnTrait::eq(
-                &developer::Column::Id,
-                dev.id.uuid(),
-            ))
-            .exec(self.db())
-            .await
-            .expect("update subject");
-        dev.subject = subject.to_owned();
-        dev
-    }
-
-    pub async fn team_space(&self, org: OrgId, name: &str) -> TeamSpaceId {
-        let now = Utc::now();
-        let id = Uuid::now_v7();
-        team_space::Entity::insert(team_space::ActiveModel {
-            organization_id: Set(org.uuid()),
-            id: Set(id),
-            slug: Set(format!(
-                "{}-{}",
-                name.to_lowercase().replace(' ', "-"),
-                &id.simple().to_string()[24..]
-            )),
-            name: Set(name.to_owned()),
-            description: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(self.db())
-        .await
-        .expect("insert team space");
-        TeamSpaceId::from_db(id)
-    }
-
-    pub async fn member(
-        &self,
-        org: OrgId,
-        space: TeamSpaceId,
-        dev: DeveloperId,
-        role: TeamSpaceRole,
-    ) {
-        let now = Utc::now();
-        team_space_member::Entity::insert(team_space_member::ActiveModel {
-            organization_id: Set(org.uuid()),
-            team_space_id: Set(space.uuid()),
-            developer_id: Set(dev.uuid()),
-            role: Set(role),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(self.db())
-        .await
-        .expect("insert member");
-    }
-
-    pub async fn project(&self, org: OrgId, space: Option<TeamSpaceId>, name: &str) -> ProjectId {
-        let now = Utc::now();
-        let id = Uuid::now_v7();
-        project::Entity::insert(project::ActiveModel {
-            organization_id: Set(org.uuid()),
-            id: Set(id),
-            team_space_id: Set(space.map(|s| s.uuid())),
-            slug: Set(format!(
-                "{}-{}",
-                name.to_lowercase().replace(' ', "-"),
-                &id.simple().to_string()[24..]
-            )),
-            name: Set(name.to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(self.db())
-        .await
-        .expect("insert project");
-        ProjectId::from_db(id)
-    }
-
-    /// A fresh organization with one developer of `role`, and their token.
-    pub async fn with_org_and_developer(
-        &self,
-        slug: &str,
-        role: DeveloperRole,
-    ) -> (OrgId, Dev, String) {
-        let org = self.org(slug).await;
-        let dev = self.developer(org, "Owner Person", role).await;
-        let token = self.token_for(&dev);
-        (org, dev, token)
     }
 }
 
