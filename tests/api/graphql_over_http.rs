@@ -14,7 +14,7 @@
 //! success, and 4xx for request errors under `application/json` too), which
 //! are not followed here: DESIGN.md fixes the statuses above.
 
-use crate::support::{Reply, TestApp, events::create_key};
+use crate::support::{Reply, TestApp, create_key};
 use devgraph::ids::OrgId;
 use entity::enums::DeveloperRole;
 use reqwest::{Method, RequestBuilder, Url, header::HeaderMap};

@@ -4,13 +4,15 @@
 //! type, the audit log query, and concurrent creates racing for one slug.
 
 use crate::support::{
+    Gid,
     gql::{self, mutate, text},
     mint,
     ops::{self, add_events, one_winner, race, uuid_of},
     pairs, rows,
     scene::foreign_id_case,
     scene::{Rows, Scene as T, assert_failures, by_id, pair, pluck, rows_with, two_tenants},
-    world::{Gid, create_key, space_slug},
+    try_create_key,
+    world::space_slug,
 };
 use devgraph::ids::TeamSpaceId;
 use entity::{developer, project};
@@ -269,7 +271,7 @@ async fn delete_project_takes_its_keys_and_events_with_it() {
     let (app, w) = (&t.app, &t.w);
     let scopes = &["EVENTS_WRITE"];
     let keys = [w.project, w.other_project]
-        .map(|p| create_key(app, &t.token, "deploy", scopes, Some(p.gid())));
+        .map(|p| try_create_key(app, &t.token, "deploy", scopes, Some(p.gid())));
     let [gone, kept] = keys;
     let (gone, kept) = (gone.await.unwrap(), kept.await.unwrap());
     add_events(app, w.org, w.project).await;

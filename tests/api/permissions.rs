@@ -5,11 +5,11 @@
 //! checks (ids → existence → permission → validation → uniqueness).
 
 use crate::support::{
-    Dev, TestApp,
+    Dev, Gid, TestApp,
     gql::{self, check_ok, check_refused, mutate},
     ops::{Refusal, refusals},
     snapshot::{audit_rows, check_unchanged, snapshot},
-    world::{Gid, World},
+    world::World,
 };
 use devgraph::ids::{DeveloperId, TeamSpaceId};
 use serde_json::{Value, json};

@@ -1,20 +1,25 @@
-//! Test support, as modules of the one test binary: `TestApp`, a real server
-//! on port 0 against a database of its own per test (a copy of a migrated
-//! template, see `db`), how tests send requests and read replies, and
-//! tokens. Fixtures, written through the services, live in `fixtures`.
+//! Test support: `TestApp`, a real server on port 0 against its own
+//! database (see `db`), how tests send requests and read replies, and
+//! tokens. Fixtures live in `fixtures`, the larger worlds built from them
+//! in `world`, `site` and `shop`.
 
 pub mod db;
 pub mod events;
 pub mod fixtures;
 pub mod gql;
+pub mod keys;
 pub mod ops;
 pub mod postgres;
 pub mod proxy;
+pub mod random;
 pub mod scene;
+pub mod shop;
+pub mod site;
 pub mod snapshot;
 pub mod world;
 
 pub use db::{TestDb, backend_name};
+pub use keys::{Key, create_key, revoke_key, try_create_key};
 pub(crate) use scene::{pairs, rows};
 
 use std::net::SocketAddr;
@@ -22,7 +27,7 @@ use std::net::SocketAddr;
 use chrono::Utc;
 use devgraph::{
     App, Config, build_app,
-    ids::{DeveloperId, OrgId},
+    ids::{ApiKeyId, DeveloperId, OrgId, ProjectId, TeamSpaceId},
 };
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
@@ -195,6 +200,34 @@ impl TestApp {
 
     pub fn token_for(&self, dev: &Dev) -> String {
         mint(&dev.subject, Some(dev.org.uuid().to_string()), 3600)
+    }
+}
+
+/// A global id as the API takes it.
+pub trait Gid {
+    fn gid(&self) -> String;
+}
+
+macro_rules! gid {
+    ($($t:ty),*) => {$(
+        impl Gid for $t {
+            fn gid(&self) -> String {
+                self.to_global().0
+            }
+        }
+    )*};
+}
+gid!(OrgId, DeveloperId, TeamSpaceId, ProjectId, ApiKeyId);
+
+impl<T: Gid> Gid for &T {
+    fn gid(&self) -> String {
+        (*self).gid()
+    }
+}
+
+impl Gid for Dev {
+    fn gid(&self) -> String {
+        self.id.to_global().0
     }
 }
 

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    Dev, Reply, TestApp, gql,
+    Dev, Gid, Reply, TestApp, gql,
     ops::{self, Refusal, refusals},
     snapshot::{Snapshot, check_unchanged, snapshot},
-    world::{Gid, World},
+    world::World,
 };
 
 /// Rows of `"mutation" { json input } [=> "field"];` as

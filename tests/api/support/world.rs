@@ -2,54 +2,15 @@
 //! apart, team spaces with leads, projects and API keys: the fixture of the
 //! mutation, permission and API key tests.
 
-use devgraph::ids::{ApiKeyId, DeveloperId, OrgId, ProjectId, TeamSpaceId};
+use devgraph::ids::{ApiKeyId, OrgId, ProjectId, TeamSpaceId};
 use entity::{
     audit_log,
     enums::{DeveloperRole, TeamSpaceRole},
     team_space,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use serde_json::{Value, json};
 
-use crate::support::{Dev, TestApp, gql};
-
-/// A global id as the API takes it.
-pub trait Gid {
-    fn gid(&self) -> String;
-}
-
-macro_rules! gid {
-    ($($t:ty),*) => {$(
-        impl Gid for $t {
-            fn gid(&self) -> String {
-                self.to_global().0
-            }
-        }
-    )*};
-}
-gid!(OrgId, DeveloperId, TeamSpaceId, ProjectId, ApiKeyId);
-
-impl<T: Gid> Gid for &T {
-    fn gid(&self) -> String {
-        (*self).gid()
-    }
-}
-
-impl Gid for Dev {
-    fn gid(&self) -> String {
-        self.id.to_global().0
-    }
-}
-
-/// An API key as `createApiKey` returned it.
-#[derive(Debug, Clone)]
-pub struct Key {
-    /// Global id.
-    pub id: String,
-    pub prefix: String,
-    /// The full `dg_<prefix>_<secret>`.
-    pub secret: String,
-}
+use crate::support::{Dev, Gid, Key, TestApp, try_create_key};
 
 pub struct World {
     pub org: OrgId,
@@ -123,8 +84,8 @@ impl World {
         let loose_project = app.project(org, None, "Loose Project").await;
         raw_clear_setup_audit(app, org).await;
         let token = app.token_for(&owner);
-        let read_key = create_key(app, &token, "reader", &["READ"], None).await;
-        let spare_key = create_key(app, &token, "spare", &["READ"], None).await;
+        let read_key = try_create_key(app, &token, "reader", &["READ"], None).await;
+        let spare_key = try_create_key(app, &token, "spare", &["READ"], None).await;
         World {
             org,
             slug: slug.to_owned(),
@@ -157,37 +118,6 @@ impl World {
             Ok(key) => key.id.clone(),
             Err(_) => ApiKeyId::new().gid(),
         }
-    }
-}
-
-/// Creates a key with `createApiKey` as the holder of `token`.
-pub async fn create_key(
-    app: &TestApp,
-    token: &str,
-    name: &str,
-    scopes: &[&str],
-    project: Option<String>,
-) -> Result<Key, String> {
-    let mut input = json!({ "name": name, "scopes": scopes });
-    if let Some(project) = project {
-        input["projectId"] = Value::String(project);
-    }
-    let reply = gql::mutate(app, token, "createApiKey", input).await;
-    let payload =
-        gql::check_ok(&reply, "createApiKey").map_err(|e| format!("createApiKey: {e}"))?;
-    let field = |p: &str| {
-        payload
-            .pointer(p)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    match (
-        field("/apiKey/id"),
-        field("/apiKey/prefix"),
-        field("/secret"),
-    ) {
-        (Some(id), Some(prefix), Some(secret)) => Ok(Key { id, prefix, secret }),
-        _ => Err(format!("createApiKey payload incomplete: {payload}")),
     }
 }
 
