@@ -58,6 +58,7 @@ impl TestDb {
     }
 
     async fn create(copy: bool) -> TestDb {
+        super::log::init();
         if let Some(admin_url) = postgres_admin_url() {
             let (url, name) = postgres::create(&admin_url, copy).await;
             let cleanup = Cleanup::PostgresDb { admin_url, name };

@@ -8,6 +8,7 @@ pub mod events;
 pub mod fixtures;
 pub mod gql;
 pub mod keys;
+pub mod log;
 pub mod ops;
 pub mod postgres;
 pub mod proxy;
