@@ -6,14 +6,15 @@
 use entity::scoped::InOrg as _;
 use std::time::Duration;
 
-use devgraph_tests::{
-    Reply, TestApp,
+use crate::support::{
+    Gid, Key, Reply, TestApp,
     gql::{self, text},
     ops::{Refusal, assert_audit, refusals, run, uuid_of},
     rows,
     scene::{Scene, assert_failures, by_id, two_tenants},
     snapshot::{check_unchanged, snapshot},
-    world::{Gid, Key, World, create_key},
+    try_create_key,
+    world::World,
 };
 use entity::{api_key, api_key_prefix};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -156,7 +157,7 @@ async fn a_read_key_reads_its_organization_as_a_viewer_and_is_stamped() {
 async fn a_key_never_mutates_anything() {
     let t = Scene::new().await;
     let scopes = ["READ", "EVENTS_WRITE"];
-    let both = create_key(&t.app, &t.token, "both", &scopes, None)
+    let both = try_create_key(&t.app, &t.token, "both", &scopes, None)
         .await
         .unwrap();
     let read = t.w.read_key.clone().unwrap();
@@ -180,7 +181,7 @@ async fn a_key_never_mutates_anything() {
 #[tokio::test]
 async fn a_key_without_read_is_403_on_graphql() {
     let t = Scene::new().await;
-    let key = create_key(&t.app, &t.token, "ingest", &["EVENTS_WRITE"], None)
+    let key = try_create_key(&t.app, &t.token, "ingest", &["EVENTS_WRITE"], None)
         .await
         .unwrap();
     assert_status(

@@ -2,9 +2,9 @@
 //! token of organization A, by id, by filter, by cursor and in every list;
 //! another tenant's id answers exactly like an id that does not exist.
 
+use crate::support::{Dev, Reply, TestApp, mint};
 use devgraph::ids::GlobalId as _;
 use devgraph::ids::{DeveloperId, OrgId, ProjectId, TeamSpaceId};
-use devgraph_tests::{Dev, Reply, TestApp, mint};
 use entity::enums::{DeveloperRole, TeamSpaceRole};
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -1,5 +1,5 @@
 //! GraphQL-over-HTTP compliance of `/graphql`: the MUSTs and SHOULDs of
-//! <https://graphql.github.io/graphql-over-http/draft/> that tests/http.rs
+//! <https://graphql.github.io/graphql-over-http/draft/> that tests/api/http.rs
 //! does not check already. Each test is named after the rule it checks and
 //! cites the section of the spec it comes from.
 //!
@@ -14,8 +14,8 @@
 //! success, and 4xx for request errors under `application/json` too), which
 //! are not followed here: DESIGN.md fixes the statuses above.
 
+use crate::support::{Reply, TestApp, create_key};
 use devgraph::ids::OrgId;
-use devgraph_tests::{Reply, TestApp, events::create_key};
 use entity::enums::DeveloperRole;
 use reqwest::{Method, RequestBuilder, Url, header::HeaderMap};
 use serde_json::{Value, json};

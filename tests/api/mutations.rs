@@ -3,17 +3,19 @@
 //! validation, uniqueness, cascades, other tenants' ids, ids of the wrong
 //! type, the audit log query, and concurrent creates racing for one slug.
 
-use devgraph::ids::GlobalId as _;
-use devgraph::ids::TeamSpaceId;
-use devgraph_tests::{
+use crate::support::{
+    Gid,
     gql::{self, mutate, text},
     mint,
     ops::{self, add_events, one_winner, race, uuid_of},
     pairs, rows,
     scene::foreign_id_case,
     scene::{Rows, Scene as T, assert_failures, by_id, pair, pluck, rows_with, two_tenants},
-    world::{Gid, create_key, space_slug},
+    try_create_key,
+    world::space_slug,
 };
+use devgraph::ids::GlobalId as _;
+use devgraph::ids::TeamSpaceId;
 use entity::scoped::InOrg as _;
 use entity::{developer, project};
 use sea_orm::{ColumnTrait, QueryFilter};
@@ -271,7 +273,7 @@ async fn delete_project_takes_its_keys_and_events_with_it() {
     let (app, w) = (&t.app, &t.w);
     let scopes = &["EVENTS_WRITE"];
     let keys = [w.project, w.other_project]
-        .map(|p| create_key(app, &t.token, "deploy", scopes, Some(p.gid())));
+        .map(|p| try_create_key(app, &t.token, "deploy", scopes, Some(p.gid())));
     let [gone, kept] = keys;
     let (gone, kept) = (gone.await.unwrap(), kept.await.unwrap());
     add_events(app, w.org, w.project).await;

@@ -1,10 +1,11 @@
 //! The `devgraph` command line, run in-process: migrate up/down/status/
-//! fresh, seed, token and `schema --check`, on the suite's database.
+//! fresh, seed, token and `schema --check`, on the suite's database (a
+//! blank one, `TestDb::empty`, where the command must migrate it itself).
 
 use std::process::ExitCode;
 
+use crate::support::{JWT_SECRET, TestApp, TestDb};
 use devgraph::{cli::run_from, config::ConfigArgs};
-use devgraph_tests::{JWT_SECRET, TestApp, TestDb};
 use sea_orm::{ConnectionTrait, Database, EntityTrait, Statement};
 use serde_json::json;
 
@@ -42,7 +43,7 @@ async fn table_count(url: &str) -> i64 {
 
 #[tokio::test]
 async fn migrate_up_down_status_fresh() {
-    let db = TestDb::fresh().await;
+    let db = TestDb::empty().await;
     assert_eq!(run(&db, &["migrate", "up"]).await, ExitCode::SUCCESS);
     assert_eq!(
         table_count(&db.url).await,
@@ -59,8 +60,8 @@ async fn migrate_up_down_status_fresh() {
 
 #[tokio::test]
 async fn seed_is_deterministic_and_refuses_to_seed_twice() {
-    let first = TestDb::fresh().await;
-    let second = TestDb::fresh().await;
+    let first = TestDb::empty().await;
+    let second = TestDb::empty().await;
     let args = [
         "seed",
         "--orgs",
@@ -174,7 +175,7 @@ fn committed_schema_is_current() {
 
 #[tokio::test]
 async fn org_create_makes_an_owner_and_api_key_create_a_key() {
-    let db = TestDb::fresh().await;
+    let db = TestDb::empty().await;
     let org = [
         "org",
         "create",

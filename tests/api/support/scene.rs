@@ -6,16 +6,15 @@ use entity::audit_log;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::{
-    Dev, Reply, TestApp, gql,
+use crate::support::{
+    Dev, Gid, Reply, TestApp, gql,
     ops::{self, Refusal, refusals},
     snapshot::{Snapshot, check_unchanged, snapshot},
-    world::{Gid, World},
+    world::World,
 };
 
 /// Rows of `"mutation" { json input } [=> "field"];` as
 /// `Vec<(&str, Value, Option<&str>)>`; an input may also be `(expression)`.
-#[macro_export]
 macro_rules! rows {
     ($($m:literal $input:tt $(=> $field:literal)?;)*) => {
         vec![$(($m, ::serde_json::json!($input), None::<&'static str>$(.or(Some($field)))?)),*]
@@ -23,12 +22,12 @@ macro_rules! rows {
 }
 
 /// Rows of `{ json } => json;` as `Vec<(Value, Value)>`.
-#[macro_export]
 macro_rules! pairs {
     ($($a:tt => $b:tt;)*) => {
         vec![$((::serde_json::json!($a), ::serde_json::json!($b))),*]
     };
 }
+pub(crate) use {pairs, rows};
 
 pub type Rows = Vec<(&'static str, Value, Option<&'static str>)>;
 

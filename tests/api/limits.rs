@@ -1,11 +1,11 @@
 //! Query limits checked before execution (document size, aliases, root
 //! fields), and the health endpoints.
 
-use devgraph_tests::TestApp;
+use crate::support::TestApp;
 use entity::enums::DeveloperRole;
 use serde_json::json;
 
-async fn post(app: &TestApp, token: &str, accept: &str, query: &str) -> devgraph_tests::Reply {
+async fn post(app: &TestApp, token: &str, accept: &str, query: &str) -> crate::support::Reply {
     let resp = app
         .client
         .post(app.url("/graphql"))
@@ -150,7 +150,7 @@ async fn requests_carry_an_id_and_are_counted_in_prometheus_metrics() {
 
 #[tokio::test]
 async fn a_request_over_the_request_timeout_is_503_and_health_still_answers() {
-    if devgraph_tests::backend_name() != "postgres" {
+    if crate::support::backend_name() != "postgres" {
         return; // needs a lock another session can hold: PostgreSQL's LOCK TABLE
     }
     let app =
@@ -196,7 +196,7 @@ async fn a_request_over_the_request_timeout_is_503_and_health_still_answers() {
 
 #[tokio::test]
 async fn postgres_connections_carry_the_statement_timeout() {
-    if devgraph_tests::backend_name() != "postgres" {
+    if crate::support::backend_name() != "postgres" {
         return; // a PostgreSQL setting; SQLite has none
     }
     let app = TestApp::spawn().await;

@@ -16,7 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use devgraph_tests::{TestApp, events::*, proxy::Proxy};
+use crate::support::{Gid, TestApp, events::*, proxy::Proxy, site::Site};
 use sea_orm::{ConnectionTrait, Database, Statement, TransactionTrait};
 use serde_json::{Value, json};
 
@@ -171,7 +171,7 @@ async fn a_database_outage_is_503_until_it_ends_and_loses_no_acknowledged_event(
         eprintln!("skipped: needs PostgreSQL (set TEST_DATABASE_URL)");
         return;
     };
-    if devgraph_tests::backend_name() != "postgres" {
+    if crate::support::backend_name() != "postgres" {
         eprintln!("skipped: needs PostgreSQL (set TEST_DATABASE_URL)");
         return;
     }
@@ -330,7 +330,7 @@ async fn a_database_outage_is_503_until_it_ends_and_loses_no_acknowledged_event(
     let rollup_total: i64 = rollup(&app, s.org).await.iter().map(|r| r.count).sum();
     let meta_total: i64 = meta(&app, s.org).await.iter().map(|m| m.total_count).sum();
     let q = "query($p: ID!, $f: Date!, $t: Date!) { project(id: $p) { metrics(from: $f, to: $t) { count } } }";
-    let vars = json!({ "p": gid_p(s.project), "f": days_ago(3), "t": today() });
+    let vars = json!({ "p": s.project.gid(), "f": days_ago(3), "t": today() });
     let reply = app.gql(&s.token, q, vars).await;
     let graphql_total: i64 = reply.ok()["project"]["metrics"]
         .as_array()
@@ -387,7 +387,7 @@ async fn a_database_outage_is_503_until_it_ends_and_loses_no_acknowledged_event(
 /// SERVICE_UNAVAILABLE, and neither is INTERNAL.
 #[tokio::test]
 async fn real_postgres_errors_map_to_their_codes() {
-    if devgraph_tests::backend_name() != "postgres" {
+    if crate::support::backend_name() != "postgres" {
         eprintln!("skipped: needs PostgreSQL (set TEST_DATABASE_URL)");
         return;
     }
@@ -438,7 +438,7 @@ async fn real_postgres_errors_map_to_their_codes() {
 /// table lock), and only then stops; the answered batch is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn shutdown_answers_requests_in_flight_before_stopping() {
-    if devgraph_tests::backend_name() != "postgres" {
+    if crate::support::backend_name() != "postgres" {
         eprintln!("skipped: needs PostgreSQL (set TEST_DATABASE_URL)");
         return;
     }

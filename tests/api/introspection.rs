@@ -6,12 +6,12 @@
 
 use std::{collections::BTreeMap, path::Path};
 
+use crate::support::{Reply, TestApp};
 use async_graphql::parser::{
     parse_schema,
     types::{TypeKind, TypeSystemDefinition},
 };
 use devgraph::config::Introspection;
-use devgraph_tests::{Reply, TestApp};
 use entity::enums::DeveloperRole;
 use serde_json::{Value, json};
 

@@ -2,10 +2,10 @@
 //! scalar fields, root and nested lists, Relay pagination both ways,
 //! ordering, filters, page-size limits and `node`/`nodes`.
 
+use crate::support::{Dev, TestApp};
 use chrono::{DateTime, TimeZone, Utc};
 use devgraph::ids::GlobalId as _;
 use devgraph::ids::{DeveloperId, OrgId, ProjectId, TeamSpaceId};
-use devgraph_tests::{Dev, TestApp};
 use entity::scoped::InOrg as _;
 use entity::{
     developer,
@@ -76,7 +76,8 @@ async fn at(app: &TestApp, token: &str, query: &str, vars: Value, pointer: &str)
     found.unwrap_or_else(|| panic!("{pointer} missing: {:?}", reply.body))
 }
 
-async fn deactivate(app: &TestApp, dev: DeveloperId, at: DateTime<Utc>) {
+/// A deactivation back-dated to `at`: the service stamps the present.
+async fn raw_deactivate_at(app: &TestApp, dev: DeveloperId, at: DateTime<Utc>) {
     developer::Entity::update_many()
         .col_expr(developer::Column::DeactivatedAt, Expr::value(at))
         .filter(developer::Column::Id.eq(dev.uuid()))
@@ -188,12 +189,7 @@ async fn root_and_organization_lists_return_every_row_by_name() {
 async fn lookups_by_id_return_every_scalar_field() {
     let (app, org, _, token) = setup().await;
     let space = app.team_space(org, "Build Infra").await;
-    team_space::Entity::update_many()
-        .col_expr(team_space::Column::Description, Expr::value("Owns it"))
-        .filter(team_space::Column::Id.eq(space.uuid()))
-        .exec(app.db())
-        .await
-        .unwrap();
+    app.describe_team_space(org, space, "Owns it").await;
     let dev = app.developer(org, "Kim Lee", DeveloperRole::Admin).await;
     let proj = app.project(org, Some(space), "Pipeline").await;
     let s = row(&app, team_space::Entity::find_in(org)).await;
@@ -263,7 +259,7 @@ async fn deactivated_developer_reads_inactive_with_its_timestamp() {
     let (app, org, owner, token) = setup().await;
     let gone = app.developer(org, "Gone Dev", DeveloperRole::Member).await;
     let when = Utc.with_ymd_and_hms(2024, 3, 4, 5, 6, 7).unwrap();
-    deactivate(&app, gone.id, when).await;
+    raw_deactivate_at(&app, gone.id, when).await;
     let q = "query($a: ID!, $b: ID!) { a: developer(id: $a) { active deactivatedAt }
         b: developer(id: $b) { active deactivatedAt } }";
     let vars = json!({ "a": gone.id.to_global().0, "b": owner.id.to_global().0 });
@@ -389,7 +385,7 @@ async fn developer_filters_narrow_the_list_and_its_total_count() {
             app.member(org, space, dev.id, TeamSpaceRole::Member).await;
         }
         if !active {
-            deactivate(&app, dev.id, Utc::now()).await;
+            app.deactivate(&dev).await;
         }
     }
     #[rustfmt::skip]

@@ -4,14 +4,14 @@
 //! organization changed. Then the last-active-owner rule and the order of
 //! checks (ids → existence → permission → validation → uniqueness).
 
-use devgraph::ids::{DeveloperId, TeamSpaceId};
-use devgraph_tests::{
-    Dev, TestApp,
+use crate::support::{
+    Dev, Gid, TestApp,
     gql::{self, check_ok, check_refused, mutate},
     ops::{Refusal, refusals},
     snapshot::{audit_rows, check_unchanged, snapshot},
-    world::{Gid, World, deactivate},
+    world::World,
 };
+use devgraph::ids::{DeveloperId, TeamSpaceId};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -249,7 +249,7 @@ async fn allowed(app: &TestApp, who: &Dev, m: &str, input: Value) -> Value {
 async fn sole_owner() -> (TestApp, World) {
     let app = TestApp::spawn().await;
     let w = World::build(&app, "acme").await;
-    deactivate(&app, &w.owner2).await;
+    app.deactivate(&w.owner2).await;
     (app, w)
 }
 

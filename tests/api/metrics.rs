@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::{Gid, TestApp, backend_name, create_key, events::*, shop::*, site::Site};
 use chrono::{DateTime, Duration, NaiveDate};
-use devgraph_tests::{TestApp, backend_name, events::*};
 use entity::enums::DeveloperRole;
 use serde_json::{Value, json};
 
@@ -211,15 +211,15 @@ async fn metric_date_ranges_are_checked() {
     let (org, dev, token) = app
         .with_org_and_developer("acme", DeveloperRole::Owner)
         .await;
-    let space = gid_t(app.team_space(org, "Space").await);
-    let project = gid_p(app.project(org, None, "app").await);
+    let space = app.team_space(org, "Space").await.gid();
+    let project = app.project(org, None, "app").await.gid();
     let q = r#"query($f: Date!, $t: Date!, $s: ID!, $p: ID!, $d: ID!) {
         organization { metrics(from: $f, to: $t, groupBy: [DAY]) { count } }
         teamSpace(id: $s) { metrics(from: $f, to: $t, groupBy: [DAY]) { count } }
         project(id: $p) { metrics(from: $f, to: $t, groupBy: [DAY]) { count } }
         developer(id: $d) { activity(from: $f, to: $t) { day } } }"#;
     let to = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
-    let ids = json!({ "s": space, "p": project, "d": gid_d(dev.id) });
+    let ids = json!({ "s": space, "p": project, "d": dev.id.gid() });
     let run = |from: NaiveDate| {
         let mut vars = ids.clone();
         vars["f"] = json!(from);
@@ -269,7 +269,7 @@ async fn developer_activity_has_one_row_per_day_including_empty_days() {
         narrow: activity(from: $t, to: $t) { day count } } }"#;
     let days: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
     for (d, dev) in shop.devs.iter().enumerate() {
-        let vars = json!({ "id": gid_d(dev.id), "f": from, "t": to });
+        let vars = json!({ "id": dev.id.gid(), "f": from, "t": to });
         let r = shop.app.gql(&shop.token, q, vars).await;
         let data = &r.ok()["developer"];
         let series = |names: &[&str]| -> Value {
@@ -378,7 +378,7 @@ async fn project_event_names_and_meta_come_from_what_was_sent() {
     send(&app, &other_key.secret, elsewhere).await;
     let q = r#"query($p: ID!) { project(id: $p) { eventNames
         eventMeta { name totalCount firstSeen lastSeen propertyKeys } } }"#;
-    let r = app.gql(&s.token, q, json!({ "p": gid_p(s.project) })).await;
+    let r = app.gql(&s.token, q, json!({ "p": s.project.gid() })).await;
     let project = &r.ok()["project"];
     let names: BTreeSet<&str> = project["eventNames"]
         .as_array()
@@ -462,13 +462,13 @@ async fn assert_team_rollups_match(shop: &Shop, members: &[BTreeSet<usize>], ste
     for (s, devs) in members.iter().enumerate() {
         let range = json!({ "f": days_ago(30), "t": today() });
         let mut vars = range.clone();
-        vars["id"] = json!(gid_t(shop.spaces[s]));
+        vars["id"] = json!(shop.spaces[s].gid());
         let space = app.gql(token, Q_SPACE, vars).await;
         let got = space.ok()["teamSpace"]["metrics"].clone();
         let mut vars = range;
         vars["devs"] = json!(
             devs.iter()
-                .map(|d| gid_d(shop.devs[*d].id))
+                .map(|d| shop.devs[*d].id.gid())
                 .collect::<Vec<_>>()
         );
         let org = app.gql(token, Q_MEMBERS_OF_ORG, vars).await;
@@ -502,18 +502,18 @@ async fn team_space_rollups_follow_membership_changes_and_project_deletion() {
     assert_team_rollups_match(&shop, &members, "ingestion").await;
 
     // dave (3) joins space 0 with all his past events; alice (0) leaves space 1.
-    let vars = json!({ "s": gid_t(shop.spaces[0]), "d": gid_d(shop.devs[3].id) });
+    let vars = json!({ "s": shop.spaces[0].gid(), "d": shop.devs[3].id.gid() });
     app.gql(token, ADD_MEMBER, vars).await.ok();
     members[0].insert(3);
     assert_team_rollups_match(&shop, &members, "adding a member").await;
-    let vars = json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[0].id) });
+    let vars = json!({ "s": shop.spaces[1].gid(), "d": shop.devs[0].id.gid() });
     app.gql(token, REMOVE_MEMBER, vars).await.ok();
     members[1].remove(&0);
     assert_team_rollups_match(&shop, &members, "removing a member").await;
 
     // The loose project's events leave every team space with it.
     let delete = r#"mutation($id: ID!) { deleteProject(input: { id: $id }) { deletedProjectId } }"#;
-    app.gql(token, delete, json!({ "id": gid_p(shop.projects[2]) }))
+    app.gql(token, delete, json!({ "id": shop.projects[2].gid() }))
         .await
         .ok();
     assert_team_rollups_match(&shop, &members, "deleting a project").await;
@@ -574,7 +574,7 @@ async fn team_space_rollups_stay_exact_when_ingestion_races_membership_changes()
             } else {
                 REMOVE_MEMBER
             };
-            let vars = json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[3].id) });
+            let vars = json!({ "s": shop.spaces[1].gid(), "d": shop.devs[3].id.gid() });
             loop {
                 let reply = app.gql(token, query, vars.clone()).await;
                 if reply.code() != Some("SERVICE_UNAVAILABLE") {
@@ -589,7 +589,7 @@ async fn team_space_rollups_stay_exact_when_ingestion_races_membership_changes()
     let members = vec![BTreeSet::from([0, 1]), BTreeSet::from([0, 2])];
     assert_team_rollups_match(&shop, &members, "racing changes").await;
     // And once more with dave a member, so his raced events must all be there.
-    let vars = json!({ "s": gid_t(shop.spaces[1]), "d": gid_d(shop.devs[3].id) });
+    let vars = json!({ "s": shop.spaces[1].gid(), "d": shop.devs[3].id.gid() });
     app.gql(token, ADD_MEMBER, vars).await.ok();
     let members = vec![BTreeSet::from([0, 1]), BTreeSet::from([0, 2, 3])];
     assert_team_rollups_match(&shop, &members, "adding him back").await;

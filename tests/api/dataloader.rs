@@ -2,7 +2,7 @@
 //! statements whether the organization has 2 team spaces of 5 developers or
 //! 20 of 50.
 
-use devgraph_tests::{TestApp, backend_name};
+use crate::support::{TestApp, backend_name};
 use entity::enums::{DeveloperRole, TeamSpaceRole};
 use serde_json::json;
 

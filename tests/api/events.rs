@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::support::{Gid, TestApp, create_key, events::*, random::*, revoke_key, site::Site};
 use chrono::{Duration, FixedOffset, Utc};
 use devgraph::{auth::TenantCtx, service};
-use devgraph_tests::{TestApp, events::*};
 use entity::{UNKNOWN_DEVELOPER as UNKNOWN, enums::DeveloperRole};
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ async fn batches_answer_202_with_counts_and_retries_count_once() {
     let twice = [plain("b", 2), plain("b", 1)].concat();
     assert_eq!(send(&app, &s.key.secret, twice).await, (2, 1, 0));
     // "project" naming the key's own project, by slug or id, is fine.
-    for named in [slug_of(&app, &s.token, s.project).await, gid_p(s.project)] {
+    for named in [slug_of(&app, &s.token, s.project).await, s.project.gid()] {
         let body = json!({ "project": named, "events": plain(&named, 1) });
         let r = post(&app, &s.key.secret, &body).await;
         assert_eq!((r.status, r.body), (202, counts(1, 0, 0)));
@@ -53,7 +53,7 @@ async fn developers_match_by_email_in_any_case_or_id_and_unknown_ones_are_unmatc
     let s = Site::new(&app, "acme").await;
     let dana = app.developer(s.org, "Dana Dev", DeveloperRole::Member);
     let dana = dana.await;
-    let (upper, dana_gid) = (dana.email.to_uppercase(), gid_d(dana.id));
+    let (upper, dana_gid) = (dana.email.to_uppercase(), dana.id.gid());
     let mixed = format!("Dana.Dev@{}", dana.email.split('@').nth(1).unwrap());
     let events = vec![
         ev("e1", "commit", Some(&upper), noon(1)),
@@ -160,7 +160,7 @@ async fn wrong_keys_and_callers_are_refused_and_store_nothing() {
         ),
         ("a person's JWT", s.token.clone(), batch.clone(), forbidden),
     ];
-    for named in [slug_of(&app, &s.token, other).await, gid_p(other)] {
+    for named in [slug_of(&app, &s.token, other).await, other.gid()] {
         let body = json!({ "project": named, "events": plain("x", 1) });
         cases.push(("another project", s.key.secret.clone(), body, forbidden));
     }
@@ -403,7 +403,7 @@ async fn retention_deletes_old_raw_events_in_batches_and_keeps_rollups() {
         r.ok()["updateOrganization"]["organization"]["eventRetentionDays"],
         30
     );
-    insert_old(&app, s.org, s.project, 5, Utc::now() - Duration::days(200)).await;
+    raw_insert_old(&app, s.org, s.project, 5, Utc::now() - Duration::days(200)).await;
     let rollups = (
         rollup_map(&app, s.org).await,
         rollup_map(&app, short.org).await,
@@ -472,7 +472,7 @@ async fn a_key_cannot_write_into_another_tenant_and_metrics_stay_apart() {
     let app = TestApp::spawn().await;
     let a = Site::new(&app, "alpha").await;
     let b = Site::new(&app, "beta").await;
-    for named in [slug_of(&app, &b.token, b.project).await, gid_p(b.project)] {
+    for named in [slug_of(&app, &b.token, b.project).await, b.project.gid()] {
         let body = json!({ "project": named, "events": [ev("sneak", "commit", None, noon(1))] });
         let r = post(&app, &a.key.secret, &body).await;
         assert_eq!(
@@ -485,7 +485,7 @@ async fn a_key_cannot_write_into_another_tenant_and_metrics_stay_apart() {
     assert_eq!(table_counts(&app, b.org).await, (0, 0, 0));
     assert_eq!(table_counts(&app, a.org).await, (0, 0, 0));
     // B's developers are strangers to A: unmatched.
-    let (b_email, b_gid) = (Some(b.owner.email.as_str()), gid_d(b.owner.id));
+    let (b_email, b_gid) = (Some(b.owner.email.as_str()), b.owner.id.gid());
     let strangers = vec![
         ev("s1", "commit", b_email, noon(1)),
         ev("s2", "commit", Some(&b_gid), noon(1)),
@@ -505,17 +505,17 @@ async fn a_key_cannot_write_into_another_tenant_and_metrics_stay_apart() {
         all: metrics(from: $f, to: $t, groupBy: [PROJECT]) { projectId count }
         ofB: metrics(from: $f, to: $t, filter: {projectIds: [$bp]}, groupBy: [PROJECT]) { count }
         byB: metrics(from: $f, to: $t, filter: {developerIds: [$bd]}, groupBy: [DEVELOPER]) { count } } }"#;
-    let vars = json!({ "f": days_ago(10), "t": today(), "bp": gid_p(b.project), "bd": b_gid });
+    let vars = json!({ "f": days_ago(10), "t": today(), "bp": b.project.gid(), "bd": b_gid });
     let r = app.gql(&a.token, q, vars).await;
     let org = &r.ok()["organization"];
     assert_eq!(
         org["all"],
-        json!([{ "projectId": gid_p(a.project), "count": 2 }])
+        json!([{ "projectId": a.project.gid(), "count": 2 }])
     );
     assert_eq!((&org["ofB"], &org["byB"]), (&json!([]), &json!([])));
     // B's project is as absent to A as a project that does not exist.
     let q = r#"query($p: ID!) { project(id: $p) { metrics(from: "2020-01-01", to: "2020-01-02") { count } } }"#;
-    let r = app.gql(&a.token, q, json!({ "p": gid_p(b.project) })).await;
+    let r = app.gql(&a.token, q, json!({ "p": b.project.gid() })).await;
     assert_eq!(r.data()["project"], Value::Null, "{:?}", r.body);
     assert!(r.codes().iter().all(|c| c == "NOT_FOUND"), "{:?}", r.body);
 }

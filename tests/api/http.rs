@@ -2,9 +2,9 @@
 //! errors, GET rules, content negotiation, GraphiQL, and the codes of input
 //! and limit errors (never INTERNAL, never a leak of internals).
 
+use crate::support::{Dev, Reply, TestApp};
 use devgraph::ids::GlobalId as _;
 use devgraph::ids::OrgId;
-use devgraph_tests::{Dev, Reply, TestApp};
 use entity::enums::DeveloperRole;
 use reqwest::{Url, header::HeaderMap};
 use serde_json::{Value, json};

@@ -5,14 +5,16 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use devgraph::ids::{self, OrgId, ProjectId};
-use entity::{aggregated_event, audit_log, event, event_meta};
-use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait, Select};
+use devgraph::{
+    ids::{self, OrgId, ProjectId},
+    service::events::EventInput,
+};
+use entity::audit_log;
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 use uuid::Uuid;
 
-use crate::{
+use crate::support::{
     Dev, Reply, TestApp, gql,
     snapshot::{audit_rows, check_unchanged, snapshot},
 };
@@ -25,14 +27,6 @@ pub fn uuid_of(gid: &str) -> Uuid {
 /// The data of a query that must succeed.
 pub async fn query(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
     app.gql(token, q, vars).await.ok().clone()
-}
-
-pub async fn count<E>(app: &TestApp, select: Select<E>) -> u64
-where
-    E: EntityTrait,
-    E::Model: Sync,
-{
-    select.count(app.db()).await.expect("count")
 }
 
 /// Runs a mutation that must succeed and write exactly one audit row;
@@ -78,46 +72,18 @@ pub fn assert_audit(row: &audit_log::Model, action: &str, target: Uuid, actor: &
     assert_eq!(who, want, "audit actor of {action}");
 }
 
-/// One raw event, its event_meta row and its daily rollup for `project`.
+/// One `commit` event by nobody in `project`, ingested now: rows in
+/// events, event_meta and aggregated_events that mention the project.
 pub async fn add_events(app: &TestApp, org: OrgId, project: ProjectId) {
-    let (o, p, now, db) = (org.uuid(), project.uuid(), Utc::now(), app.db());
-    event::Entity::insert(event::ActiveModel {
-        organization_id: Set(o),
-        id: Set(Uuid::now_v7()),
-        project_id: Set(p),
-        developer_id: Set(None),
-        name: Set("commit".into()),
-        properties: Set(json!({})),
-        occurred_at: Set(now),
-        received_at: Set(now),
-        client_event_id: Set(Uuid::now_v7().to_string()),
-    })
-    .exec(db)
-    .await
-    .expect("event");
-    event_meta::Entity::insert(event_meta::ActiveModel {
-        organization_id: Set(o),
-        project_id: Set(p),
-        name: Set("commit".into()),
-        first_seen: Set(now),
-        last_seen: Set(now),
-        total_count: Set(1),
-        property_keys: Set(json!([])),
-    })
-    .exec(db)
-    .await
-    .expect("event meta");
-    aggregated_event::Entity::insert(aggregated_event::ActiveModel {
-        organization_id: Set(o),
-        project_id: Set(p),
-        developer_id: Set(entity::UNKNOWN_DEVELOPER),
-        name: Set("commit".into()),
-        day: Set(now.date_naive()),
-        count: Set(1),
-    })
-    .exec(db)
-    .await
-    .expect("rollup");
+    let event = EventInput {
+        client_id: Uuid::now_v7().to_string(),
+        name: "commit".into(),
+        developer: None,
+        occurred_at: Utc::now().to_rfc3339(),
+        properties: None,
+    };
+    let ingested = app.ingest(org, project, vec![event]).await;
+    assert_eq!(ingested.accepted, 1, "the event is stored");
 }
 
 /// A refusal the tests expect: who asks, what, and the code (and
@@ -140,12 +106,6 @@ impl Refusal {
             code,
             field: None,
         }
-    }
-
-    /// Also expects `extensions.field`.
-    pub fn on(mut self, field: &'static str) -> Self {
-        self.field = Some(field);
-        self
     }
 }
 

@@ -56,10 +56,6 @@ impl Proxy {
         Proxy::start(&format!("{host}:{port}")).await
     }
 
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// `url` with its host and port replaced by the proxy's.
     pub fn url_through(&self, url: &str) -> String {
         let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");

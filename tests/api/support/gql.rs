@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::{Reply, TestApp};
+use crate::support::{Reply, TestApp};
 
 /// Every mutation of the spec.
 pub const MUTATIONS: [&str; 17] = [
@@ -179,14 +179,6 @@ pub fn check_refused_on(
 /// The payload of a successful mutation, or a panic with the whole body.
 pub fn ok(reply: &Reply, mutation: &str) -> Value {
     check_ok(reply, mutation).unwrap_or_else(|e| panic!("{mutation}: {e}"))
-}
-
-pub fn refused(reply: &Reply, mutation: &str, code: &str) {
-    check_refused(reply, mutation, code).unwrap_or_else(|e| panic!("{mutation}: {e}"))
-}
-
-pub fn refused_on(reply: &Reply, mutation: &str, code: &str, field: &str) {
-    check_refused_on(reply, mutation, code, field).unwrap_or_else(|e| panic!("{mutation}: {e}"))
 }
 
 /// A string at a JSON pointer, or a panic naming it.

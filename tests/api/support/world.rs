@@ -2,57 +2,16 @@
 //! apart, team spaces with leads, projects and API keys: the fixture of the
 //! mutation, permission and API key tests.
 
-use chrono::Utc;
-use devgraph::ids::GlobalId as _;
-use devgraph::ids::{ApiKeyId, DeveloperId, OrgId, ProjectId, TeamSpaceId};
+use devgraph::ids::{ApiKeyId, OrgId, ProjectId, TeamSpaceId};
 use entity::scoped::InOrg as _;
 use entity::{
-    developer,
+    audit_log,
     enums::{DeveloperRole, TeamSpaceRole},
     team_space,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-use serde_json::{Value, json};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::{Dev, TestApp, gql};
-
-/// A global id as the API takes it.
-pub trait Gid {
-    fn gid(&self) -> String;
-}
-
-macro_rules! gid {
-    ($($t:ty),*) => {$(
-        impl Gid for $t {
-            fn gid(&self) -> String {
-                self.to_global().0
-            }
-        }
-    )*};
-}
-gid!(OrgId, DeveloperId, TeamSpaceId, ProjectId, ApiKeyId);
-
-impl<T: Gid> Gid for &T {
-    fn gid(&self) -> String {
-        (*self).gid()
-    }
-}
-
-impl Gid for Dev {
-    fn gid(&self) -> String {
-        self.id.to_global().0
-    }
-}
-
-/// An API key as `createApiKey` returned it.
-#[derive(Debug, Clone)]
-pub struct Key {
-    /// Global id.
-    pub id: String,
-    pub prefix: String,
-    /// The full `dg_<prefix>_<secret>`.
-    pub secret: String,
-}
+use crate::support::{Dev, Gid, Key, TestApp, try_create_key};
 
 pub struct World {
     pub org: OrgId,
@@ -96,10 +55,9 @@ pub struct World {
 
 impl World {
     pub async fn build(app: &TestApp, slug: &str) -> World {
-        let org = app.org(slug).await;
+        let (org, owner) = app.org_with_owner(slug, "Olga Owner").await;
         let dev = |name: &'static str, role| app.developer(org, name, role);
         use DeveloperRole::*;
-        let owner = dev("Olga Owner", Owner).await;
         let owner2 = dev("Otto Owner", Owner).await;
         let admin = dev("Ada Admin", Admin).await;
         let member = dev("Mel Member", Member).await;
@@ -111,8 +69,8 @@ impl World {
         let outsider = dev("Oli Outsider", Member).await;
         let inactive = dev("Ina Inactive", Member).await;
         let inactive_owner = dev("Ivo Inactive", Owner).await;
-        deactivate(app, &inactive).await;
-        deactivate(app, &inactive_owner).await;
+        app.deactivate(&inactive).await;
+        app.deactivate(&inactive_owner).await;
         let space = app.team_space(org, "Target Space").await;
         let other_space = app.team_space(org, "Other Space").await;
         let lead_space = app.team_space(org, "Lead Space").await;
@@ -125,9 +83,10 @@ impl World {
         let project = app.project(org, Some(space), "Target Project").await;
         let other_project = app.project(org, Some(other_space), "Other Project").await;
         let loose_project = app.project(org, None, "Loose Project").await;
+        raw_clear_setup_audit(app, org).await;
         let token = app.token_for(&owner);
-        let read_key = create_key(app, &token, "reader", &["READ"], None).await;
-        let spare_key = create_key(app, &token, "spare", &["READ"], None).await;
+        let read_key = try_create_key(app, &token, "reader", &["READ"], None).await;
+        let spare_key = try_create_key(app, &token, "spare", &["READ"], None).await;
         World {
             org,
             slug: slug.to_owned(),
@@ -163,45 +122,16 @@ impl World {
     }
 }
 
-/// Creates a key with `createApiKey` as the holder of `token`.
-pub async fn create_key(
-    app: &TestApp,
-    token: &str,
-    name: &str,
-    scopes: &[&str],
-    project: Option<String>,
-) -> Result<Key, String> {
-    let mut input = json!({ "name": name, "scopes": scopes });
-    if let Some(project) = project {
-        input["projectId"] = Value::String(project);
-    }
-    let reply = gql::mutate(app, token, "createApiKey", input).await;
-    let payload =
-        gql::check_ok(&reply, "createApiKey").map_err(|e| format!("createApiKey: {e}"))?;
-    let field = |p: &str| {
-        payload
-            .pointer(p)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
-    match (
-        field("/apiKey/id"),
-        field("/apiKey/prefix"),
-        field("/secret"),
-    ) {
-        (Some(id), Some(prefix), Some(secret)) => Ok(Key { id, prefix, secret }),
-        _ => Err(format!("createApiKey payload incomplete: {payload}")),
-    }
-}
-
-pub async fn deactivate(app: &TestApp, dev: &Dev) {
-    developer::Entity::update_many()
-        .col_expr(developer::Column::DeactivatedAt, Expr::value(Utc::now()))
-        .filter(developer::Column::OrganizationId.eq(dev.org.uuid()))
-        .filter(developer::Column::Id.eq(dev.id.uuid()))
+/// Deletes the audit rows the fixtures' service calls wrote (as the system
+/// actor): the World's tests assert that the log holds exactly what they
+/// did, so a World starts with an empty log, as if it predated the log.
+async fn raw_clear_setup_audit(app: &TestApp, org: OrgId) {
+    audit_log::Entity::delete_many()
+        .filter(audit_log::Column::OrganizationId.eq(org.uuid()))
+        .filter(audit_log::Column::ActorType.eq("system"))
         .exec(app.db())
         .await
-        .expect("deactivate");
+        .expect("clear the setup's audit rows");
 }
 
 /// A team space's slug, from the database.

@@ -3,10 +3,10 @@
 //! and role come from the database on every request, and `X-Organization`
 //! picks among the caller's organizations without revealing which exist.
 
+use crate::support::{Dev, JWT_SECRET, Reply, TestApp, mint, mint_claims};
 use chrono::Utc;
 use devgraph::ids::GlobalId as _;
 use devgraph::ids::OrgId;
-use devgraph_tests::{Dev, JWT_SECRET, Reply, TestApp, mint, mint_claims};
 use entity::{developer, enums::DeveloperRole};
 use jsonwebtoken::Algorithm;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -117,7 +117,10 @@ fn signed(alg: Algorithm, secret: &str, claims: &Value) -> String {
     jsonwebtoken::encode(&header, claims, &key).expect("encode")
 }
 
-async fn set_developer(app: &TestApp, id: Uuid, update: developer::ActiveModel) {
+/// Changes a developer row under the services: the tests below demote and
+/// deactivate the only owner, which the services refuse, and authentication
+/// must follow the row whatever wrote it.
+async fn raw_set_developer(app: &TestApp, id: Uuid, update: developer::ActiveModel) {
     let update = developer::Entity::update_many().set(update);
     let update = update.filter(developer::Column::Id.eq(id));
     let result = update.exec(app.db()).await;
@@ -225,7 +228,7 @@ async fn deactivated_developer_is_refused() {
         deactivated_at,
         ..Default::default()
     };
-    set_developer(&app, dev.id.uuid(), update).await;
+    raw_set_developer(&app, dev.id.uuid(), update).await;
     assert_unauthenticated(&ask(&app, &token, VIEWER).await);
     // Nor does a token without `org` find the organization through that row.
     let no_org = mint(&dev.subject, None, 3600);
@@ -242,7 +245,7 @@ async fn role_is_read_from_the_database_on_every_request() {
         role,
         ..Default::default()
     };
-    set_developer(&app, dev.id.uuid(), update).await;
+    raw_set_developer(&app, dev.id.uuid(), update).await;
     let after = ask(&app, &token, VIEWER).await;
     let role = &after.reply.ok()["viewer"]["role"];
     assert_eq!(role, "VIEWER", "same token, new role");

@@ -16,7 +16,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::TestApp;
+use crate::support::TestApp;
 
 /// Table name → its rows of one organization, each as JSON text, sorted.
 pub type Snapshot = BTreeMap<&'static str, Vec<String>>;
@@ -103,12 +103,6 @@ pub async fn check_unchanged(app: &TestApp, org: OrgId, before: &Snapshot) -> Re
         Ok(())
     } else {
         Err(format!("the database changed:\n{changes}"))
-    }
-}
-
-pub async fn assert_unchanged(app: &TestApp, org: OrgId, before: &Snapshot, what: &str) {
-    if let Err(e) = check_unchanged(app, org, before).await {
-        panic!("{what}: {e}");
     }
 }
 

@@ -1,0 +1,361 @@
+//! `Shop`: the fixture of the metrics tests, an organization whose every
+//! event is also kept as a `Fact`, so any metrics call (an `Ask`) can be
+//! answered here and compared with the server's answer.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Duration, NaiveDate};
+use devgraph::ids::{ProjectId, TeamSpaceId};
+use entity::enums::DeveloperRole;
+use serde_json::{Value, json};
+
+use crate::support::{
+    Dev, Gid, TestApp, create_key,
+    events::{at, days_ago, ev, send, today},
+    random::Lcg,
+};
+
+/// Who an event of the [`Shop`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// `Shop::devs[i]`.
+    Dev(usize),
+    /// An email the organization does not know.
+    Stranger,
+    /// No developer at all.
+    Nobody,
+}
+
+/// One event the [`Shop`] sent.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    pub project: usize,
+    pub who: Who,
+    pub name: &'static str,
+    pub day: NaiveDate,
+}
+
+/// An organization (UTC) whose metrics are checked against what it sent:
+/// developers alice (in both team spaces), bob (space 0), carol (space 1),
+/// dave (none); projects 0 (owned by space 0), 1 (space 1), 2 (none);
+/// 240 events over the last 20 days (none today), by each of them, by
+/// strangers and by nobody, of `commit`, `review` and `deploy`.
+pub struct Shop {
+    pub app: TestApp,
+    pub token: String,
+    pub devs: Vec<Dev>,
+    /// The team spaces of each of `devs`.
+    pub member_of: Vec<Vec<usize>>,
+    pub spaces: Vec<TeamSpaceId>,
+    pub projects: Vec<ProjectId>,
+    pub facts: Vec<Fact>,
+}
+
+pub const NAMES: [&str; 3] = ["commit", "review", "deploy"];
+
+impl Shop {
+    pub async fn open() -> Shop {
+        let app = TestApp::spawn().await;
+        let (org, _owner, token) = app
+            .with_org_and_developer("shop", DeveloperRole::Owner)
+            .await;
+        let spaces = vec![
+            app.team_space(org, "Space Zero").await,
+            app.team_space(org, "Space One").await,
+        ];
+        let member_of = vec![vec![0, 1], vec![0], vec![1], vec![]];
+        let mut devs = Vec::new();
+        for (name, of) in ["Alice A", "Bob B", "Carol C", "Dave D"]
+            .iter()
+            .zip(&member_of)
+        {
+            let dev = app.developer(org, name, DeveloperRole::Member).await;
+            for s in of {
+                let role = entity::enums::TeamSpaceRole::Member;
+                app.member(org, spaces[*s], dev.id, role).await;
+            }
+            devs.push(dev);
+        }
+        let projects = vec![
+            app.project(org, Some(spaces[0]), "zero app").await,
+            app.project(org, Some(spaces[1]), "one app").await,
+            app.project(org, None, "loose app").await,
+        ];
+        let mut rng = Lcg(0xD15C0);
+        let facts: Vec<Fact> = (0..240)
+            .map(|_| Fact {
+                project: rng.below(3) as usize,
+                who: match rng.below(6) {
+                    0..4 => Who::Dev(rng.below(4) as usize),
+                    4 => Who::Stranger,
+                    _ => Who::Nobody,
+                },
+                name: NAMES[rng.below(3) as usize],
+                day: days_ago(1 + rng.below(20) as i64),
+            })
+            .collect();
+        for (p, project) in projects.iter().enumerate() {
+            let key = create_key(&app, &token, "EVENTS_WRITE", Some(*project)).await;
+            let events: Vec<Value> = facts
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.project == p)
+                .map(|(i, f)| {
+                    let who = match f.who {
+                        Who::Dev(d) if i % 2 == 0 => Some(devs[d].email.clone()),
+                        Who::Dev(d) => Some(devs[d].id.gid()),
+                        Who::Stranger => Some(format!("stranger{i}@nowhere.test")),
+                        Who::Nobody => None,
+                    };
+                    ev(
+                        &format!("f{i}"),
+                        f.name,
+                        who.as_deref(),
+                        at(f.day, 12, 0, 0),
+                    )
+                })
+                .collect();
+            send(&app, &key.secret, events).await;
+        }
+        Shop {
+            app,
+            token,
+            devs,
+            member_of,
+            spaces,
+            projects,
+            facts,
+        }
+    }
+
+    /// The team spaces of whoever `who` is.
+    pub fn spaces_of(&self, who: Who) -> &[usize] {
+        match who {
+            Who::Dev(d) => &self.member_of[d],
+            _ => &[],
+        }
+    }
+
+    /// What `ask` must return, computed from the facts.
+    pub fn expected(&self, ask: &Ask) -> BTreeMap<String, i64> {
+        let mut out = BTreeMap::new();
+        if ask.group_by.is_empty() {
+            out.insert(row_key(&json!({})), 0);
+        }
+        let has = |d: &str| ask.group_by.contains(&d);
+        for f in &self.facts {
+            let spaces = self.spaces_of(f.who);
+            let dev = match f.who {
+                Who::Dev(d) => Some(d),
+                _ => None,
+            };
+            let keep = f.day >= ask.from
+                && f.day <= ask.to
+                && ask.names.as_ref().is_none_or(|n| n.contains(&f.name))
+                && ask.projects.as_ref().is_none_or(|p| p.contains(&f.project))
+                && ask
+                    .devs
+                    .as_ref()
+                    .is_none_or(|ds| dev.is_some_and(|d| ds.contains(&d)))
+                && ask
+                    .spaces
+                    .as_ref()
+                    .is_none_or(|ss| spaces.iter().any(|s| ss.contains(s)))
+                && match ask.scope {
+                    Scope::Org => true,
+                    Scope::Space(s) => spaces.contains(&s),
+                    Scope::Project(p) => f.project == p,
+                };
+            if !keep {
+                continue;
+            }
+            // TEAM_SPACE fans an event out to each team space of its developer
+            // that the scope and filter leave.
+            let fan: Vec<Option<usize>> = if has("TEAM_SPACE") {
+                spaces
+                    .iter()
+                    .filter(|s| ask.spaces.as_ref().is_none_or(|ss| ss.contains(s)))
+                    .filter(|s| !matches!(ask.scope, Scope::Space(x) if x != **s))
+                    .map(|s| Some(*s))
+                    .collect()
+            } else {
+                vec![None]
+            };
+            for space in fan {
+                let mut row = json!({});
+                if has("DAY") {
+                    row["day"] = json!(f.day);
+                }
+                if has("WEEK") {
+                    let monday =
+                        f.day - Duration::days(f.day.weekday().num_days_from_monday().into());
+                    row["week"] = json!(monday);
+                }
+                if has("EVENT_NAME") {
+                    row["eventName"] = json!(f.name);
+                }
+                if has("DEVELOPER") {
+                    row["developerId"] = json!(dev.map(|d| self.devs[d].id.gid()));
+                }
+                if let Some(s) = space {
+                    row["teamSpaceId"] = json!(self.spaces[s].gid());
+                }
+                if has("PROJECT") {
+                    row["projectId"] = json!(self.projects[f.project].gid());
+                }
+                *out.entry(row_key(&row)).or_default() += 1;
+            }
+        }
+        out
+    }
+
+    /// What the server returns for `ask`, keyed like [`Shop::expected`]
+    /// (a repeated key is kept apart, marked `#dup`).
+    pub async fn actual(&self, ask: &Ask) -> Result<BTreeMap<String, i64>, String> {
+        const ROW: &str = "{ day week eventName developerId teamSpaceId projectId count }";
+        const ARGS: &str = "(from: $f, to: $t, filter: $filter, groupBy: $g)";
+        let (decl, field, id) = match ask.scope {
+            Scope::Org => ("", "organization", None),
+            Scope::Space(s) => (
+                ", $id: ID!",
+                "teamSpace(id: $id)",
+                Some(self.spaces[s].gid()),
+            ),
+            Scope::Project(p) => (
+                ", $id: ID!",
+                "project(id: $id)",
+                Some(self.projects[p].gid()),
+            ),
+        };
+        let q = format!(
+            "query($f: Date!, $t: Date!, $filter: MetricFilter, $g: [MetricDimension!]!{decl}) \
+             {{ scope: {field} {{ metrics{ARGS} {ROW} }} }}"
+        );
+        let mut filter = json!({});
+        if let Some(n) = &ask.names {
+            filter["eventNames"] = json!(n);
+        }
+        if let Some(s) = &ask.spaces {
+            filter["teamSpaceIds"] =
+                json!(s.iter().map(|s| self.spaces[*s].gid()).collect::<Vec<_>>());
+        }
+        if let Some(p) = &ask.projects {
+            filter["projectIds"] = json!(
+                p.iter()
+                    .map(|p| self.projects[*p].gid())
+                    .collect::<Vec<_>>()
+            );
+        }
+        if let Some(d) = &ask.devs {
+            filter["developerIds"] =
+                json!(d.iter().map(|d| self.devs[*d].id.gid()).collect::<Vec<_>>());
+        }
+        let mut vars = json!({ "f": ask.from, "t": ask.to, "filter": filter, "g": ask.group_by });
+        if let Some(id) = id {
+            vars["id"] = json!(id);
+        }
+        let r = self.app.gql(&self.token, &q, vars).await;
+        let rows = r.body["data"]["scope"]["metrics"].as_array();
+        let (Some(rows), None) = (rows, r.body.get("errors")) else {
+            return Err(format!("{:?}", r.body));
+        };
+        let mut out = BTreeMap::new();
+        for row in rows {
+            // A grouped field is part of the key even when null; another
+            // field only when (wrongly) filled.
+            let mut keyed = json!({});
+            for (k, v) in row.as_object().expect("row") {
+                let grouped = ask.group_by.iter().any(|g| field_of(g) == k);
+                if k != "count" && (grouped || !v.is_null()) {
+                    keyed[k] = v.clone();
+                }
+            }
+            let mut key = row_key(&keyed);
+            if out.contains_key(&key) {
+                key.push_str("#dup");
+            }
+            out.insert(key, row["count"].as_i64().expect("count"));
+        }
+        Ok(out)
+    }
+
+    /// `None` when the server answers `ask` as expected; else the difference.
+    pub async fn check(&self, ask: Ask) -> Option<String> {
+        let want = self.expected(&ask);
+        match self.actual(&ask).await {
+            Err(e) => Some(format!("{ask:?}: error {e}")),
+            Ok(got) if got == want => None,
+            Ok(got) => {
+                let mut diff: Vec<String> = Vec::new();
+                for k in want.keys().chain(got.keys()).collect::<BTreeSet<_>>() {
+                    if want.get(k) != got.get(k) {
+                        diff.push(format!("{k}: want {:?} got {:?}", want.get(k), got.get(k)));
+                    }
+                }
+                diff.truncate(6);
+                Some(format!("{ask:?}:\n    {}", diff.join("\n    ")))
+            }
+        }
+    }
+}
+
+/// The `MetricRow` field of a dimension.
+fn field_of(dimension: &str) -> &'static str {
+    match dimension {
+        "DAY" => "day",
+        "WEEK" => "week",
+        "EVENT_NAME" => "eventName",
+        "DEVELOPER" => "developerId",
+        "TEAM_SPACE" => "teamSpaceId",
+        "PROJECT" => "projectId",
+        other => panic!("no dimension {other}"),
+    }
+}
+
+/// A JSON object as a map key, its fields in sorted order.
+fn row_key(row: &Value) -> String {
+    let sorted: BTreeMap<_, _> = row.as_object().expect("object").iter().collect();
+    serde_json::to_string(&sorted).expect("key")
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Scope {
+    Org,
+    Space(usize),
+    Project(usize),
+}
+
+/// One metrics call: scope, range, filter (indices into the `Shop`'s
+/// names, team spaces, projects and developers) and grouping.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub scope: Scope,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub group_by: Vec<&'static str>,
+    pub names: Option<Vec<&'static str>>,
+    pub spaces: Option<Vec<usize>>,
+    pub projects: Option<Vec<usize>>,
+    pub devs: Option<Vec<usize>>,
+}
+
+impl Ask {
+    /// The last 30 days, ungrouped, unfiltered.
+    pub fn new(scope: Scope) -> Ask {
+        Ask {
+            scope,
+            from: days_ago(30),
+            to: today(),
+            group_by: vec![],
+            names: None,
+            spaces: None,
+            projects: None,
+            devs: None,
+        }
+    }
+
+    pub fn by(mut self, group_by: &[&'static str]) -> Ask {
+        self.group_by = group_by.to_vec();
+        self
+    }
+}
