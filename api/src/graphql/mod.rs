@@ -12,7 +12,7 @@ mod shape;
 mod types;
 
 pub use request::RequestData;
-pub use shape::{SchemaDescriptions, check_shape, is_introspection_only};
+pub use shape::{SchemaDescriptions, check_shape, is_introspection_only, selected_operation};
 
 use async_graphql::{EmptySubscription, Schema};
 

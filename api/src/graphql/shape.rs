@@ -12,24 +12,31 @@
 //! Introspection types only have introspection fields, so no data selection
 //! can hide inside `__schema` or `__type` to escape the data depth limit.
 //!
+//! It also reads what else the HTTP layer asks of a document before it
+//! runs: the operation that would run, whether it is introspection only, and
+//! where `__schema { description }` answers.
+//!
 //! These are plain functions on the parsed document rather than an
 //! async-graphql extension: any installed extension sends every field of
 //! every response through async-graphql's slower per-field hook path.
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+use async_graphql::{
+    Name,
+    parser::types::{
+        ExecutableDocument, Field, OperationDefinition, OperationType, Selection, SelectionSet,
+    },
 };
 
 use crate::{config::Introspection, error::AppError};
 
 /// Deepest introspection path: the standard query reaches 15; this leaves
 /// room for a `typeDepth` of up to 14.
-pub const INTROSPECTION_MAX_DEPTH: usize = 20;
+const INTROSPECTION_MAX_DEPTH: usize = 20;
 /// Most introspection list fields on one path (`__schema.types.fields.args`
 /// in the standard query).
-pub const INTROSPECTION_MAX_LISTS: usize = 3;
+const INTROSPECTION_MAX_LISTS: usize = 3;
 
 /// Introspection fields that return lists of objects.
 const INTROSPECTION_LISTS: [&str; 8] = [
@@ -84,53 +91,36 @@ fn refuse(message: String) -> AppError {
     AppError::LimitExceeded(message)
 }
 
+/// The operation GetOperation() of the GraphQL spec would pick: the one
+/// named, or the only one.
+pub fn selected_operation<'a>(
+    doc: &'a ExecutableDocument,
+    wanted: Option<&str>,
+) -> Option<(Option<&'a Name>, &'a OperationDefinition)> {
+    let mut candidates = doc.operations.iter().filter(|(name, _)| match wanted {
+        Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
+        None => true,
+    });
+    let (name, op) = candidates.next()?;
+    candidates.next().is_none().then_some((name, &op.node))
+}
+
 /// Whether the operation that would run selects only introspection
 /// (`__schema`, `__type`, `__typename`) at its root, so it reads no tenant
 /// data and may be answered without a caller when introspection is open.
 pub fn is_introspection_only(doc: &ExecutableDocument, operation: Option<&str>) -> bool {
-    let op = match (&doc.operations, operation) {
-        (DocumentOperations::Single(op), _) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => op,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => match ops.values().next() {
-            Some(op) => op,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(_), None) => return false,
+    let Some((_, op)) = selected_operation(doc, operation) else {
+        return false;
     };
-    op.node.ty == OperationType::Query
-        && only_meta_roots(&op.node.selection_set.node, doc, &mut Vec::new())
-}
-
-fn only_meta_roots<'a>(
-    set: &'a SelectionSet,
-    doc: &'a ExecutableDocument,
-    seen: &mut Vec<&'a str>,
-) -> bool {
-    set.items.iter().all(|item| match &item.node {
-        Selection::Field(f) => {
-            let name = f.node.name.node.as_str();
-            is_introspection_root(name) || name == "__typename"
-        }
-        Selection::InlineFragment(f) => only_meta_roots(&f.node.selection_set.node, doc, seen),
-        Selection::FragmentSpread(s) => {
-            let name = s.node.fragment_name.node.as_str();
-            // A cycle or an unknown fragment is validation's to report; it
-            // is not a reason to answer without a caller.
-            if seen.contains(&name) {
-                return false;
-            }
-            let Some(fragment) = doc.fragments.get(&s.node.fragment_name.node) else {
-                return false;
-            };
-            seen.push(name);
-            let ok = only_meta_roots(&fragment.node.selection_set.node, doc, seen);
-            seen.pop();
-            ok
-        }
-    })
+    // A cycle or an unknown fragment (`None`) is validation's to report; it
+    // is not a reason to answer without a caller.
+    op.ty == OperationType::Query
+        && fields_of(&op.selection_set.node, doc).is_some_and(|fields| {
+            fields.iter().all(|f| {
+                let name = f.name.node.as_str();
+                is_introspection_root(name) || name == "__typename"
+            })
+        })
 }
 
 /// async-graphql answers `__schema { description }` with the description of
@@ -144,11 +134,18 @@ pub struct SchemaDescriptions(Vec<(String, String)>);
 
 impl SchemaDescriptions {
     pub fn of(doc: &ExecutableDocument) -> SchemaDescriptions {
+        let key = |f: &Field| f.response_key().node.to_string();
+        let named = |set, name: &'static str| {
+            fields_of(set, doc)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(move |f| f.name.node == name)
+        };
         let mut found = Vec::new();
         for (_, op) in doc.operations.iter() {
-            for (schema_key, set) in fields_named(&op.node.selection_set.node, doc, "__schema") {
-                for (key, _) in fields_named(set, doc, "description") {
-                    found.push((schema_key.clone(), key));
+            for schema in named(&op.node.selection_set.node, "__schema") {
+                for description in named(&schema.selection_set.node, "description") {
+                    found.push((key(schema), key(description)));
                 }
             }
         }
@@ -168,48 +165,37 @@ impl SchemaDescriptions {
     }
 }
 
-/// The response keys and selection sets of the fields called `name` in a
-/// selection set, through fragments (each fragment once per path).
-fn fields_named<'a>(
-    set: &'a SelectionSet,
-    doc: &'a ExecutableDocument,
-    name: &str,
-) -> Vec<(String, &'a SelectionSet)> {
+/// The fields a selection set selects, through inline fragments and
+/// fragment spreads; `None` when a spread names an unknown fragment or one
+/// already on its path (validation refuses both).
+fn fields_of<'a>(set: &'a SelectionSet, doc: &'a ExecutableDocument) -> Option<Vec<&'a Field>> {
     fn walk<'a>(
         set: &'a SelectionSet,
         doc: &'a ExecutableDocument,
-        name: &str,
-        seen: &mut Vec<&'a str>,
-        out: &mut Vec<(String, &'a SelectionSet)>,
-    ) {
+        path: &mut Vec<&'a str>,
+        out: &mut Vec<&'a Field>,
+    ) -> Option<()> {
         for item in &set.items {
             match &item.node {
-                Selection::Field(f) if f.node.name.node.as_str() == name => {
-                    out.push((
-                        f.node.response_key().node.to_string(),
-                        &f.node.selection_set.node,
-                    ));
-                }
-                Selection::Field(_) => {}
-                Selection::InlineFragment(f) => {
-                    walk(&f.node.selection_set.node, doc, name, seen, out)
-                }
+                Selection::Field(f) => out.push(&f.node),
+                Selection::InlineFragment(f) => walk(&f.node.selection_set.node, doc, path, out)?,
                 Selection::FragmentSpread(s) => {
-                    let fragment = s.node.fragment_name.node.as_str();
-                    if let Some(def) = doc.fragments.get(&s.node.fragment_name.node)
-                        && !seen.contains(&fragment)
-                    {
-                        seen.push(fragment);
-                        walk(&def.node.selection_set.node, doc, name, seen, out);
-                        seen.pop();
+                    let name = s.node.fragment_name.node.as_str();
+                    if path.contains(&name) {
+                        return None;
                     }
+                    let fragment = doc.fragments.get(&s.node.fragment_name.node)?;
+                    path.push(name);
+                    walk(&fragment.node.selection_set.node, doc, path, out)?;
+                    path.pop();
                 }
             }
         }
+        Some(())
     }
     let mut out = Vec::new();
-    walk(set, doc, name, &mut Vec::new(), &mut out);
-    out
+    walk(set, doc, &mut Vec::new(), &mut out)?;
+    Some(out)
 }
 
 /// How deep a selection set nests, relative to itself.

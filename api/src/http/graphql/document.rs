@@ -5,14 +5,14 @@
 
 use async_graphql::parser::{
     parse_query,
-    types::{ExecutableDocument, OperationDefinition, OperationType},
+    types::{ExecutableDocument, OperationType},
 };
 
 use super::body::RawRequest;
 use crate::{
     config::{Config, Limits},
     error::AppError,
-    graphql::check_shape,
+    graphql::{check_shape, selected_operation},
 };
 
 /// Every check of a parsed or unparsed document before execution.
@@ -96,17 +96,4 @@ fn check_required_variables(raw: &RawRequest, doc: &ExecutableDocument) -> Resul
         }
     }
     Ok(())
-}
-
-/// The operation GetOperation() would pick: the one named, or the only one.
-fn selected_operation<'a>(
-    doc: &'a ExecutableDocument,
-    wanted: Option<&str>,
-) -> Option<(Option<&'a async_graphql::Name>, &'a OperationDefinition)> {
-    let mut candidates = doc.operations.iter().filter(|(name, _)| match wanted {
-        Some(wanted) => name.is_some_and(|n| n.as_str() == wanted),
-        None => true,
-    });
-    let (name, op) = candidates.next()?;
-    candidates.next().is_none().then_some((name, &op.node))
 }
