@@ -16,27 +16,10 @@ use crate::{
 /// What a key may do: `READ` runs queries as a viewer of its organization;
 /// `EVENTS_WRITE` sends events.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "KeyScope")]
 pub enum ApiKeyScope {
     Read,
     EventsWrite,
-}
-
-impl From<ApiKeyScope> for KeyScope {
-    fn from(scope: ApiKeyScope) -> Self {
-        match scope {
-            ApiKeyScope::Read => KeyScope::Read,
-            ApiKeyScope::EventsWrite => KeyScope::EventsWrite,
-        }
-    }
-}
-
-impl From<KeyScope> for ApiKeyScope {
-    fn from(scope: KeyScope) -> Self {
-        match scope {
-            KeyScope::Read => ApiKeyScope::Read,
-            KeyScope::EventsWrite => ApiKeyScope::EventsWrite,
-        }
-    }
 }
 
 pub struct ApiKey(pub api_key::Model);

@@ -38,6 +38,7 @@ impl ScalarType for Date {
 
 /// What metric rows are grouped by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "Dim")]
 pub enum MetricDimension {
     Day,
     /// ISO week, named by its Monday.
@@ -46,19 +47,6 @@ pub enum MetricDimension {
     Developer,
     TeamSpace,
     Project,
-}
-
-impl From<MetricDimension> for Dim {
-    fn from(d: MetricDimension) -> Self {
-        match d {
-            MetricDimension::Day => Dim::Day,
-            MetricDimension::Week => Dim::Week,
-            MetricDimension::EventName => Dim::EventName,
-            MetricDimension::Developer => Dim::Developer,
-            MetricDimension::TeamSpace => Dim::TeamSpace,
-            MetricDimension::Project => Dim::Project,
-        }
-    }
 }
 
 #[derive(InputObject, Default)]
