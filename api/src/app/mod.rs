@@ -31,8 +31,8 @@ pub enum StartError {
     Migrate(sea_orm::DbErr),
     #[error(transparent)]
     Jwt(#[from] JwtSetupError),
-    #[error("cannot seed the demo data: {0}")]
-    Seed(String),
+    #[error("cannot prepare dev mode (demo data and token): {0}")]
+    DevMode(String),
     #[error("cannot listen on {addr}: {cause}")]
     Bind {
         addr: SocketAddr,
@@ -142,7 +142,7 @@ async fn seed_if_empty(db: &DatabaseConnection) -> Result<(), StartError> {
         tracing::info!("empty database: seeding demo organizations");
         seed::seed(db, seed::SeedSpec::default(), &ProgressBar::hidden())
             .await
-            .map_err(|e| StartError::Seed(e.describe()))?;
+            .map_err(|e| StartError::DevMode(e.describe()))?;
     }
     Ok(())
 }
@@ -162,7 +162,7 @@ async fn dev_token(
     let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
     let owner = service::developer::first_owner(&ctx, db)
         .await
-        .map_err(|e| StartError::Seed(e.describe()))?;
+        .map_err(|e| StartError::DevMode(e.describe()))?;
     Ok(owner.and_then(|o| {
         jwt.mint(
             &o.auth_subject,
