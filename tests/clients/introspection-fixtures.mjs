@@ -5,7 +5,7 @@
 // when the files differ from what the installed graphql package builds.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { getIntrospectionQuery } from 'graphql';
 
@@ -13,7 +13,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = path.resolve(here, '../fixtures/introspection');
 const version = createRequire(import.meta.url)('graphql/package.json').version;
 
-const spec = {
+export const spec = {
   descriptions: true,
   specifiedByUrl: true,
   directiveIsRepeatable: true,
@@ -44,25 +44,32 @@ export const fixtures = {
   'experimental-directive-deprecation': { ...spec, experimentalDirectiveDeprecation: true },
 };
 
-const check = process.argv.includes('--check');
-let stale = 0;
-for (const [name, options] of Object.entries(fixtures)) {
-  const text =
-    `# getIntrospectionQuery(${JSON.stringify(options)}) from graphql@${version}, ` +
-    `written by tests/clients/introspection-fixtures.mjs\n` +
-    getIntrospectionQuery(options);
-  const file = path.join(dir, `${name}.graphql`);
-  if (check) {
-    let old = '';
-    try {
-      old = readFileSync(file, 'utf8');
-    } catch {}
-    if (old !== text) {
-      console.error(`stale: ${file}`);
-      stale++;
-    }
-  } else {
-    writeFileSync(file, text);
-  }
+// Run as a script it writes (or checks) the files; imported, it only
+// lends its option sets.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exit(writeOrCheck(process.argv.includes('--check')));
 }
-process.exit(stale ? 1 : 0);
+
+function writeOrCheck(check) {
+  let stale = 0;
+  for (const [name, options] of Object.entries(fixtures)) {
+    const text =
+      `# getIntrospectionQuery(${JSON.stringify(options)}) from graphql@${version}, ` +
+      `written by tests/clients/introspection-fixtures.mjs\n` +
+      getIntrospectionQuery(options);
+    const file = path.join(dir, `${name}.graphql`);
+    if (check) {
+      let old = '';
+      try {
+        old = readFileSync(file, 'utf8');
+      } catch {}
+      if (old !== text) {
+        console.error(`stale: ${file}`);
+        stale++;
+      }
+    } else {
+      writeFileSync(file, text);
+    }
+  }
+  return stale ? 1 : 0;
+}

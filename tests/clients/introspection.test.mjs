@@ -16,6 +16,7 @@ import {
   lexicographicSortSchema,
   printSchema,
 } from 'graphql';
+import { fixtures } from './introspection-fixtures.mjs';
 import { startServer } from './server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,15 +60,8 @@ function lineDiff(a, b, context = 2) {
 }
 
 const variants = {
-  'default options': {},
-  'every spec option on': {
-    descriptions: true,
-    specifiedByUrl: true,
-    directiveIsRepeatable: true,
-    schemaDescription: true,
-    inputValueDeprecation: true,
-    oneOf: true,
-  },
+  'default options': fixtures.default,
+  'every spec option on': fixtures['all-spec-options-on'],
 };
 
 for (const [label, options] of Object.entries(variants)) {
