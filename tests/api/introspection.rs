@@ -37,6 +37,11 @@ fn fixtures() -> Vec<(String, String)> {
     out
 }
 
+fn fixture(name: &str) -> String {
+    let found = fixtures().into_iter().find(|(n, _)| n == name);
+    found.map(|(_, query)| query).expect("fixture")
+}
+
 /// POSTs a query with the given bearer, or none.
 async fn post(app: &TestApp, bearer: Option<&str>, query: &str) -> Reply {
     let mut req = app
@@ -86,10 +91,7 @@ async fn every_standard_introspection_query_describes_schema_graphql() {
 #[tokio::test]
 async fn graphql_js_experimental_directive_deprecation_is_refused_clearly() {
     let app = TestApp::spawn().await;
-    let (_, query) = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "experimental-directive-deprecation")
-        .expect("fixture");
+    let query = fixture("experimental-directive-deprecation");
     let reply = post(&app, None, &query).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert_eq!(reply.code(), Some("BAD_USER_INPUT"), "{}", reply.body);
@@ -173,10 +175,7 @@ async fn introspection_has_its_own_bounds() {
 #[tokio::test]
 async fn authenticated_mode_needs_credentials() {
     let (app, token) = with_token(|c| c.introspection = Introspection::Authenticated).await;
-    let (_, query) = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "default")
-        .unwrap();
+    let query = fixture("default");
     let reply = post(&app, None, &query).await;
     assert_eq!(reply.status, 401, "{}", reply.body);
     assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
@@ -187,10 +186,7 @@ async fn authenticated_mode_needs_credentials() {
 #[tokio::test]
 async fn off_mode_refuses_schema_and_type_but_keeps_typename() {
     let (app, token) = with_token(|c| c.introspection = Introspection::Off).await;
-    let (_, query) = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == "default")
-        .unwrap();
+    let query = fixture("default");
     for q in [query.as_str(), "{ __type(name: \"Query\") { name } }"] {
         let reply = post(&app, Some(&token), q).await;
         assert_eq!(reply.status, 400, "{}", reply.body);
