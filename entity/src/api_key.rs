@@ -31,43 +31,7 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::organization::Entity",
-        from = "Column::OrganizationId",
-        to = "super::organization::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Organization,
-    #[sea_orm(
-        belongs_to = "super::project::Entity",
-        from = "(Column::OrganizationId, Column::ProjectId)",
-        to = "(super::project::Column::OrganizationId, super::project::Column::Id)",
-        on_delete = "Cascade"
-    )]
-    Project,
-    #[sea_orm(has_many = "super::api_key_prefix::Entity")]
-    ApiKeyPrefix,
-}
-
-impl Related<super::organization::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Organization.def()
-    }
-}
-
-impl Related<super::project::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Project.def()
-    }
-}
-
-impl Related<super::api_key_prefix::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::ApiKeyPrefix.def()
-    }
-}
+crate::belongs_to!(Organization => organization, Project => project(ProjectId));
 
 impl ActiveModelBehavior for ActiveModel {}
 

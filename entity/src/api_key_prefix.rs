@@ -17,21 +17,6 @@ pub struct Model {
     pub created_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::api_key::Entity",
-        from = "(Column::OrganizationId, Column::ApiKeyId)",
-        to = "(super::api_key::Column::OrganizationId, super::api_key::Column::Id)",
-        on_delete = "Cascade"
-    )]
-    ApiKey,
-}
-
-impl Related<super::api_key::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::ApiKey.def()
-    }
-}
+crate::belongs_to!(ApiKey => api_key(ApiKeyId));
 
 impl ActiveModelBehavior for ActiveModel {}

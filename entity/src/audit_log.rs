@@ -27,22 +27,7 @@ pub struct Model {
     pub details: Json,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::organization::Entity",
-        from = "Column::OrganizationId",
-        to = "super::organization::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Organization,
-}
-
-impl Related<super::organization::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Organization.def()
-    }
-}
+crate::belongs_to!(Organization => organization);
 
 impl ActiveModelBehavior for ActiveModel {}
 

@@ -27,40 +27,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::organization::Entity",
-        from = "Column::OrganizationId",
-        to = "super::organization::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Organization,
-    #[sea_orm(has_many = "super::team_space_member::Entity")]
-    TeamSpaceMember,
-}
-
-impl Related<super::organization::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Organization.def()
-    }
-}
-
-impl Related<super::team_space_member::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::TeamSpaceMember.def()
-    }
-}
-
-impl Related<super::team_space::Entity> for Entity {
-    fn to() -> RelationDef {
-        super::team_space_member::Relation::TeamSpace.def()
-    }
-
-    fn via() -> Option<RelationDef> {
-        Some(super::team_space_member::Relation::Developer.def().rev())
-    }
-}
+crate::belongs_to!(Organization => organization);
 
 impl ActiveModelBehavior for ActiveModel {}
 

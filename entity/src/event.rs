@@ -25,22 +25,7 @@ pub struct Model {
     pub client_event_id: String,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::project::Entity",
-        from = "(Column::OrganizationId, Column::ProjectId)",
-        to = "(super::project::Column::OrganizationId, super::project::Column::Id)",
-        on_delete = "Cascade"
-    )]
-    Project,
-}
-
-impl Related<super::project::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Project.def()
-    }
-}
+crate::belongs_to!(Project => project(ProjectId));
 
 impl ActiveModelBehavior for ActiveModel {}
 

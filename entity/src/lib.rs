@@ -16,6 +16,7 @@ pub mod event_meta;
 pub mod ids;
 pub mod organization;
 pub mod project;
+pub mod relations;
 pub mod scoped;
 pub mod team_space;
 pub mod team_space_member;

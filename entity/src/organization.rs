@@ -23,7 +23,6 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+crate::belongs_to!();
 
 impl ActiveModelBehavior for ActiveModel {}

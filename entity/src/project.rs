@@ -22,66 +22,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::organization::Entity",
-        from = "Column::OrganizationId",
-        to = "super::organization::Column::Id",
-        on_delete = "Cascade"
-    )]
-    Organization,
-    #[sea_orm(
-        belongs_to = "super::team_space::Entity",
-        from = "(Column::OrganizationId, Column::TeamSpaceId)",
-        to = "(super::team_space::Column::OrganizationId, super::team_space::Column::Id)"
-    )]
-    TeamSpace,
-    #[sea_orm(has_many = "super::api_key::Entity")]
-    ApiKey,
-    #[sea_orm(has_many = "super::event::Entity")]
-    Event,
-    #[sea_orm(has_many = "super::event_meta::Entity")]
-    EventMeta,
-    #[sea_orm(has_many = "super::aggregated_event::Entity")]
-    AggregatedEvent,
-}
-
-impl Related<super::organization::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Organization.def()
-    }
-}
-
-impl Related<super::team_space::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::TeamSpace.def()
-    }
-}
-
-impl Related<super::api_key::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::ApiKey.def()
-    }
-}
-
-impl Related<super::event::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Event.def()
-    }
-}
-
-impl Related<super::event_meta::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::EventMeta.def()
-    }
-}
-
-impl Related<super::aggregated_event::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::AggregatedEvent.def()
-    }
-}
+crate::belongs_to!(Organization => organization, TeamSpace => team_space(TeamSpaceId));
 
 impl ActiveModelBehavior for ActiveModel {}
 

@@ -19,36 +19,7 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
 }
 
-// Both relations are composite so that a join can never cross organizations.
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::team_space::Entity",
-        from = "(Column::OrganizationId, Column::TeamSpaceId)",
-        to = "(super::team_space::Column::OrganizationId, super::team_space::Column::Id)",
-        on_delete = "Cascade"
-    )]
-    TeamSpace,
-    #[sea_orm(
-        belongs_to = "super::developer::Entity",
-        from = "(Column::OrganizationId, Column::DeveloperId)",
-        to = "(super::developer::Column::OrganizationId, super::developer::Column::Id)",
-        on_delete = "Cascade"
-    )]
-    Developer,
-}
-
-impl Related<super::team_space::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::TeamSpace.def()
-    }
-}
-
-impl Related<super::developer::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Developer.def()
-    }
-}
+crate::belongs_to!(TeamSpace => team_space(TeamSpaceId), Developer => developer(DeveloperId));
 
 impl ActiveModelBehavior for ActiveModel {}
 

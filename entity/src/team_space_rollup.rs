@@ -19,22 +19,7 @@ pub struct Model {
     pub count: i64,
 }
 
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::team_space::Entity",
-        from = "(Column::OrganizationId, Column::TeamSpaceId)",
-        to = "(super::team_space::Column::OrganizationId, super::team_space::Column::Id)",
-        on_delete = "Cascade"
-    )]
-    TeamSpace,
-}
-
-impl Related<super::team_space::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::TeamSpace.def()
-    }
-}
+crate::belongs_to!(TeamSpace => team_space(TeamSpaceId));
 
 impl ActiveModelBehavior for ActiveModel {}
 

@@ -20,8 +20,9 @@ use entity::{
 };
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    DbErr, EntityTrait, IntoActiveModel, ModelTrait, PaginatorTrait, Statement, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DatabaseConnection,
+    DbBackend, DbErr, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait, QueryFilter,
+    QuerySelect, RelationTrait, Statement, TransactionTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -359,9 +360,13 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         .await
         .expect("members");
     assert_eq!(all, std::slice::from_ref(&member));
-    // The composite many-to-many relation resolves within the tenant.
-    let spaces = dev
-        .find_related(TeamSpace)
+    // The composite member → team space relation joins within the tenant.
+    let spaces = TeamSpace::find_in(OrgId::from_db(org.id))
+        .join(
+            JoinType::InnerJoin,
+            team_space_member::Relation::TeamSpace.def().rev(),
+        )
+        .filter(team_space_member::Column::DeveloperId.eq(dev.id))
         .all(db)
         .await
         .expect("related team spaces");

@@ -4,9 +4,9 @@ use chrono::Utc;
 use entity::scoped::InOrg as _;
 use entity::{developer, enums::DeveloperRole, team_space_member};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, JoinType, PaginatorTrait, QueryFilter, QuerySelect, RelationDef, Select,
-    TransactionTrait, sea_query::Query,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, JoinType,
+    PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, Select, TransactionTrait,
+    sea_query::Query,
 };
 use serde_json::json;
 
@@ -73,16 +73,6 @@ impl table::Filter for DeveloperFilter {
     }
 }
 
-fn member_to_developer() -> RelationDef {
-    team_space_member::Entity::belongs_to(developer::Entity)
-        .from((
-            team_space_member::Column::OrganizationId,
-            team_space_member::Column::DeveloperId,
-        ))
-        .to((developer::Column::OrganizationId, developer::Column::Id))
-        .into()
-}
-
 /// One page of developers for each of several team spaces, in one statement.
 pub async fn of_team_spaces(
     ctx: &TenantCtx,
@@ -93,7 +83,10 @@ pub async fn of_team_spaces(
 ) -> AppResult<Vec<ChildRow<developer::Model>>> {
     let org = ctx.org_id().uuid();
     let select = developer::Entity::find_in(ctx.org_id())
-        .join(JoinType::InnerJoin, member_to_developer().rev())
+        .join(
+            JoinType::InnerJoin,
+            team_space_member::Relation::Developer.def().rev(),
+        )
         .filter(team_space_member::Column::OrganizationId.eq(org))
         .filter(team_space_member::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
     let statement = page.window_sql(

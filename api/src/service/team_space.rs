@@ -4,9 +4,8 @@ use chrono::Utc;
 use entity::scoped::InOrg as _;
 use entity::{project, team_space, team_space_member};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, JoinType, QueryFilter, QuerySelect, RelationDef, Select, TransactionTrait,
-    sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, JoinType,
+    QueryFilter, QuerySelect, RelationTrait, Select, TransactionTrait, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -46,17 +45,6 @@ impl table::Filter for TeamSpaceFilter {
     }
 }
 
-/// Memberships → team spaces, joined on the organization as well as the id.
-fn member_to_team_space() -> RelationDef {
-    team_space_member::Entity::belongs_to(team_space::Entity)
-        .from((
-            team_space_member::Column::OrganizationId,
-            team_space_member::Column::TeamSpaceId,
-        ))
-        .to((team_space::Column::OrganizationId, team_space::Column::Id))
-        .into()
-}
-
 /// One page of team spaces for each of several developers, in one statement.
 pub async fn of_developers(
     ctx: &TenantCtx,
@@ -67,7 +55,10 @@ pub async fn of_developers(
 ) -> AppResult<Vec<ChildRow<team_space::Model>>> {
     let org = ctx.org_id().uuid();
     let mut select = team_space::Entity::find_in(ctx.org_id())
-        .join(JoinType::InnerJoin, member_to_team_space().rev())
+        .join(
+            JoinType::InnerJoin,
+            team_space_member::Relation::TeamSpace.def().rev(),
+        )
         .filter(team_space_member::Column::OrganizationId.eq(org))
         .filter(team_space_member::Column::DeveloperId.is_in(developers.iter().map(|d| d.uuid())));
     if let Some(text) = &filter.name_contains {
