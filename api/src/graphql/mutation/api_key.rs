@@ -1,11 +1,13 @@
 //! `createApiKey`, `revokeApiKey`.
 
 use crate::ids::GlobalId as _;
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ID, InputObject, SimpleObject};
 
+use super::Mutation;
 use crate::{
+    error::AppResult,
     graphql::{
-        request::{or_null, request},
+        request::RequestData,
         types::{ApiKey, ApiKeyScope},
     },
     ids::{ApiKeyId, ProjectId},
@@ -37,51 +39,42 @@ pub struct RevokeApiKeyPayload {
     pub api_key: ApiKey,
 }
 
-#[derive(Default)]
-pub struct ApiKeyMutations;
-
-#[Object]
-impl ApiKeyMutations {
+mutations!(ApiKeyMutations {
     /// Creates an API key (admins and owners). Keep the returned secret:
     /// only its hash is stored.
-    async fn create_api_key(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateApiKeyInput,
-    ) -> Option<CreateApiKeyPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let new = NewApiKey {
-                name: input.name,
-                scopes: input.scopes.into_iter().map(Into::into).collect(),
-                project: input
-                    .project_id
-                    .map(|id| ProjectId::from_global(&id))
-                    .transpose()?,
-            };
-            let created = api_key::create(rq.tenant(), &rq.db, new).await?;
-            Ok(Some(CreateApiKeyPayload {
-                api_key: ApiKey(created.row),
-                secret: created.key,
-            }))
-        };
-        or_null(ctx, result.await)
-    }
-
+    create_api_key(CreateApiKeyInput);
     /// Revokes a key; its next request is refused.
-    async fn revoke_api_key(
-        &self,
-        ctx: &Context<'_>,
-        input: RevokeApiKeyInput,
-    ) -> Option<RevokeApiKeyPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let id = ApiKeyId::from_global(&input.id)?;
-            let row = api_key::revoke(rq.tenant(), &rq.db, id).await?;
-            Ok(Some(RevokeApiKeyPayload {
-                api_key: ApiKey(row),
-            }))
+    revoke_api_key(RevokeApiKeyInput);
+});
+
+impl Mutation for CreateApiKeyInput {
+    type Payload = CreateApiKeyPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<CreateApiKeyPayload> {
+        let new = NewApiKey {
+            name: self.name,
+            scopes: self.scopes.into_iter().map(Into::into).collect(),
+            project: self
+                .project_id
+                .map(|id| ProjectId::from_global(&id))
+                .transpose()?,
         };
-        or_null(ctx, result.await)
+        let created = api_key::create(rq.tenant(), &rq.db, new).await?;
+        Ok(CreateApiKeyPayload {
+            api_key: ApiKey(created.row),
+            secret: created.key,
+        })
+    }
+}
+
+impl Mutation for RevokeApiKeyInput {
+    type Payload = RevokeApiKeyPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<RevokeApiKeyPayload> {
+        let id = ApiKeyId::from_global(&self.id)?;
+        let row = api_key::revoke(rq.tenant(), &rq.db, id).await?;
+        Ok(RevokeApiKeyPayload {
+            api_key: ApiKey(row),
+        })
     }
 }

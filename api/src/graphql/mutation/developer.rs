@@ -1,13 +1,15 @@
 //! `createDeveloper`, `updateDeveloper`, `changeDeveloperRole`,
 //! `deactivateDeveloper`, `reactivateDeveloper`.
 
+use crate::graphql::types::CohortObject as _;
 use crate::ids::GlobalId as _;
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ID, InputObject, SimpleObject};
 
+use super::Mutation;
 use crate::{
     error::AppResult,
     graphql::{
-        request::{or_null, request},
+        request::RequestData,
         types::{Developer, DeveloperRole},
     },
     ids::DeveloperId,
@@ -76,92 +78,71 @@ fn id(input: &ID) -> AppResult<DeveloperId> {
     DeveloperId::from_global(input)
 }
 
-#[derive(Default)]
-pub struct DeveloperMutations;
-
-#[Object]
-impl DeveloperMutations {
+mutations!(DeveloperMutations {
     /// Invites a developer into the organization (admins and owners; only
     /// owners invite owners).
-    async fn create_developer(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateDeveloperInput,
-    ) -> Option<CreateDeveloperPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let new = NewDeveloper {
-                email: input.email,
-                name: input.name,
-                role: input.role.into(),
-                auth_subject: input.auth_subject,
-            };
-            Ok(Some(
-                developer::create(rq.tenant(), &rq.db, new).await?.into(),
-            ))
-        };
-        or_null(ctx, result.await)
-    }
-
+    create_developer(CreateDeveloperInput);
     /// Changes a developer's name (themself, admins, owners) or email
     /// (admins and owners).
-    async fn update_developer(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateDeveloperInput,
-    ) -> Option<UpdateDeveloperPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let patch = DeveloperPatch {
-                name: input.name,
-                email: input.email,
-            };
-            let row = developer::update(rq.tenant(), &rq.db, id(&input.id)?, patch).await?;
-            Ok(Some(row.into()))
-        };
-        or_null(ctx, result.await)
-    }
-
+    update_developer(UpdateDeveloperInput);
     /// Changes a developer's role. The last active owner keeps theirs.
-    async fn change_developer_role(
-        &self,
-        ctx: &Context<'_>,
-        input: ChangeDeveloperRoleInput,
-    ) -> Option<ChangeDeveloperRolePayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let row =
-                developer::change_role(rq.tenant(), &rq.db, id(&input.id)?, input.role.into())
-                    .await?;
-            Ok(Some(row.into()))
-        };
-        or_null(ctx, result.await)
-    }
-
+    change_developer_role(ChangeDeveloperRoleInput);
     /// Deactivates a developer: their tokens stop working at once.
-    async fn deactivate_developer(
-        &self,
-        ctx: &Context<'_>,
-        input: DeactivateDeveloperInput,
-    ) -> Option<DeactivateDeveloperPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let row = developer::set_active(rq.tenant(), &rq.db, id(&input.id)?, false).await?;
-            Ok(Some(row.into()))
-        };
-        or_null(ctx, result.await)
-    }
+    deactivate_developer(DeactivateDeveloperInput);
+    reactivate_developer(ReactivateDeveloperInput);
+});
 
-    async fn reactivate_developer(
-        &self,
-        ctx: &Context<'_>,
-        input: ReactivateDeveloperInput,
-    ) -> Option<ReactivateDeveloperPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let row = developer::set_active(rq.tenant(), &rq.db, id(&input.id)?, true).await?;
-            Ok(Some(row.into()))
+impl Mutation for CreateDeveloperInput {
+    type Payload = CreateDeveloperPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<CreateDeveloperPayload> {
+        let new = NewDeveloper {
+            email: self.email,
+            name: self.name,
+            role: self.role.into(),
+            auth_subject: self.auth_subject,
         };
-        or_null(ctx, result.await)
+        Ok(developer::create(rq.tenant(), &rq.db, new).await?.into())
+    }
+}
+
+impl Mutation for UpdateDeveloperInput {
+    type Payload = UpdateDeveloperPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<UpdateDeveloperPayload> {
+        let patch = DeveloperPatch {
+            name: self.name,
+            email: self.email,
+        };
+        let row = developer::update(rq.tenant(), &rq.db, id(&self.id)?, patch).await?;
+        Ok(row.into())
+    }
+}
+
+impl Mutation for ChangeDeveloperRoleInput {
+    type Payload = ChangeDeveloperRolePayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<ChangeDeveloperRolePayload> {
+        let row =
+            developer::change_role(rq.tenant(), &rq.db, id(&self.id)?, self.role.into()).await?;
+        Ok(row.into())
+    }
+}
+
+impl Mutation for DeactivateDeveloperInput {
+    type Payload = DeactivateDeveloperPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<DeactivateDeveloperPayload> {
+        let row = developer::set_active(rq.tenant(), &rq.db, id(&self.id)?, false).await?;
+        Ok(row.into())
+    }
+}
+
+impl Mutation for ReactivateDeveloperInput {
+    type Payload = ReactivateDeveloperPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<ReactivateDeveloperPayload> {
+        let row = developer::set_active(rq.tenant(), &rq.db, id(&self.id)?, true).await?;
+        Ok(row.into())
     }
 }

@@ -2,10 +2,12 @@
 //! users (role member and above).
 
 use crate::ids::GlobalId as _;
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{ID, InputObject, Json, SimpleObject};
 
+use super::Mutation;
 use crate::{
-    graphql::request::{or_null, request},
+    error::AppResult,
+    graphql::request::RequestData,
     ids::ProjectId,
     service::events::{self, EventInput},
 };
@@ -41,40 +43,33 @@ pub struct RecordEventsPayload {
     pub unmatched: i64,
 }
 
-#[derive(Default)]
-pub struct EventMutations;
-
-#[Object]
-impl EventMutations {
+mutations!(EventMutations {
     /// Records a batch of activity events for a project: all or none.
-    async fn record_events(
-        &self,
-        ctx: &Context<'_>,
-        input: RecordEventsInput,
-    ) -> Option<RecordEventsPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let project = ProjectId::from_global(&input.project_id)?;
-            let batch = input
-                .events
-                .into_iter()
-                .map(|e| EventInput {
-                    client_id: e.id,
-                    name: e.name,
-                    developer: e.developer,
-                    occurred_at: e.occurred_at,
-                    properties: e.properties.map(|j| j.0),
-                })
-                .collect();
-            let done =
-                events::ingest(rq.tenant(), &rq.db, project, batch, &rq.limits.ingest).await?;
-            rq.telemetry.events_ingested(done.accepted as u64);
-            Ok(Some(RecordEventsPayload {
-                accepted: done.accepted as i64,
-                duplicated: done.duplicated as i64,
-                unmatched: done.unmatched as i64,
-            }))
-        };
-        or_null(ctx, result.await)
+    record_events(RecordEventsInput);
+});
+
+impl Mutation for RecordEventsInput {
+    type Payload = RecordEventsPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<RecordEventsPayload> {
+        let project = ProjectId::from_global(&self.project_id)?;
+        let batch = self
+            .events
+            .into_iter()
+            .map(|e| EventInput {
+                client_id: e.id,
+                name: e.name,
+                developer: e.developer,
+                occurred_at: e.occurred_at,
+                properties: e.properties.map(|j| j.0),
+            })
+            .collect();
+        let done = events::ingest(rq.tenant(), &rq.db, project, batch, &rq.limits.ingest).await?;
+        rq.telemetry.events_ingested(done.accepted as u64);
+        Ok(RecordEventsPayload {
+            accepted: done.accepted as i64,
+            duplicated: done.duplicated as i64,
+            unmatched: done.unmatched as i64,
+        })
     }
 }

@@ -1,12 +1,14 @@
 //! `addTeamSpaceMember`, `updateTeamSpaceMember`, `removeTeamSpaceMember`.
 
+use crate::graphql::types::CohortObject as _;
 use crate::ids::GlobalId as _;
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{ID, InputObject, SimpleObject};
 
+use super::Mutation;
 use crate::{
     error::AppResult,
     graphql::{
-        request::{or_null, request},
+        request::RequestData,
         types::{Developer, TeamSpace, TeamSpaceRole},
     },
     ids::{DeveloperId, TeamSpaceId},
@@ -54,81 +56,68 @@ fn ids(space: &ID, dev: &ID) -> AppResult<(TeamSpaceId, DeveloperId)> {
     ))
 }
 
+fn change(space: &ID, dev: &ID, role: TeamSpaceRole) -> AppResult<MemberChange> {
+    let (space, developer) = ids(space, dev)?;
+    Ok(MemberChange {
+        space,
+        developer,
+        role: role.into(),
+    })
+}
+
 type Membership = (
     entity::team_space::Model,
     entity::developer::Model,
     entity::enums::TeamSpaceRole,
 );
 
-fn payload((space, dev, role): Membership) -> Option<TeamSpaceMemberPayload> {
-    Some(TeamSpaceMemberPayload {
+fn payload((space, dev, role): Membership) -> TeamSpaceMemberPayload {
+    TeamSpaceMemberPayload {
         team_space: TeamSpace::one(space),
         developer: Developer::one(dev),
         role: role.into(),
-    })
+    }
 }
 
-#[derive(Default)]
-pub struct MemberMutations;
-
-#[Object]
-impl MemberMutations {
+mutations!(MemberMutations {
     /// Classifies a developer into a team space (admins, owners, and the
     /// team space's leads).
-    async fn add_team_space_member(
-        &self,
-        ctx: &Context<'_>,
-        input: AddTeamSpaceMemberInput,
-    ) -> Option<TeamSpaceMemberPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let (space, developer) = ids(&input.team_space_id, &input.developer_id)?;
-            let change = MemberChange {
-                space,
-                developer,
-                role: input.role.into(),
-            };
-            Ok(payload(membership::add(rq.tenant(), &rq.db, change).await?))
-        };
-        or_null(ctx, result.await)
-    }
-
+    add_team_space_member(AddTeamSpaceMemberInput);
     /// Makes a member a lead, or a lead a member.
-    async fn update_team_space_member(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateTeamSpaceMemberInput,
-    ) -> Option<TeamSpaceMemberPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let (space, developer) = ids(&input.team_space_id, &input.developer_id)?;
-            let change = MemberChange {
-                space,
-                developer,
-                role: input.role.into(),
-            };
-            Ok(payload(
-                membership::update(rq.tenant(), &rq.db, change).await?,
-            ))
-        };
-        or_null(ctx, result.await)
-    }
-
+    update_team_space_member(UpdateTeamSpaceMemberInput);
     /// Takes a developer out of a team space.
-    async fn remove_team_space_member(
-        &self,
-        ctx: &Context<'_>,
-        input: RemoveTeamSpaceMemberInput,
-    ) -> Option<RemoveTeamSpaceMemberPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let (space, developer) = ids(&input.team_space_id, &input.developer_id)?;
-            let row = membership::remove(rq.tenant(), &rq.db, space, developer).await?;
-            Ok(Some(RemoveTeamSpaceMemberPayload {
-                team_space: TeamSpace::one(row),
-                removed_developer_id: developer.to_global(),
-            }))
-        };
-        or_null(ctx, result.await)
+    remove_team_space_member(RemoveTeamSpaceMemberInput);
+});
+
+impl Mutation for AddTeamSpaceMemberInput {
+    type Payload = TeamSpaceMemberPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<TeamSpaceMemberPayload> {
+        let change = change(&self.team_space_id, &self.developer_id, self.role)?;
+        Ok(payload(membership::add(rq.tenant(), &rq.db, change).await?))
+    }
+}
+
+impl Mutation for UpdateTeamSpaceMemberInput {
+    type Payload = TeamSpaceMemberPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<TeamSpaceMemberPayload> {
+        let change = change(&self.team_space_id, &self.developer_id, self.role)?;
+        Ok(payload(
+            membership::update(rq.tenant(), &rq.db, change).await?,
+        ))
+    }
+}
+
+impl Mutation for RemoveTeamSpaceMemberInput {
+    type Payload = RemoveTeamSpaceMemberPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<RemoveTeamSpaceMemberPayload> {
+        let (space, developer) = ids(&self.team_space_id, &self.developer_id)?;
+        let row = membership::remove(rq.tenant(), &rq.db, space, developer).await?;
+        Ok(RemoveTeamSpaceMemberPayload {
+            team_space: TeamSpace::one(row),
+            removed_developer_id: developer.to_global(),
+        })
     }
 }

@@ -1,6 +1,44 @@
-//! The mutation root: one `input`, one payload per mutation. Resolvers only
-//! decode ids and hand typed input to a service, which checks permissions,
-//! validates, writes and audits in one transaction.
+//! The mutation root: one `input`, one payload per mutation. Each input type's
+//! [`Mutation`] impl only decodes ids and hands typed input to a service, which
+//! checks permissions, validates, writes and audits in one transaction; the
+//! resolver around it, the same for every mutation, is written once by
+//! `mutations!`.
+
+use crate::{error::AppResult, graphql::request::RequestData};
+
+/// What a mutation does with its input, given the request it runs in.
+trait Mutation {
+    type Payload: async_graphql::OutputType;
+
+    async fn run(self, rq: &RequestData) -> AppResult<Self::Payload>;
+}
+
+/// `mutations!(Group { /// doc \n field_name(InputType); … })`: the `#[Object]`
+/// of a group of mutations, each resolved by its input's [`Mutation`] impl. A
+/// failed mutation answers `null` with its error at the field's path, and an
+/// unauthenticated one never reaches `run`.
+macro_rules! mutations {
+    ($group:ident { $($(#[$doc:meta])* $field:ident($input:ty);)* }) => {
+        #[derive(Default)]
+        pub struct $group;
+
+        #[async_graphql::Object]
+        impl $group {
+            $(
+                $(#[$doc])*
+                async fn $field(
+                    &self,
+                    ctx: &async_graphql::Context<'_>,
+                    input: $input,
+                ) -> Option<<$input as $crate::graphql::mutation::Mutation>::Payload> {
+                    use $crate::graphql::{mutation::Mutation as _, request};
+                    let result = async { input.run(request::request(ctx)?).await };
+                    request::or_null(ctx, result.await.map(Some))
+                }
+            )*
+        }
+    };
+}
 
 mod api_key;
 mod developer;

@@ -1,12 +1,11 @@
 //! `updateOrganization`.
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{InputObject, SimpleObject};
 
+use super::Mutation;
 use crate::{
-    graphql::{
-        request::{or_null, request},
-        types::Organization,
-    },
+    error::AppResult,
+    graphql::{request::RequestData, types::Organization},
     service::organization::{self, OrganizationPatch},
 };
 
@@ -27,30 +26,24 @@ pub struct UpdateOrganizationPayload {
     pub organization: Organization,
 }
 
-#[derive(Default)]
-pub struct OrganizationMutations;
-
-#[Object]
-impl OrganizationMutations {
+mutations!(OrganizationMutations {
     /// Renames the organization or changes its slug (admins and owners).
-    async fn update_organization(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateOrganizationInput,
-    ) -> Option<UpdateOrganizationPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let patch = OrganizationPatch {
-                name: input.name,
-                slug: input.slug,
-                time_zone: input.time_zone,
-                event_retention_days: input.event_retention_days,
-            };
-            let row = organization::update(rq.tenant(), &rq.db, patch).await?;
-            Ok(Some(UpdateOrganizationPayload {
-                organization: Organization(row),
-            }))
+    update_organization(UpdateOrganizationInput);
+});
+
+impl Mutation for UpdateOrganizationInput {
+    type Payload = UpdateOrganizationPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<UpdateOrganizationPayload> {
+        let patch = OrganizationPatch {
+            name: self.name,
+            slug: self.slug,
+            time_zone: self.time_zone,
+            event_retention_days: self.event_retention_days,
         };
-        or_null(ctx, result.await)
+        let row = organization::update(rq.tenant(), &rq.db, patch).await?;
+        Ok(UpdateOrganizationPayload {
+            organization: Organization(row),
+        })
     }
 }

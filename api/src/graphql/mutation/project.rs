@@ -1,13 +1,13 @@
 //! `createProject`, `updateProject`, `deleteProject`.
 
+use crate::graphql::types::CohortObject as _;
 use crate::ids::GlobalId as _;
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
 
+use super::Mutation;
 use crate::{
-    graphql::{
-        request::{or_null, request},
-        types::Project,
-    },
+    error::AppResult,
+    graphql::{request::RequestData, types::Project},
     ids::{ProjectId, TeamSpaceId},
     service::project::{self, NewProject, ProjectPatch},
 };
@@ -50,76 +50,64 @@ pub struct DeleteProjectPayload {
     pub deleted_project_id: ID,
 }
 
-#[derive(Default)]
-pub struct ProjectMutations;
-
-#[Object]
-impl ProjectMutations {
+mutations!(ProjectMutations {
     /// Creates a project (admins, owners, and leads of its team space).
-    async fn create_project(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateProjectInput,
-    ) -> Option<CreateProjectPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let new = NewProject {
-                name: input.name,
-                slug: input.slug,
-                team_space: input
-                    .team_space_id
-                    .map(|id| TeamSpaceId::from_global(&id))
-                    .transpose()?,
-            };
-            let row = project::create(rq.tenant(), &rq.db, new).await?;
-            Ok(Some(CreateProjectPayload {
-                project: Project::one(row),
-            }))
-        };
-        or_null(ctx, result.await)
-    }
-
+    create_project(CreateProjectInput);
     /// Renames a project or moves it between team spaces (admins, owners,
     /// and leads of both team spaces).
-    async fn update_project(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateProjectInput,
-    ) -> Option<UpdateProjectPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let id = ProjectId::from_global(&input.id)?;
-            let patch = ProjectPatch {
-                name: input.name,
-                slug: input.slug,
-                team_space: match input.team_space_id {
-                    MaybeUndefined::Undefined => None,
-                    MaybeUndefined::Null => Some(None),
-                    MaybeUndefined::Value(id) => Some(Some(TeamSpaceId::from_global(&id)?)),
-                },
-            };
-            let row = project::update(rq.tenant(), &rq.db, id, patch).await?;
-            Ok(Some(UpdateProjectPayload {
-                project: Project::one(row),
-            }))
-        };
-        or_null(ctx, result.await)
-    }
-
+    update_project(UpdateProjectInput);
     /// Deletes a project with its events, rollups and bound API keys.
-    async fn delete_project(
-        &self,
-        ctx: &Context<'_>,
-        input: DeleteProjectInput,
-    ) -> Option<DeleteProjectPayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let id = ProjectId::from_global(&input.id)?;
-            project::delete(rq.tenant(), &rq.db, id).await?;
-            Ok(Some(DeleteProjectPayload {
-                deleted_project_id: id.to_global(),
-            }))
+    delete_project(DeleteProjectInput);
+});
+
+impl Mutation for CreateProjectInput {
+    type Payload = CreateProjectPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<CreateProjectPayload> {
+        let new = NewProject {
+            name: self.name,
+            slug: self.slug,
+            team_space: self
+                .team_space_id
+                .map(|id| TeamSpaceId::from_global(&id))
+                .transpose()?,
         };
-        or_null(ctx, result.await)
+        let row = project::create(rq.tenant(), &rq.db, new).await?;
+        Ok(CreateProjectPayload {
+            project: Project::one(row),
+        })
+    }
+}
+
+impl Mutation for UpdateProjectInput {
+    type Payload = UpdateProjectPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<UpdateProjectPayload> {
+        let id = ProjectId::from_global(&self.id)?;
+        let patch = ProjectPatch {
+            name: self.name,
+            slug: self.slug,
+            team_space: match self.team_space_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(TeamSpaceId::from_global(&id)?)),
+            },
+        };
+        let row = project::update(rq.tenant(), &rq.db, id, patch).await?;
+        Ok(UpdateProjectPayload {
+            project: Project::one(row),
+        })
+    }
+}
+
+impl Mutation for DeleteProjectInput {
+    type Payload = DeleteProjectPayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<DeleteProjectPayload> {
+        let id = ProjectId::from_global(&self.id)?;
+        project::delete(rq.tenant(), &rq.db, id).await?;
+        Ok(DeleteProjectPayload {
+            deleted_project_id: id.to_global(),
+        })
     }
 }

@@ -1,13 +1,13 @@
 //! `createTeamSpace`, `updateTeamSpace`, `deleteTeamSpace`.
 
+use crate::graphql::types::CohortObject as _;
 use crate::ids::GlobalId as _;
-use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
 
+use super::Mutation;
 use crate::{
-    graphql::{
-        request::{or_null, request},
-        types::TeamSpace,
-    },
+    error::AppResult,
+    graphql::{request::RequestData, types::TeamSpace},
     ids::TeamSpaceId,
     service::team_space::{self, NewTeamSpace, TeamSpacePatch},
 };
@@ -52,75 +52,63 @@ pub struct DeleteTeamSpacePayload {
     pub removed_member_count: i64,
 }
 
-#[derive(Default)]
-pub struct TeamSpaceMutations;
-
-#[Object]
-impl TeamSpaceMutations {
+mutations!(TeamSpaceMutations {
     /// Creates a team space (admins and owners).
-    async fn create_team_space(
-        &self,
-        ctx: &Context<'_>,
-        input: CreateTeamSpaceInput,
-    ) -> Option<CreateTeamSpacePayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let new = NewTeamSpace {
-                name: input.name,
-                slug: input.slug,
-                description: input.description,
-            };
-            let row = team_space::create(rq.tenant(), &rq.db, new).await?;
-            Ok(Some(CreateTeamSpacePayload {
-                team_space: TeamSpace::one(row),
-            }))
-        };
-        or_null(ctx, result.await)
-    }
-
+    create_team_space(CreateTeamSpaceInput);
     /// Renames a team space or changes its slug or description (admins and owners).
-    async fn update_team_space(
-        &self,
-        ctx: &Context<'_>,
-        input: UpdateTeamSpaceInput,
-    ) -> Option<UpdateTeamSpacePayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let id = TeamSpaceId::from_global(&input.id)?;
-            let patch = TeamSpacePatch {
-                name: input.name,
-                slug: input.slug,
-                description: match input.description {
-                    MaybeUndefined::Undefined => None,
-                    MaybeUndefined::Null => Some(None),
-                    MaybeUndefined::Value(text) => Some(Some(text)),
-                },
-            };
-            let row = team_space::update(rq.tenant(), &rq.db, id, patch).await?;
-            Ok(Some(UpdateTeamSpacePayload {
-                team_space: TeamSpace::one(row),
-            }))
-        };
-        or_null(ctx, result.await)
-    }
-
+    update_team_space(UpdateTeamSpaceInput);
     /// Deletes a team space: its memberships go, its projects stay, owned by
     /// no team space (admins and owners).
-    async fn delete_team_space(
-        &self,
-        ctx: &Context<'_>,
-        input: DeleteTeamSpaceInput,
-    ) -> Option<DeleteTeamSpacePayload> {
-        let result = async {
-            let rq = request(ctx)?;
-            let id = TeamSpaceId::from_global(&input.id)?;
-            let deleted = team_space::delete(rq.tenant(), &rq.db, id).await?;
-            Ok(Some(DeleteTeamSpacePayload {
-                deleted_team_space_id: id.to_global(),
-                detached_project_count: deleted.detached_projects as i64,
-                removed_member_count: deleted.removed_members as i64,
-            }))
+    delete_team_space(DeleteTeamSpaceInput);
+});
+
+impl Mutation for CreateTeamSpaceInput {
+    type Payload = CreateTeamSpacePayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<CreateTeamSpacePayload> {
+        let new = NewTeamSpace {
+            name: self.name,
+            slug: self.slug,
+            description: self.description,
         };
-        or_null(ctx, result.await)
+        let row = team_space::create(rq.tenant(), &rq.db, new).await?;
+        Ok(CreateTeamSpacePayload {
+            team_space: TeamSpace::one(row),
+        })
+    }
+}
+
+impl Mutation for UpdateTeamSpaceInput {
+    type Payload = UpdateTeamSpacePayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<UpdateTeamSpacePayload> {
+        let id = TeamSpaceId::from_global(&self.id)?;
+        let patch = TeamSpacePatch {
+            name: self.name,
+            slug: self.slug,
+            description: match self.description {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(text) => Some(Some(text)),
+            },
+        };
+        let row = team_space::update(rq.tenant(), &rq.db, id, patch).await?;
+        Ok(UpdateTeamSpacePayload {
+            team_space: TeamSpace::one(row),
+        })
+    }
+}
+
+impl Mutation for DeleteTeamSpaceInput {
+    type Payload = DeleteTeamSpacePayload;
+
+    async fn run(self, rq: &RequestData) -> AppResult<DeleteTeamSpacePayload> {
+        let id = TeamSpaceId::from_global(&self.id)?;
+        let deleted = team_space::delete(rq.tenant(), &rq.db, id).await?;
+        Ok(DeleteTeamSpacePayload {
+            deleted_team_space_id: id.to_global(),
+            detached_project_count: deleted.detached_projects as i64,
+            removed_member_count: deleted.removed_members as i64,
+        })
     }
 }
