@@ -1,6 +1,7 @@
 //! The Relay `Node` interface: any object fetched back by its global id.
 //! Ids of another tenant load like ids that do not exist: `null`.
 
+use crate::graphql::types::CohortObject as _;
 use std::collections::HashMap;
 
 use async_graphql::{ID, Interface};

@@ -1,25 +1,28 @@
 //! The query root. Typed lookups (`teamSpace(id:)` ...) answer NOT_FOUND for
 //! a missing or foreign id; `node`/`nodes` answer null, as Relay expects.
 
-use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, Object, Result};
+use entity::scoped::ByIdInOrg;
 
 use super::{
     connection::Conn,
     node::{Node, load_nodes},
     request::{or_null, request},
     types::{
-        Developer, DeveloperFilterInput, Organization, Project, ProjectFilterInput, TeamSpace,
-        TeamSpaceFilterInput, Viewer, page_args,
+        CohortObject, Developer, DeveloperFilterInput, Organization, Project, ProjectFilterInput,
+        TeamSpace, TeamSpaceFilterInput, Viewer, page_args,
     },
 };
 use crate::{
     auth::CallerKind,
-    error::AppError,
+    error::{AppError, AppResult},
     graphql::order::ListOrder,
     graphql::types::organization as lists,
-    ids::{DeveloperId, ProjectId, TeamSpaceId},
-    service,
+    ids::GlobalId,
+    service::{
+        self,
+        table::{self, Listed},
+    },
 };
 
 pub struct QueryRoot;
@@ -64,28 +67,17 @@ impl QueryRoot {
         order_by: Option<ListOrder>,
     ) -> Result<Conn<TeamSpace>> {
         let rq = request(ctx)?;
-        Ok(
-            lists::team_spaces(rq, page_args!(first, after, last, before), filter, order_by)
-                .await?,
+        Ok(lists::top_list::<TeamSpace>(
+            rq,
+            page_args!(first, after, last, before),
+            filter,
+            order_by,
         )
+        .await?)
     }
 
     async fn team_space(&self, ctx: &Context<'_>, id: ID) -> Option<TeamSpace> {
-        let found = async {
-            let rq = request(ctx)?;
-            let id = TeamSpaceId::from_global(&id)?;
-            let found = first(
-                crate::service::table::by_ids::<entity::team_space::Entity>(
-                    rq.tenant(),
-                    &rq.db,
-                    &[id],
-                )
-                .await?,
-            );
-            let found = found.ok_or_else(|| AppError::not_found("team space"))?;
-            Ok(Some(TeamSpace::one(found)))
-        };
-        or_null(ctx, found.await)
+        or_null(ctx, lookup(ctx, &id).await.map(Some))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -101,25 +93,17 @@ impl QueryRoot {
         order_by: Option<ListOrder>,
     ) -> Result<Conn<Developer>> {
         let rq = request(ctx)?;
-        Ok(lists::developers(rq, page_args!(first, after, last, before), filter, order_by).await?)
+        Ok(lists::top_list::<Developer>(
+            rq,
+            page_args!(first, after, last, before),
+            filter,
+            order_by,
+        )
+        .await?)
     }
 
     async fn developer(&self, ctx: &Context<'_>, id: ID) -> Option<Developer> {
-        let found = async {
-            let rq = request(ctx)?;
-            let id = DeveloperId::from_global(&id)?;
-            let found = first(
-                crate::service::table::by_ids::<entity::developer::Entity>(
-                    rq.tenant(),
-                    &rq.db,
-                    &[id],
-                )
-                .await?,
-            );
-            let found = found.ok_or_else(|| AppError::not_found("developer"))?;
-            Ok(Some(Developer::one(found)))
-        };
-        or_null(ctx, found.await)
+        or_null(ctx, lookup(ctx, &id).await.map(Some))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -135,25 +119,19 @@ impl QueryRoot {
         order_by: Option<ListOrder>,
     ) -> Result<Conn<Project>> {
         let rq = request(ctx)?;
-        Ok(lists::projects(rq, page_args!(first, after, last, before), filter, order_by).await?)
+        Ok(
+            lists::top_list::<Project>(
+                rq,
+                page_args!(first, after, last, before),
+                filter,
+                order_by,
+            )
+            .await?,
+        )
     }
 
     async fn project(&self, ctx: &Context<'_>, id: ID) -> Option<Project> {
-        let found = async {
-            let rq = request(ctx)?;
-            let id = ProjectId::from_global(&id)?;
-            let found = first(
-                crate::service::table::by_ids::<entity::project::Entity>(
-                    rq.tenant(),
-                    &rq.db,
-                    &[id],
-                )
-                .await?,
-            );
-            let found = found.ok_or_else(|| AppError::not_found("project"))?;
-            Ok(Some(Project::one(found)))
-        };
-        or_null(ctx, found.await)
+        or_null(ctx, lookup(ctx, &id).await.map(Some))
     }
 
     /// Fetches any object by its global id; null when it does not exist
@@ -181,9 +159,17 @@ impl QueryRoot {
     }
 }
 
-/// A root lookup reads its one row directly: a DataLoader would hold it for
-/// the loader's batching delay, and root fields do not nest, so there is no
-/// N+1 to avoid (aliases are bounded by the query limits).
-fn first<T>(rows: Vec<T>) -> Option<T> {
-    rows.into_iter().next()
+/// A root lookup (`teamSpace(id:)` …) reads its one row directly: a
+/// DataLoader would hold it for the loader's batching delay, and root fields
+/// do not nest, so there is no N+1 to avoid (aliases are bounded by the query
+/// limits). A missing or foreign id answers NOT_FOUND.
+async fn lookup<N>(ctx: &Context<'_>, id: &ID) -> AppResult<N>
+where
+    N: CohortObject<Table: Listed<Id: GlobalId>>,
+{
+    let rq = request(ctx)?;
+    let id = <N::Table as ByIdInOrg>::Id::from_global(id)?;
+    Ok(N::one(
+        table::get::<N::Table>(rq.tenant(), &rq.db, id).await?,
+    ))
 }

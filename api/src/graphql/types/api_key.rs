@@ -1,6 +1,7 @@
 //! `ApiKey`: a machine credential. The secret is never readable: only the
 //! payload of `createApiKey` carries it.
 
+use super::CohortObject as _;
 use crate::ids::GlobalId as _;
 use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};

@@ -1,5 +1,6 @@
 //! `Developer`: a person in the organization, with a role and team spaces.
 
+use super::FilterInput as _;
 use crate::ids::GlobalId as _;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
@@ -28,7 +29,12 @@ pub enum DeveloperRole {
     Viewer,
 }
 
-super::cohort_object!(Developer, developer::Model, DeveloperCohort);
+super::cohort_object!(
+    Developer,
+    developer,
+    DeveloperCohort,
+    super::DeveloperFilterInput
+);
 
 #[Object]
 impl Developer {
@@ -98,7 +104,7 @@ impl Developer {
         let rq = request(ctx)?;
         let page = rq.page(page_args!(first, after, last, before), order_by)?;
         let field = page.order.field;
-        let filter = filter.unwrap_or_default().into();
+        let filter = filter.unwrap_or_default().into_filter()?;
         let children = self.cohort.team_spaces(&rq.loaders, filter, page).await?;
         let found = children.page_of(&DeveloperId::from_db(self.row.id));
         let cohort = &children.cohort;

@@ -8,8 +8,17 @@ use super::DeveloperRole;
 use crate::{
     error::AppResult,
     ids::TeamSpaceId,
-    service::{developer::DeveloperFilter, project::ProjectFilter, team_space::TeamSpaceFilter},
+    service::{
+        developer::DeveloperFilter, project::ProjectFilter, table, team_space::TeamSpaceFilter,
+    },
 };
+
+/// A list's `filter` argument, decoded into its service's filter.
+pub trait FilterInput: Default {
+    type Filter: table::Filter + Clone + Send + Sync + 'static;
+
+    fn into_filter(self) -> AppResult<Self::Filter>;
+}
 
 #[derive(InputObject, Default)]
 #[graphql(name = "TeamSpaceFilter")]
@@ -18,11 +27,13 @@ pub struct TeamSpaceFilterInput {
     pub name_contains: Option<String>,
 }
 
-impl From<TeamSpaceFilterInput> for TeamSpaceFilter {
-    fn from(input: TeamSpaceFilterInput) -> Self {
-        TeamSpaceFilter {
-            name_contains: input.name_contains,
-        }
+impl FilterInput for TeamSpaceFilterInput {
+    type Filter = TeamSpaceFilter;
+
+    fn into_filter(self) -> AppResult<TeamSpaceFilter> {
+        Ok(TeamSpaceFilter {
+            name_contains: self.name_contains,
+        })
     }
 }
 
@@ -38,8 +49,10 @@ pub struct DeveloperFilterInput {
     pub active: Option<bool>,
 }
 
-impl DeveloperFilterInput {
-    pub fn into_filter(self) -> AppResult<DeveloperFilter> {
+impl FilterInput for DeveloperFilterInput {
+    type Filter = DeveloperFilter;
+
+    fn into_filter(self) -> AppResult<DeveloperFilter> {
         Ok(DeveloperFilter {
             name_contains: self.name_contains,
             role: self.role.map(Into::into),
@@ -61,8 +74,10 @@ pub struct ProjectFilterInput {
     pub team_space_id: Option<ID>,
 }
 
-impl ProjectFilterInput {
-    pub fn into_filter(self) -> AppResult<ProjectFilter> {
+impl FilterInput for ProjectFilterInput {
+    type Filter = ProjectFilter;
+
+    fn into_filter(self) -> AppResult<ProjectFilter> {
         Ok(ProjectFilter {
             name_contains: self.name_contains,
             team_space: self

@@ -1,6 +1,7 @@
 //! Metrics types: `Date`, the grouping dimensions, rows and day counts.
 //! Days are calendar days in the organization's time zone at ingestion.
 
+use super::CohortObject as _;
 use crate::ids::GlobalId as _;
 use async_graphql::{
     Context, Enum, ID, InputObject, InputValueError, InputValueResult, Object, Result, Scalar,

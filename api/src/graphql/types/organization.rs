@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use entity::organization;
 
 use super::{
-    ApiKey, AuditLogEntry, AuditLogFilterInput, Date, Developer, DeveloperFilterInput,
-    MetricDimension, MetricFilterInput, MetricRow, Project, ProjectFilterInput, TeamSpace,
-    TeamSpaceFilterInput, metrics::metric_query, page_args,
+    ApiKey, AuditLogEntry, AuditLogFilterInput, CohortObject, Date, Developer,
+    DeveloperFilterInput, FilterInput as _, MetricDimension, MetricFilterInput, MetricRow, Project,
+    ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, metrics::metric_query, page_args,
 };
 use crate::error::AppResult;
 use crate::{
@@ -18,11 +18,9 @@ use crate::{
         request::{RequestData, request},
     },
     ids::OrgId,
-    loaders::{DeveloperCohort, ProjectCohort, TeamSpaceCohort},
     pagination::PageArgs,
     service::{self, analytics::MetricScope, table},
 };
-use std::sync::Arc;
 
 pub struct Organization(pub organization::Model);
 
@@ -64,7 +62,10 @@ impl Organization {
         order_by: Option<ListOrder>,
     ) -> Result<Conn<TeamSpace>> {
         let rq = request(ctx)?;
-        Ok(team_spaces(rq, page_args!(first, after, last, before), filter, order_by).await?)
+        Ok(
+            top_list::<TeamSpace>(rq, page_args!(first, after, last, before), filter, order_by)
+                .await?,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -80,7 +81,10 @@ impl Organization {
         order_by: Option<ListOrder>,
     ) -> Result<Conn<Developer>> {
         let rq = request(ctx)?;
-        Ok(developers(rq, page_args!(first, after, last, before), filter, order_by).await?)
+        Ok(
+            top_list::<Developer>(rq, page_args!(first, after, last, before), filter, order_by)
+                .await?,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -96,7 +100,10 @@ impl Organization {
         order_by: Option<ListOrder>,
     ) -> Result<Conn<Project>> {
         let rq = request(ctx)?;
-        Ok(projects(rq, page_args!(first, after, last, before), filter, order_by).await?)
+        Ok(
+            top_list::<Project>(rq, page_args!(first, after, last, before), filter, order_by)
+                .await?,
+        )
     }
 
     /// Event counts from the daily rollup, grouped by `groupBy` (no
@@ -171,18 +178,13 @@ impl Organization {
 
 /// One page of a top-level list in the caller's organization, its total
 /// (counted only when asked for) and the cohort its rows form.
-async fn top_list<F, N, C>(
+pub async fn top_list<N: CohortObject>(
     rq: &RequestData,
     args: PageArgs,
-    filter: F,
+    filter: Option<N::FilterInput>,
     order: Option<ListOrder>,
-    cohort_of: impl FnOnce(&[Row<F>]) -> Arc<C>,
-    wrap: impl Fn(Row<F>, Arc<C>) -> N,
-) -> AppResult<Conn<N>>
-where
-    F: table::Filter + Clone + Send + Sync + 'static,
-    N: async_graphql::OutputType,
-{
+) -> AppResult<Conn<N>> {
+    let filter = filter.unwrap_or_default().into_filter()?;
     let page = rq.page(args, order)?;
     let rows = table::list(rq.tenant(), &rq.db, &filter, &page).await?;
     let (ctx, db) = (rq.tenant().clone(), rq.db.clone());
@@ -190,64 +192,8 @@ where
         let (ctx, db, filter) = (ctx.clone(), db.clone(), filter.clone());
         async move { table::count(&ctx, &db, &filter).await }
     });
-    let cohort = cohort_of(&rows.items);
+    let cohort = N::cohort_of(&rows.items);
     Ok(connection(rows, page.order.field, total, |row| {
-        wrap(row, cohort.clone())
+        N::wrap(row, cohort.clone())
     }))
-}
-
-type Row<F> = <<F as table::Filter>::Table as sea_orm::EntityTrait>::Model;
-
-pub async fn team_spaces(
-    rq: &RequestData,
-    args: PageArgs,
-    filter: Option<TeamSpaceFilterInput>,
-    order: Option<ListOrder>,
-) -> AppResult<Conn<TeamSpace>> {
-    let filter: service::team_space::TeamSpaceFilter = filter.unwrap_or_default().into();
-    top_list(
-        rq,
-        args,
-        filter,
-        order,
-        |rows| TeamSpaceCohort::of(rows),
-        |row, cohort| TeamSpace { row, cohort },
-    )
-    .await
-}
-
-pub async fn developers(
-    rq: &RequestData,
-    args: PageArgs,
-    filter: Option<DeveloperFilterInput>,
-    order: Option<ListOrder>,
-) -> AppResult<Conn<Developer>> {
-    let filter = filter.unwrap_or_default().into_filter()?;
-    top_list(
-        rq,
-        args,
-        filter,
-        order,
-        |rows| DeveloperCohort::of(rows),
-        |row, cohort| Developer { row, cohort },
-    )
-    .await
-}
-
-pub async fn projects(
-    rq: &RequestData,
-    args: PageArgs,
-    filter: Option<ProjectFilterInput>,
-    order: Option<ListOrder>,
-) -> AppResult<Conn<Project>> {
-    let filter = filter.unwrap_or_default().into_filter()?;
-    top_list(
-        rq,
-        args,
-        filter,
-        order,
-        |rows| ProjectCohort::of(rows),
-        |row, cohort| Project { row, cohort },
-    )
-    .await
 }

@@ -17,7 +17,7 @@ use crate::{
     service,
 };
 
-super::cohort_object!(Project, project::Model, ProjectCohort);
+super::cohort_object!(Project, project, ProjectCohort, super::ProjectFilterInput);
 
 #[Object]
 impl Project {

@@ -1,6 +1,7 @@
 //! `TeamSpace`: a group of developers and the projects they own. Its
 //! nested lists load through per-request DataLoaders.
 
+use super::FilterInput as _;
 use crate::ids::GlobalId as _;
 
 use async_graphql::{Context, Enum, ID, Object, Result};
@@ -31,7 +32,12 @@ pub enum TeamSpaceRole {
     Member,
 }
 
-super::cohort_object!(TeamSpace, team_space::Model, TeamSpaceCohort);
+super::cohort_object!(
+    TeamSpace,
+    team_space,
+    TeamSpaceCohort,
+    super::TeamSpaceFilterInput
+);
 
 impl TeamSpace {
     fn typed_id(&self) -> TeamSpaceId {

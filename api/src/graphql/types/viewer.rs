@@ -1,5 +1,6 @@
 //! `Viewer`: the authenticated caller, and the organizations they belong to.
 
+use super::CohortObject as _;
 use crate::ids::GlobalId as _;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
