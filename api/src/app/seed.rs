@@ -24,30 +24,45 @@ use crate::{
     service::events::{EventInput, ingest},
 };
 
-#[derive(Debug, Clone, Copy)]
+/// What `devgraph seed` generates (its fields are the command's options)
+/// and, with the defaults, what dev mode seeds.
+#[derive(Debug, Clone, Copy, clap::Args)]
+#[command(next_help_heading = "What to generate")]
 pub struct SeedSpec {
+    #[arg(long, default_value_t = DEFAULT.orgs)]
     pub orgs: usize,
+    /// Team spaces per organization.
+    #[arg(long, default_value_t = DEFAULT.team_spaces)]
     pub team_spaces: usize,
+    /// Developers per organization (each in 1 to 3 team spaces).
+    #[arg(long, default_value_t = DEFAULT.developers)]
     pub developers: usize,
+    /// Projects per organization.
+    #[arg(long, default_value_t = DEFAULT.projects)]
     pub projects: usize,
-    /// Days of activity before today, ingested like real events.
+    /// Days of activity (events) before today.
+    #[arg(long, default_value_t = DEFAULT.days)]
     pub days: usize,
     /// Average events per developer per day.
+    #[arg(long, default_value_t = DEFAULT.events_per_day)]
     pub events_per_day: usize,
+    #[arg(long, default_value_t = DEFAULT.seed)]
     pub seed: u64,
 }
 
+const DEFAULT: SeedSpec = SeedSpec {
+    orgs: 3,
+    team_spaces: 5,
+    developers: 25,
+    projects: 8,
+    days: 30,
+    events_per_day: 4,
+    seed: 42,
+};
+
 impl Default for SeedSpec {
     fn default() -> Self {
-        SeedSpec {
-            orgs: 3,
-            team_spaces: 5,
-            developers: 25,
-            projects: 8,
-            days: 30,
-            events_per_day: 4,
-            seed: 42,
-        }
+        DEFAULT
     }
 }
 

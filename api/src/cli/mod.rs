@@ -45,27 +45,7 @@ enum Command {
         action: MigrateAction,
     },
     /// Fill the database with deterministic synthetic organizations.
-    Seed {
-        #[arg(long, default_value_t = 3)]
-        orgs: usize,
-        /// Team spaces per organization.
-        #[arg(long, default_value_t = 5)]
-        team_spaces: usize,
-        /// Developers per organization (each in 1 to 3 team spaces).
-        #[arg(long, default_value_t = 25)]
-        developers: usize,
-        /// Projects per organization.
-        #[arg(long, default_value_t = 8)]
-        projects: usize,
-        /// Days of activity (events) before today.
-        #[arg(long, default_value_t = 30)]
-        days: usize,
-        /// Average events per developer per day.
-        #[arg(long, default_value_t = 4)]
-        events_per_day: usize,
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-    },
+    Seed(SeedSpec),
     /// Print the GraphQL SDL, or check that a file holds the current one.
     Schema {
         /// Fail (exit 1) when the file differs from the current SDL.
@@ -184,26 +164,7 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
         Command::Migrate { action } => migrate(&cli.config, action)
             .await
             .map(|_| ExitCode::SUCCESS),
-        Command::Seed {
-            orgs,
-            team_spaces,
-            developers,
-            projects,
-            days,
-            events_per_day,
-            seed: seed_value,
-        } => {
-            let spec = SeedSpec {
-                orgs,
-                team_spaces,
-                developers,
-                projects,
-                days,
-                events_per_day,
-                seed: seed_value,
-            };
-            run_seed(&cli.config, spec).await.map(|_| ExitCode::SUCCESS)
-        }
+        Command::Seed(spec) => run_seed(&cli.config, spec).await.map(|_| ExitCode::SUCCESS),
         Command::Retention {
             action: RetentionAction::Run { batch },
         } => {
