@@ -3,29 +3,14 @@
 //! hash (a slow hash buys nothing against 256-bit secrets), found by prefix
 //! through the one global lookup table, compared in constant time.
 
-use chrono::Utc;
-use entity::scoped::InOrg as _;
 use entity::{api_key, api_key_prefix};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, PaginatorTrait,
-    TransactionTrait,
-};
-use serde_json::json;
+use sea_orm::PaginatorTrait;
 
 use crate::{
-    auth::{
-        TenantCtx,
-        key_format::{KEY_PREFIX, KeyScope, hash_secret, random_hex},
-    },
-    error::{AppError, AppResult},
-    ids::{ApiKeyId, NodeKind, ProjectId},
+    auth::key_format::{KEY_PREFIX, KeyScope, hash_secret, random_hex},
+    ids::{ApiKeyId, ProjectId},
     pagination::{OrderField, Page, PageRequest},
-    permissions::{Action, authorize},
-    service::table::{self, listed},
-    service::{
-        audit::{self, Entry},
-        validate,
-    },
+    service::prelude::*,
 };
 
 listed!(api_key, "API key", name: Name, created_at: CreatedAt);
@@ -91,7 +76,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let details = json!({ "name": row.name, "prefix": row.prefix, "scopes": scopes, "projectId": row.project_id });
-    audit::record(ctx, &txn, entry("api_key.create", &row, details)).await?;
+    audit::record(ctx, &txn, Entry::of("api_key.create", &row, details)).await?;
     txn.commit().await?;
     Ok(CreatedKey {
         row,
@@ -116,7 +101,7 @@ pub async fn revoke(
     active.revoked_at = Set(Some(now));
     active.updated_at = Set(now);
     audit::update(ctx, db, active, |row| {
-        entry("api_key.revoke", row, json!({ "prefix": row.prefix }))
+        Entry::of("api_key.revoke", row, json!({ "prefix": row.prefix }))
     })
     .await
 }
@@ -141,13 +126,4 @@ pub async fn list(
 
 pub async fn count(ctx: &TenantCtx, db: &impl ConnectionTrait) -> AppResult<u64> {
     Ok(api_key::Entity::find_in(ctx.org_id()).count(db).await?)
-}
-
-fn entry(action: &'static str, row: &api_key::Model, details: serde_json::Value) -> Entry {
-    Entry {
-        action,
-        target: NodeKind::ApiKey,
-        target_id: row.id,
-        details,
-    }
 }

@@ -16,9 +16,9 @@ use crate::{
     auth::TenantCtx,
     error::AppResult,
     ids::{AuditLogEntryId, NodeKind},
-    pagination::{Page, PageRequest},
+    pagination::{Keyed, Page, PageRequest},
     permissions::{Action, authorize},
-    service::table::listed,
+    service::table::{Audited, listed},
 };
 
 listed!(audit_log, "audit log entry", action: Action, at: At);
@@ -51,6 +51,18 @@ pub struct Entry {
     pub target: NodeKind,
     pub target_id: Uuid,
     pub details: Value,
+}
+
+impl Entry {
+    /// The entry of a write to `row`, a row of a listed table.
+    pub fn of<M: Keyed + Audited>(action: &'static str, row: &M, details: Value) -> Entry {
+        Entry {
+            action,
+            target: M::KIND,
+            target_id: row.key_id(),
+            details,
+        }
+    }
 }
 
 pub async fn record(ctx: &TenantCtx, txn: &impl ConnectionTrait, entry: Entry) -> AppResult<()> {

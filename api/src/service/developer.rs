@@ -1,27 +1,12 @@
 //! Developers: lists, lookups, and the developers of team spaces.
 
-use chrono::Utc;
-use entity::scoped::InOrg as _;
 use entity::{developer, enums::DeveloperRole, team_space_member};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, JoinType,
-    PaginatorTrait, QueryFilter, QuerySelect, RelationTrait, Select, TransactionTrait,
-    sea_query::Query,
-};
-use serde_json::json;
+use sea_orm::{JoinType, PaginatorTrait, QuerySelect, RelationTrait, Select, sea_query::Query};
 
 use crate::{
-    auth::TenantCtx,
-    error::{AppError, AppResult},
-    ids::{DeveloperId, NodeKind, TeamSpaceId},
+    ids::{DeveloperId, TeamSpaceId},
     pagination::{ChildRow, PageRequest, fetch_window},
-    permissions::{Action, authorize},
-    service::table::{self, Listed, listed},
-    service::{
-        Changes,
-        audit::{self, Entry},
-        name_contains, validate,
-    },
+    service::{name_contains, prelude::*},
 };
 
 listed!(developer, "developer", name: Name, created_at: CreatedAt);
@@ -186,7 +171,7 @@ pub(crate) async fn insert(
         other => other,
     })?;
     let details = json!({ "email": row.email, "name": row.name, "role": row.role });
-    audit::record(ctx, txn, entry("developer.create", &row, details)).await?;
+    audit::record(ctx, txn, Entry::of("developer.create", &row, details)).await?;
     Ok(row)
 }
 
@@ -333,14 +318,5 @@ async fn save(
     details: serde_json::Value,
 ) -> AppResult<developer::Model> {
     active.updated_at = Set(Utc::now());
-    audit::update(ctx, db, active, |row| entry(action, row, details)).await
-}
-
-fn entry(action: &'static str, row: &developer::Model, details: serde_json::Value) -> Entry {
-    Entry {
-        action,
-        target: NodeKind::Developer,
-        target_id: row.id,
-        details,
-    }
+    audit::update(ctx, db, active, |row| Entry::of(action, row, details)).await
 }

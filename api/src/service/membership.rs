@@ -1,21 +1,10 @@
 //! Team-space memberships: who is in which team space, as lead or member.
 
-use chrono::Utc;
-use entity::scoped::InOrg as _;
 use entity::{enums::TeamSpaceRole, team_space, team_space_member};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, QueryFilter,
-    TransactionTrait,
-};
-use serde_json::json;
 
 use crate::{
-    auth::TenantCtx,
-    error::{AppError, AppResult},
-    ids::{DeveloperId, NodeKind, TeamSpaceId},
-    permissions::{Action, authorize},
-    service::audit::{self, Entry},
-    service::table,
+    ids::{DeveloperId, TeamSpaceId},
+    service::prelude::*,
 };
 
 fn find(
@@ -73,7 +62,12 @@ pub async fn add(
     .map_err(member_conflict)?;
     crate::service::rollups::team::member_added(ctx, &txn, space.id, dev.id).await?;
     let details = json!({ "developerId": dev.id, "role": change.role });
-    audit::record(ctx, &txn, entry("team_space_member.add", &space, details)).await?;
+    audit::record(
+        ctx,
+        &txn,
+        Entry::of("team_space_member.add", &space, details),
+    )
+    .await?;
     txn.commit().await?;
     Ok((space, dev, change.role))
 }
@@ -98,7 +92,7 @@ pub async fn update(
     audit::record(
         ctx,
         &txn,
-        entry("team_space_member.update", &space, details),
+        Entry::of("team_space_member.update", &space, details),
     )
     .await?;
     txn.commit().await?;
@@ -126,20 +120,11 @@ pub async fn remove(
     audit::record(
         ctx,
         &txn,
-        entry("team_space_member.remove", &space_row, details),
+        Entry::of("team_space_member.remove", &space_row, details),
     )
     .await?;
     txn.commit().await?;
     Ok(space_row)
-}
-
-fn entry(action: &'static str, space: &team_space::Model, details: serde_json::Value) -> Entry {
-    Entry {
-        action,
-        target: NodeKind::TeamSpace,
-        target_id: space.id,
-        details,
-    }
 }
 
 /// Two requests adding the same member race to the primary key.

@@ -10,6 +10,7 @@ pub mod developer;
 pub mod events;
 pub mod membership;
 pub mod organization;
+pub(crate) mod prelude;
 pub mod project;
 pub mod retention;
 pub mod rollups;

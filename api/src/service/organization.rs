@@ -1,24 +1,12 @@
 //! The caller's organization.
 
-use chrono::Utc;
-use entity::organization;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait,
-    TransactionTrait,
-};
-
 use entity::enums::DeveloperRole;
+use entity::organization;
+use sea_orm::EntityTrait;
 
 use crate::{
-    auth::TenantCtx,
-    error::{AppError, AppResult},
     ids::{NodeKind, OrgId},
-    permissions::{Action, authorize},
-    service::{
-        Changes,
-        audit::{self, Entry},
-        developer, validate,
-    },
+    service::{developer, prelude::*},
 };
 
 pub async fn get(ctx: &TenantCtx, db: &impl ConnectionTrait) -> AppResult<organization::Model> {

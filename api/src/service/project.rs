@@ -1,27 +1,13 @@
 //! Projects: lists, lookups, and the projects of team spaces.
 
 use crate::ids::GlobalId as _;
-use chrono::Utc;
 use entity::project;
-use entity::scoped::InOrg as _;
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    QueryFilter, Select, TransactionTrait,
-};
-use serde_json::json;
+use sea_orm::Select;
 
 use crate::{
-    auth::TenantCtx,
-    error::AppResult,
-    ids::{NodeKind, ProjectId, TeamSpaceId},
+    ids::{ProjectId, TeamSpaceId},
     pagination::{ChildRow, PageRequest, fetch_window},
-    permissions::{Action, authorize},
-    service::table::{self, Listed, listed},
-    service::{
-        Changes,
-        audit::{self, Entry},
-        name_contains, validate,
-    },
+    service::{name_contains, prelude::*},
 };
 
 listed!(project, "project", name: Name, created_at: CreatedAt);
@@ -140,7 +126,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let details = json!({ "name": row.name, "slug": row.slug, "teamSpaceId": row.team_space_id });
-    audit::record(ctx, &txn, entry("project.create", &row, details)).await?;
+    audit::record(ctx, &txn, Entry::of("project.create", &row, details)).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -180,7 +166,7 @@ pub async fn update(
     }
     active.updated_at = Set(Utc::now());
     audit::update(ctx, db, active, |row| {
-        entry("project.update", row, changes.into_json())
+        Entry::of("project.update", row, changes.into_json())
     })
     .await
 }
@@ -203,16 +189,7 @@ pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> 
         .exec(&txn)
         .await?;
     let details = json!({ "name": row.name, "slug": row.slug, "teamSpaceId": row.team_space_id });
-    audit::record(ctx, &txn, entry("project.delete", &row, details)).await?;
+    audit::record(ctx, &txn, Entry::of("project.delete", &row, details)).await?;
     txn.commit().await?;
     Ok(())
-}
-
-fn entry(action: &'static str, row: &project::Model, details: serde_json::Value) -> Entry {
-    Entry {
-        action,
-        target: NodeKind::Project,
-        target_id: row.id,
-        details,
-    }
 }

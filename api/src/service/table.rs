@@ -20,6 +20,11 @@ pub trait Listed: ByIdInOrg<Model: Keyed + Sync> {
     fn sort_column(field: OrderField) -> Self::Column;
 }
 
+/// A row whose writes are audited under its node kind (`listed!` writes it).
+pub trait Audited {
+    const KIND: crate::ids::NodeKind;
+}
+
 /// The row with this id in the caller's organization, or NOT_FOUND (also
 /// for another organization's id).
 pub async fn get<E: Listed>(
@@ -115,6 +120,11 @@ macro_rules! listed {
             fn key_id(&self) -> uuid::Uuid {
                 self.id
             }
+        }
+
+        impl $crate::service::table::Audited for $table::Model {
+            const KIND: $crate::ids::NodeKind =
+                <<$table::Entity as entity::scoped::ByIdInOrg>::Id as $crate::ids::GlobalId>::KIND;
         }
     };
 }

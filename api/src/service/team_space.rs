@@ -1,26 +1,12 @@
 //! Team spaces: lists, lookups, and the team spaces of developers.
 
-use chrono::Utc;
-use entity::scoped::InOrg as _;
 use entity::{project, team_space, team_space_member};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, JoinType,
-    QueryFilter, QuerySelect, RelationTrait, Select, TransactionTrait, sea_query::Expr,
-};
-use serde_json::json;
+use sea_orm::{JoinType, QuerySelect, RelationTrait, Select, sea_query::Expr};
 
 use crate::{
-    auth::TenantCtx,
-    error::AppResult,
-    ids::{DeveloperId, NodeKind, TeamSpaceId},
+    ids::{DeveloperId, TeamSpaceId},
     pagination::{ChildRow, PageRequest, fetch_window},
-    permissions::{Action, authorize},
-    service::table::{self, Listed, listed},
-    service::{
-        Changes,
-        audit::{self, Entry},
-        name_contains, validate,
-    },
+    service::{name_contains, prelude::*},
 };
 
 listed!(team_space, "team space", name: Name, created_at: CreatedAt);
@@ -111,7 +97,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let details = json!({ "name": row.name, "slug": row.slug });
-    audit::record(ctx, &txn, entry("team_space.create", &row, details)).await?;
+    audit::record(ctx, &txn, Entry::of("team_space.create", &row, details)).await?;
     txn.commit().await?;
     Ok(row)
 }
@@ -143,7 +129,7 @@ pub async fn update(
     }
     active.updated_at = Set(Utc::now());
     audit::update(ctx, db, active, |row| {
-        entry("team_space.update", row, changes.into_json())
+        Entry::of("team_space.update", row, changes.into_json())
     })
     .await
 }
@@ -191,16 +177,7 @@ pub async fn delete(
         "detachedProjects": deleted.detached_projects,
         "removedMembers": deleted.removed_members,
     });
-    audit::record(ctx, &txn, entry("team_space.delete", &row, details)).await?;
+    audit::record(ctx, &txn, Entry::of("team_space.delete", &row, details)).await?;
     txn.commit().await?;
     Ok(deleted)
-}
-
-fn entry(action: &'static str, row: &team_space::Model, details: serde_json::Value) -> Entry {
-    Entry {
-        action,
-        target: NodeKind::TeamSpace,
-        target_id: row.id,
-        details,
-    }
 }

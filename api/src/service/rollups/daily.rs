@@ -8,17 +8,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use entity::aggregated_event;
-use sea_orm::{
-    ConnectionTrait,
-    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
-};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{
-    auth::TenantCtx,
-    error::{AppError, AppResult},
-    ids::ProjectId,
-};
+use crate::{auth::TenantCtx, error::AppResult, ids::ProjectId};
 
 /// Adds counts per (developer, name, day) of one project; the BTreeMap's
 /// order is every transaction's lock order, so concurrent ingesters of one
@@ -30,45 +23,27 @@ pub async fn add(
     counts: &BTreeMap<(Uuid, String, NaiveDate), i64>,
 ) -> AppResult<()> {
     use aggregated_event::Column as C;
-    if counts.is_empty() {
-        return Ok(());
-    }
-    let mut insert = Query::insert();
-    insert.into_table(aggregated_event::Entity).columns([
+    let (org, project) = (ctx.org_id().uuid(), project_id.uuid());
+    let rows: Vec<_> = counts
+        .iter()
+        .map(|((dev, name, day), count)| {
+            let key = [
+                org.into(),
+                project.into(),
+                (*dev).into(),
+                name.clone().into(),
+                (*day).into(),
+            ];
+            (key, *count)
+        })
+        .collect();
+    let keys = [
         C::OrganizationId,
         C::ProjectId,
         C::DeveloperId,
         C::Name,
         C::Day,
-        C::Count,
-    ]);
-    for ((dev, name, day), count) in counts {
-        insert
-            .values([
-                ctx.org_id().uuid().into(),
-                project_id.uuid().into(),
-                (*dev).into(),
-                name.clone().into(),
-                (*day).into(),
-                (*count).into(),
-            ])
-            .map_err(AppError::internal)?;
-    }
-    insert.on_conflict(
-        OnConflict::columns([
-            C::OrganizationId,
-            C::ProjectId,
-            C::DeveloperId,
-            C::Name,
-            C::Day,
-        ])
-        .value(
-            C::Count,
-            Expr::col((aggregated_event::Entity, C::Count))
-                .add(Expr::col((Alias::new("excluded"), C::Count))),
-        )
-        .to_owned(),
-    );
-    txn.execute(&insert).await?;
+    ];
+    super::add_counts::<aggregated_event::Entity, _>(txn, keys, C::Count, &rows).await?;
     super::team::add_events(ctx, txn, counts).await
 }

@@ -7,3 +7,48 @@
 pub mod daily;
 pub mod rebuild;
 pub mod team;
+
+use sea_orm::{
+    ConnectionTrait, EntityTrait, Value,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
+};
+
+use crate::error::{AppError, AppResult};
+
+/// Adds counts to a rollup table: each row is its key (the values of
+/// `keys`, `organization_id` first) and a count; a key already stored gets
+/// the count added, so concurrent writers add rather than overwrite. Rows
+/// are written in the order given, which callers keep sorted: that order is
+/// every transaction's lock order, so concurrent writers cannot deadlock.
+/// At most 1,000 rows go in one statement, well under either database's
+/// bind-parameter limit.
+pub(crate) async fn add_counts<E: EntityTrait, const N: usize>(
+    txn: &impl ConnectionTrait,
+    keys: [E::Column; N],
+    count: E::Column,
+    rows: &[([Value; N], i64)],
+) -> AppResult<()> {
+    for chunk in rows.chunks(1000) {
+        let mut insert = Query::insert();
+        insert
+            .into_table(E::default())
+            .columns(keys.into_iter().chain([count]));
+        for (key, n) in chunk {
+            let values = key.iter().cloned().chain([Value::from(*n)]);
+            insert
+                .values(values.map(Into::into))
+                .map_err(AppError::internal)?;
+        }
+        insert.on_conflict(
+            OnConflict::columns(keys)
+                .value(
+                    count,
+                    Expr::col((E::default(), count))
+                        .add(Expr::col((Alias::new("excluded"), count))),
+                )
+                .to_owned(),
+        );
+        txn.execute(&insert).await?;
+    }
+    Ok(())
+}

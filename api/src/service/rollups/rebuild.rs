@@ -11,7 +11,6 @@ use chrono_tz::Tz;
 use entity::{aggregated_event as agg, event};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-    sea_query::Query,
 };
 use uuid::Uuid;
 
@@ -70,31 +69,27 @@ pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebu
         .exec(&txn)
         .await?;
     let rows = counts.len() as u64;
-    let all: Vec<_> = counts.into_iter().collect();
-    for chunk in all.chunks(1000) {
-        let mut insert = Query::insert();
-        insert.into_table(agg::Entity).columns([
-            agg::Column::OrganizationId,
-            agg::Column::ProjectId,
-            agg::Column::DeveloperId,
-            agg::Column::Name,
-            agg::Column::Day,
-            agg::Column::Count,
-        ]);
-        for ((project, dev, name, day), count) in chunk {
-            insert
-                .values([
-                    org_id.into(),
-                    (*project).into(),
-                    (*dev).into(),
-                    name.clone().into(),
-                    (*day).into(),
-                    (*count).into(),
-                ])
-                .map_err(crate::error::AppError::internal)?;
-        }
-        sea_orm::ConnectionTrait::execute(&txn, &insert).await?;
-    }
+    let all: Vec<_> = counts
+        .into_iter()
+        .map(|((project, dev, name, day), count)| {
+            let key = [
+                org_id.into(),
+                project.into(),
+                dev.into(),
+                name.into(),
+                day.into(),
+            ];
+            (key, count)
+        })
+        .collect();
+    let keys = [
+        agg::Column::OrganizationId,
+        agg::Column::ProjectId,
+        agg::Column::DeveloperId,
+        agg::Column::Name,
+        agg::Column::Day,
+    ];
+    super::add_counts::<agg::Entity, _>(&txn, keys, agg::Column::Count, &all).await?;
     super::team::rebuild(ctx, &txn).await?;
     txn.commit().await?;
     Ok(Rebuilt {

@@ -22,7 +22,7 @@ use entity::{UNKNOWN_DEVELOPER, team_space_rollup as rollup};
 use entity::{aggregated_event as agg, developer, project, team_space_member as member};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryResult,
-    sea_query::{Alias, Expr, ExprTrait, LockType, OnConflict, Query, SelectStatement},
+    sea_query::{Alias, Expr, ExprTrait, LockType, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -255,38 +255,14 @@ async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> A
     let subtracted = deltas.values().any(|d| *d < 0);
     let spaces: BTreeSet<Uuid> = deltas.keys().map(|(s, _, _)| *s).collect();
     let rows: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
-    // 5 parameters a row: well under either database's limit per statement.
-    for chunk in rows.chunks(1000) {
-        let mut insert = Query::insert();
-        insert.into_table(rollup::Entity).columns([
-            C::OrganizationId,
-            C::TeamSpaceId,
-            C::Day,
-            C::Name,
-            C::Count,
-        ]);
-        for ((space, day, name), count) in chunk {
-            insert
-                .values([
-                    org.into(),
-                    (*space).into(),
-                    (*day).into(),
-                    name.clone().into(),
-                    (*count).into(),
-                ])
-                .map_err(crate::error::AppError::internal)?;
-        }
-        insert.on_conflict(
-            OnConflict::columns([C::OrganizationId, C::TeamSpaceId, C::Day, C::Name])
-                .value(
-                    C::Count,
-                    Expr::col((rollup::Entity, C::Count))
-                        .add(Expr::col((Alias::new("excluded"), C::Count))),
-                )
-                .to_owned(),
-        );
-        txn.execute(&insert).await?;
-    }
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|((space, day, name), count)| {
+            ([org.into(), space.into(), day.into(), name.into()], count)
+        })
+        .collect();
+    let keys = [C::OrganizationId, C::TeamSpaceId, C::Day, C::Name];
+    super::add_counts::<rollup::Entity, _>(txn, keys, C::Count, &rows).await?;
     if subtracted {
         rollup::Entity::delete_in(ctx.org_id())
             .filter(rollup::Column::TeamSpaceId.is_in(spaces))
