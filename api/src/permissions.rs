@@ -71,6 +71,17 @@ pub fn may_read(ctx: &TenantCtx) -> AppResult<()> {
     }
 }
 
+/// Mutations through GraphQL are for people: an API key never runs one,
+/// whatever its scopes (keys send events to `POST /v1/events`).
+pub fn may_mutate(ctx: &TenantCtx) -> AppResult<()> {
+    match ctx.actor() {
+        Actor::ApiKey(_) => Err(AppError::Forbidden(
+            "API keys do not run mutations; send events to POST /v1/events".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The project `/v1/events` stores a caller's events in: the project of an
 /// API key with the `events:write` scope. People send events through the
 /// `recordEvents` mutation instead.

@@ -157,9 +157,13 @@ async fn a_read_key_reads_its_organization_as_a_viewer_and_is_stamped() {
 async fn a_key_never_mutates_anything() {
     let t = Scene::new().await;
     let scopes = ["READ", "EVENTS_WRITE"];
-    let both = try_create_key(&t.app, &t.token, "both", &scopes, None)
+    // Bound to a project: even then, events go to /v1/events, not recordEvents.
+    let project = Some(t.w.project.gid());
+    let both = try_create_key(&t.app, &t.token, "both", &scopes, project)
         .await
         .unwrap();
+    let now = chrono::Utc::now().to_rfc3339();
+    let event = json!({ "id": "k-1", "name": "commit", "occurredAt": now });
     let read = t.w.read_key.clone().unwrap();
     let cases = rows! {
         "createTeamSpace" { "name": "K", "slug": "k" };
@@ -168,6 +172,7 @@ async fn a_key_never_mutates_anything() {
         "revokeApiKey" { "id": read.id };
         "deleteProject" (by_id(t.w.project));
         "updateDeveloper" (json!({ "id": t.w.owner.gid(), "name": "Pwned" }));
+        "recordEvents" (json!({ "projectId": t.w.project.gid(), "events": [event] }));
     };
     let mut asks = Vec::new();
     for key in [&read, &both] {

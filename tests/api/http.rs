@@ -430,3 +430,30 @@ async fn query_deeper_than_the_limit_is_limit_exceeded() {
     let reply = gql(&app, &token, query).await;
     assert_request_error(&reply, 400, "LIMIT_EXCEEDED", GQL);
 }
+
+/// Aliases and root fields are counted with every fragment spread expanded:
+/// a fragment of aliases spread many times, or root fields behind many
+/// levels of inline fragments, are refused like the same fields written out.
+#[tokio::test]
+async fn aliases_and_root_fields_count_through_every_spread() {
+    let (app, token) = app_and_token().await;
+    // 10 aliases, spread 6 times: 60 aliases, over the limit of 50.
+    let aliases: String = (0..10).map(|i| format!("a{i}: __typename ")).collect();
+    let spreads = "...F ".repeat(6);
+    let query = format!("{{ {spreads} }} fragment F on Query {{ {aliases} }}");
+    let reply = gql(&app, &token, &query).await;
+    assert_request_error(&reply, 400, "LIMIT_EXCEEDED", GQL);
+    // 21 root fields, each behind 10 inline fragments (over the limit of 20).
+    let hidden = format!(
+        "{}__typename{}",
+        "... on Query { ".repeat(10),
+        " }".repeat(10)
+    );
+    let query = format!("{{ {} }}", vec![hidden; 21].join(" "));
+    let reply = gql(&app, &token, &query).await;
+    assert_request_error(&reply, 400, "LIMIT_EXCEEDED", GQL);
+    // The same written once stays within the limits.
+    let query = format!("{{ ...F }} fragment F on Query {{ {aliases} }}");
+    let reply = gql(&app, &token, &query).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+}

@@ -121,6 +121,19 @@ async fn requests_carry_an_id_and_are_counted_in_prometheus_metrics() {
         !resp.headers()["x-request-id"].is_empty(),
         "an id is made up otherwise"
     );
+    // An id that could forge log fields is replaced, not echoed.
+    for forged in ["a b", "x\" level=error", "k=v", &"a".repeat(129)] {
+        let resp = app
+            .client
+            .get(app.url("/healthz"))
+            .header("x-request-id", forged)
+            .send()
+            .await
+            .unwrap();
+        let echoed = resp.headers()["x-request-id"].to_str().unwrap();
+        assert_ne!(echoed, forged);
+        assert!(uuid::Uuid::parse_str(echoed).is_ok(), "{echoed}");
+    }
 
     let text = app
         .client

@@ -9,6 +9,10 @@
 //! objects; aliases, root fields and document size are limited as for any
 //! query.
 //!
+//! Aliases and root fields are counted with fragments expanded: a fragment
+//! spread twice counts twice, however deeply it nests, so no spread hides
+//! what it selects.
+//!
 //! Introspection types only have introspection fields, so no data selection
 //! can hide inside `__schema` or `__type` to escape the data depth limit.
 //!
@@ -29,7 +33,10 @@ use async_graphql::{
     },
 };
 
-use crate::{config::Introspection, error::AppError};
+use crate::{
+    config::{Introspection, Limits},
+    error::AppError,
+};
 
 /// Deepest introspection path: the standard query reaches 15; this leaves
 /// room for a `typeDepth` of up to 14.
@@ -54,11 +61,11 @@ fn is_introspection_root(name: &str) -> bool {
     name == "__schema" || name == "__type"
 }
 
-/// Refuses a document deeper than the limits, or one that introspects when
-/// introspection is off.
+/// Refuses a document deeper or wider than the limits (depth, aliases, root
+/// fields), or one that introspects when introspection is off.
 pub fn check_shape(
     doc: &ExecutableDocument,
-    max_depth: usize,
+    limits: &Limits,
     introspection: Introspection,
 ) -> Result<(), AppError> {
     let shape = Shape::of(doc);
@@ -68,6 +75,19 @@ pub fn check_shape(
                 .into(),
         ));
     }
+    if shape.aliases > limits.max_aliases as u64 {
+        return Err(refuse(format!(
+            "the query has {} aliases (fragments expanded); at most {} are allowed",
+            shape.aliases, limits.max_aliases
+        )));
+    }
+    if shape.width > limits.max_root_fields as u64 {
+        return Err(refuse(format!(
+            "an operation selects {} root fields (fragments expanded); at most {} are allowed",
+            shape.width, limits.max_root_fields
+        )));
+    }
+    let max_depth = limits.max_depth;
     if shape.data_depth > max_depth {
         return Err(refuse(format!(
             "the query nests {} fields deep; at most {max_depth} are allowed",
@@ -198,7 +218,10 @@ fn fields_of<'a>(set: &'a SelectionSet, doc: &'a ExecutableDocument) -> Option<V
     Some(out)
 }
 
-/// How deep a selection set nests, relative to itself.
+/// How deep and how wide a selection set is, relative to itself, with
+/// fragments expanded. Depths combine by maximum, counts by (saturating)
+/// sum: a fragment bomb's expanded count is computed without expanding it,
+/// and saturates instead of overflowing.
 #[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
 struct Shape {
     /// Deepest path outside introspection.
@@ -208,19 +231,28 @@ struct Shape {
     /// Most introspection list fields on one path.
     introspection_lists: usize,
     introspects: bool,
+    /// Aliased fields in the set and below it.
+    aliases: u64,
+    /// Fields the set selects at its own level (for an operation: its root
+    /// fields); of a whole document, the most of any operation.
+    width: u64,
 }
 
 impl Shape {
-    fn max(self, other: Shape) -> Shape {
+    /// Two parts of one selection set: deepest of either, counts added.
+    fn and(self, other: Shape) -> Shape {
         Shape {
             data_depth: self.data_depth.max(other.data_depth),
             introspection_depth: self.introspection_depth.max(other.introspection_depth),
             introspection_lists: self.introspection_lists.max(other.introspection_lists),
             introspects: self.introspects || other.introspects,
+            aliases: self.aliases.saturating_add(other.aliases),
+            width: self.width.saturating_add(other.width),
         }
     }
 
-    /// The shape of the deepest operation or fragment use of a document.
+    /// The shape of a document: its operations' depths and aliases as if
+    /// one set, its width the widest operation's.
     fn of(doc: &ExecutableDocument) -> Shape {
         let mut walker = Walker {
             doc,
@@ -229,7 +261,10 @@ impl Shape {
         doc.operations
             .iter()
             .map(|(_, op)| walker.set(&op.node.selection_set.node, false))
-            .fold(Shape::default(), Shape::max)
+            .fold(Shape::default(), |all, op| Shape {
+                width: all.width.max(op.width),
+                ..all.and(op)
+            })
     }
 }
 
@@ -252,6 +287,7 @@ impl<'a> Walker<'a> {
                     let enters = !introspecting && is_introspection_root(name);
                     let inside = introspecting || enters;
                     let child = self.set(&f.node.selection_set.node, inside);
+                    let aliases = u64::from(f.node.alias.is_some()).saturating_add(child.aliases);
                     if inside {
                         let list = introspecting && INTROSPECTION_LISTS.contains(&name);
                         Shape {
@@ -259,6 +295,8 @@ impl<'a> Walker<'a> {
                             introspection_depth: 1 + child.introspection_depth,
                             introspection_lists: usize::from(list) + child.introspection_lists,
                             introspects: true,
+                            aliases,
+                            width: 1,
                         }
                     } else {
                         Shape {
@@ -268,6 +306,8 @@ impl<'a> Walker<'a> {
                             } else {
                                 0
                             },
+                            aliases,
+                            width: 1,
                             ..child
                         }
                     }
@@ -277,7 +317,7 @@ impl<'a> Walker<'a> {
                     self.fragment(&s.node.fragment_name.node, introspecting)
                 }
             };
-            shape = shape.max(inner);
+            shape = shape.and(inner);
         }
         shape
     }
@@ -358,6 +398,42 @@ mod tests {
         }
         doc.push_str(" fragment F30 on T { z }");
         assert_eq!(shape(&doc).data_depth, 32);
+    }
+
+    #[test]
+    fn aliases_and_root_fields_count_every_spread() {
+        let s = shape("{ a: viewer { id } ...F ...F } fragment F on Query { b: viewer { c: id } }");
+        assert_eq!(
+            s.aliases, 5,
+            "F's two aliases count at each of its two spreads"
+        );
+        assert_eq!(s.width, 3);
+        // Twelve levels of inline fragments hide nothing.
+        let nested = format!(
+            "{{ {} viewer {{ id }} {} }}",
+            "... on Query {".repeat(12),
+            "}".repeat(12)
+        );
+        assert_eq!(shape(&nested).width, 1);
+        let wide = "{ ...A ...A } fragment A on Query { ...B ...B } fragment B on Query { x: viewer { id } }";
+        assert_eq!((shape(wide).width, shape(wide).aliases), (4, 4));
+        // The widest operation, not the sum of all.
+        assert_eq!(shape("query A { a b } query B { c }").width, 2);
+    }
+
+    #[test]
+    fn expanded_counts_of_a_fragment_bomb_saturate() {
+        let mut doc = String::from("{ ...F0 }");
+        for i in 0..70 {
+            doc.push_str(&format!(
+                " fragment F{i} on Query {{ ...F{} ...F{} }}",
+                i + 1,
+                i + 1
+            ));
+        }
+        doc.push_str(" fragment F70 on Query { a: viewer { id } }");
+        let s = shape(&doc);
+        assert_eq!((s.width, s.aliases), (u64::MAX, u64::MAX));
     }
 
     #[test]

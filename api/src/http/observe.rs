@@ -28,7 +28,7 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .filter(|v| is_safe_request_id(v))
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -52,6 +52,16 @@ pub async fn track(State(state): State<AppState>, mut req: Request, next: Next) 
         resp.headers_mut().insert("x-request-id", value);
     }
     resp
+}
+
+/// A client's request id is logged as a field: spaces, quotes or `=`
+/// would let it forge other fields of the log line, so only 1 to 128 of
+/// `[A-Za-z0-9._-]` are taken; anything else is replaced by a fresh id.
+fn is_safe_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Answers 503 when a request outlives `request_timeout`. Dropping the

@@ -78,6 +78,7 @@ pub fn selection(mutation: &str) -> &'static str {
             "{ secret apiKey { id name prefix scopes project { id } createdAt lastUsedAt revokedAt } }"
         }
         "revokeApiKey" => "{ apiKey { id name prefix revokedAt } }",
+        "recordEvents" => "{ accepted duplicated unmatched }",
         other => panic!("no selection for mutation {other}"),
     }
 }

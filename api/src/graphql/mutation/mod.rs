@@ -15,8 +15,8 @@ trait Mutation {
 
 /// `mutations!(Group { /// doc \n field_name(InputType); … })`: the `#[Object]`
 /// of a group of mutations, each resolved by its input's [`Mutation`] impl. A
-/// failed mutation answers `null` with its error at the field's path, and an
-/// unauthenticated one never reaches `run`.
+/// failed mutation answers `null` with its error at the field's path; an
+/// unauthenticated caller or an API key never reaches `run`.
 macro_rules! mutations {
     ($group:ident { $($(#[$doc:meta])* $field:ident($input:ty);)* }) => {
         #[derive(Default)]
@@ -32,7 +32,11 @@ macro_rules! mutations {
                     input: $input,
                 ) -> Option<<$input as $crate::graphql::mutation::Mutation>::Payload> {
                     use $crate::graphql::{mutation::Mutation as _, request};
-                    let result = async { input.run(request::request(ctx)?).await };
+                    let result = async {
+                        let rq = request::request(ctx)?;
+                        $crate::permissions::may_mutate(rq.tenant())?;
+                        input.run(rq).await
+                    };
                     request::or_null(ctx, result.await.map(Some))
                 }
             )*

@@ -1,7 +1,8 @@
 //! What is read from a GraphQL document before it runs: the operation a
-//! request selects, whether a GET would mutate, the limits (`limits.rs`:
-//! size, aliases, root fields; `graphql::check_shape`: depth and
-//! introspection), and the required variables.
+//! request selects, whether a GET would mutate, the limits (its size here;
+//! `graphql::check_shape`: aliases, root fields, depth and introspection),
+//! and the required variables. Each refusal is LIMIT_EXCEEDED and a log
+//! line, so abuse is visible to operators.
 
 use async_graphql::parser::{
     parse_query,
@@ -21,9 +22,18 @@ pub fn check(
     doc: Option<&ExecutableDocument>,
     config: &Config,
 ) -> Result<(), AppError> {
-    super::limits::check(&raw.query, doc, &config.limits)?;
+    let limits = &config.limits;
+    if raw.query.len() > limits.max_query_bytes {
+        let message = format!(
+            "the query is {} bytes; at most {} are allowed",
+            raw.query.len(),
+            limits.max_query_bytes
+        );
+        tracing::warn!(%message, "query refused by a limit");
+        return Err(AppError::LimitExceeded(message));
+    }
     if let Some(doc) = doc {
-        check_shape(doc, config.limits.max_depth, config.introspection)?;
+        check_shape(doc, limits, config.introspection)?;
         check_required_variables(raw, doc)?;
     }
     Ok(())

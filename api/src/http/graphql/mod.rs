@@ -7,7 +7,6 @@
 
 mod body;
 mod document;
-mod limits;
 mod negotiate;
 mod response;
 
