@@ -104,10 +104,21 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
+    /// A cursor is client input: one that is not base64url JSON of this
+    /// shape, whose key type does not fit its field, or that was made for
+    /// another order is BAD_USER_INPUT before it can reach SQL. The message
+    /// does not echo it (it may be kilobytes).
     fn decode(text: &str, field: OrderField) -> AppResult<Cursor> {
-        let bad = || AppError::bad_input(format!("malformed cursor {text:?}"));
+        let bad = || AppError::bad_input("malformed cursor; pass one that this list returned");
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let fits = matches!(
+            (cursor.field, &cursor.key),
+            (OrderField_::N, SortKey::Text(_)) | (OrderField_::C, SortKey::Time(_))
+        );
+        if !fits {
+            return Err(bad());
+        }
         if cursor.field != field.into() {
             return Err(AppError::bad_input(
                 "the cursor was made for another order; restart pagination without it",

@@ -565,3 +565,31 @@ async fn team_space_lookup_of_a_missing_id_is_null_with_not_found() {
     let body = &reply.body;
     assert_eq!(reply.data(), &json!({ "teamSpace": null }), "{body}");
 }
+
+/// A cursor is client input: forged ones (a key of the wrong type for the
+/// order, or garbage) are BAD_USER_INPUT before they reach SQL, and the
+/// message does not echo them back.
+#[tokio::test]
+async fn forged_cursors_are_bad_input_and_not_echoed() {
+    use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+    let (app, _, _, token) = setup().await;
+    let forge = |cursor: Value| URL_SAFE_NO_PAD.encode(cursor.to_string());
+    let id = uuid::Uuid::now_v7();
+    let cursors = [
+        // Ordered by name, keyed by a time: a text column compared with a
+        // timestamp (INTERNAL on PostgreSQL before).
+        forge(json!({ "field": "N", "key": { "Time": "2026-01-01T00:00:00Z" }, "id": id })),
+        forge(json!({ "field": "C", "key": { "Text": "zzz" }, "id": id })),
+        format!("not-a-cursor-{}", "x".repeat(2000)),
+    ];
+    for (order, cursor) in ["NAME", "CREATED_AT", "NAME"].into_iter().zip(cursors) {
+        let q = format!(
+            "query($after: String) {{ developers(first: 5, after: $after, \
+             orderBy: {{ field: {order} }}) {{ totalCount }} }}"
+        );
+        let r = app.gql(&token, &q, json!({ "after": cursor })).await;
+        assert_eq!(r.code(), Some("BAD_USER_INPUT"), "{order}: {:?}", r.body);
+        let message = r.body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.len() < 200, "the cursor is not echoed: {message}");
+    }
+}
