@@ -419,3 +419,139 @@ async fn every_spec_mutation_exists_with_one_input_and_a_nullable_payload() {
         );
     }
 }
+
+/// Owners demoting each other all at once: the last-owner rule is checked
+/// in the transaction that writes, so exactly one owner remains (checked
+/// outside it, every owner could be demoted by another in the same moment,
+/// leaving none). Every owner asks to demote every other, all released
+/// together; each demotion either succeeds or is refused by the rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_demotions_leave_exactly_one_owner() {
+    use entity::{developer, enums::DeveloperRole, scoped::InOrg as _};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use std::sync::Arc;
+    use tokio::sync::Barrier;
+    let app = TestApp::spawn().await;
+    for round in 0..3 {
+        let (org, first, _) = app
+            .with_org_and_developer(&format!("race{round}"), DeveloperRole::Owner)
+            .await;
+        let mut owners = vec![first];
+        for i in 1..5 {
+            let name = format!("Owner {round} {i}");
+            owners.push(app.developer(org, &name, DeveloperRole::Owner).await);
+        }
+        let pairs: Vec<_> = owners
+            .iter()
+            .flat_map(|a| owners.iter().filter(|t| t.id != a.id).map(move |t| (a, t)))
+            .collect();
+        let barrier = Arc::new(Barrier::new(pairs.len()));
+        let mut tasks = Vec::new();
+        for (actor, target) in pairs {
+            let input = json!({ "id": target.gid(), "role": "ADMIN" });
+            let query = gql::document("changeDeveloperRole", &input);
+            let req = app
+                .client
+                .post(app.url("/graphql"))
+                .bearer_auth(app.token_for(actor))
+                .header("accept", "application/graphql-response+json")
+                .json(&json!({ "query": query }));
+            let barrier = barrier.clone();
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                TestApp::reply(req.send().await.expect("send")).await
+            }));
+        }
+        for task in tasks {
+            let reply = task.await.unwrap();
+            let codes = reply.codes();
+            assert!(
+                codes.is_empty() || codes == ["FORBIDDEN"],
+                "a demotion succeeds or is refused, nothing else: {:?}",
+                reply.body
+            );
+        }
+        let left = developer::Entity::find_in(org)
+            .filter(developer::Column::Role.eq(DeveloperRole::Owner))
+            .filter(developer::Column::DeactivatedAt.is_null())
+            .count(app.db())
+            .await
+            .unwrap();
+        assert_eq!(left, 1, "round {round}");
+    }
+}
+
+/// A lead's right is checked in the transaction that writes: projects a
+/// lead creates while an admin demotes them are either written before the
+/// demotion or refused, never written after it on a right already revoked.
+/// Audit ids are UUIDv7s taken inside each write's transaction, so their
+/// order is the order of the writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lead_demoted_mid_way_creates_nothing_after_the_demotion() {
+    use entity::{audit_log, enums::DeveloperRole, enums::TeamSpaceRole, scoped::InOrg as _};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use std::sync::Arc;
+    use tokio::sync::Barrier;
+    let app = TestApp::spawn().await;
+    for round in 0..3 {
+        let (org, admin, admin_token) = app
+            .with_org_and_developer(&format!("lead{round}"), DeveloperRole::Admin)
+            .await;
+        let _ = admin;
+        let lead = app.developer(org, "Lead", DeveloperRole::Member).await;
+        let space = app.team_space(org, "Web").await;
+        app.member(org, space, lead.id, TeamSpaceRole::Lead).await;
+        let n = 12;
+        let barrier = Arc::new(Barrier::new(n + 1));
+        let send = |token: String, query: String| {
+            let req = app
+                .client
+                .post(app.url("/graphql"))
+                .bearer_auth(token)
+                .header("accept", "application/graphql-response+json")
+                .json(&json!({ "query": query }));
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                TestApp::reply(req.send().await.expect("send")).await
+            })
+        };
+        let mut tasks = Vec::new();
+        for i in 0..n {
+            let input = json!({ "name": format!("P{i}"), "slug": format!("p{i}"), "teamSpaceId": space.gid() });
+            tasks.push(send(
+                app.token_for(&lead),
+                gql::document("createProject", &input),
+            ));
+        }
+        let input =
+            json!({ "teamSpaceId": space.gid(), "developerId": lead.gid(), "role": "MEMBER" });
+        tasks.push(send(
+            admin_token,
+            gql::document("updateTeamSpaceMember", &input),
+        ));
+        for task in tasks {
+            let reply = task.await.unwrap();
+            let codes = reply.codes();
+            assert!(
+                codes.is_empty() || codes == ["FORBIDDEN"],
+                "{:?}",
+                reply.body
+            );
+        }
+        let actions: Vec<String> = audit_log::Entity::find_in(org)
+            .filter(audit_log::Column::Action.is_in(["project.create", "team_space_member.update"]))
+            .order_by_asc(audit_log::Column::Id)
+            .all(app.db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| row.action)
+            .collect();
+        let demoted = actions
+            .iter()
+            .position(|a| a == "team_space_member.update")
+            .expect("the demotion is audited");
+        assert_eq!(demoted, actions.len() - 1, "round {round}: {actions:?}");
+    }
+}

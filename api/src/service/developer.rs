@@ -1,7 +1,7 @@
 //! Developers: lists, lookups, and the developers of team spaces.
 
 use entity::{developer, enums::DeveloperRole, team_space_member};
-use sea_orm::{JoinType, PaginatorTrait, QuerySelect, RelationTrait, Select, sea_query::Query};
+use sea_orm::{JoinType, QuerySelect, RelationTrait, Select, sea_query::Query};
 
 use crate::{
     ids::{DeveloperId, TeamSpaceId},
@@ -223,31 +223,7 @@ pub async fn change_role(
     id: DeveloperId,
     role: DeveloperRole,
 ) -> AppResult<developer::Model> {
-    let row = table::get::<developer::Entity>(ctx, db, id).await?;
-    authorize(
-        ctx,
-        db,
-        Action::ManageDeveloper {
-            target: &row,
-            new_role: Some(role),
-        },
-    )
-    .await?;
-    if role != DeveloperRole::Owner {
-        ensure_not_last_owner(ctx, db, &row).await?;
-    }
-    let mut changes = Changes::default();
-    changes.note("role", &row.role, &role);
-    let mut active: developer::ActiveModel = row.into();
-    active.role = Set(role);
-    save(
-        ctx,
-        db,
-        active,
-        "developer.change_role",
-        changes.into_json(),
-    )
-    .await
+    change_standing(ctx, db, id, Standing::Role(role)).await
 }
 
 /// Deactivates (`active = false`) or reactivates a developer.
@@ -257,57 +233,72 @@ pub async fn set_active(
     id: DeveloperId,
     active_now: bool,
 ) -> AppResult<developer::Model> {
-    let row = table::get::<developer::Entity>(ctx, db, id).await?;
-    authorize(
-        ctx,
-        db,
-        Action::ManageDeveloper {
-            target: &row,
-            new_role: None,
-        },
-    )
-    .await?;
-    if !active_now {
-        ensure_not_last_owner(ctx, db, &row).await?;
-    }
-    let deactivated_at = if active_now {
-        None
-    } else {
-        row.deactivated_at.or(Some(Utc::now()))
-    };
-    let action = if active_now {
-        "developer.reactivate"
-    } else {
-        "developer.deactivate"
-    };
-    let mut active: developer::ActiveModel = row.into();
-    active.deactivated_at = Set(deactivated_at);
-    save(ctx, db, active, action, json!({})).await
+    change_standing(ctx, db, id, Standing::Active(active_now)).await
 }
 
-/// The organization must keep an active owner: refuse to demote or
-/// deactivate the last one.
-async fn ensure_not_last_owner(
+/// The two changes the last-owner rule watches.
+#[derive(Clone, Copy)]
+enum Standing {
+    Role(DeveloperRole),
+    Active(bool),
+}
+
+/// Changes a developer's role or active state, keeping an active owner.
+/// The rule is checked and the row written in one checked transaction
+/// (`begin_checked`: one at a time per organization), so two owners
+/// demoting each other at once leave one owner, never none.
+async fn change_standing(
     ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    target: &developer::Model,
-) -> AppResult<()> {
-    if target.role != DeveloperRole::Owner || target.deactivated_at.is_some() {
-        return Ok(());
-    }
-    let other_owners = developer::Entity::find_in(ctx.org_id())
+    db: &DatabaseConnection,
+    id: DeveloperId,
+    standing: Standing,
+) -> AppResult<developer::Model> {
+    let txn = begin_checked(ctx, db).await?;
+    let owners = developer::Entity::find_in(ctx.org_id())
         .filter(developer::Column::Role.eq(DeveloperRole::Owner))
         .filter(developer::Column::DeactivatedAt.is_null())
-        .filter(developer::Column::Id.ne(target.id))
-        .count(db)
+        .all(&txn)
         .await?;
-    if other_owners == 0 {
+    let row = table::get::<developer::Entity>(ctx, &txn, id).await?;
+    let new_role = match standing {
+        Standing::Role(role) => Some(role),
+        Standing::Active(_) => None,
+    };
+    let target = &row;
+    authorize(ctx, &txn, Action::ManageDeveloper { target, new_role }).await?;
+    let leaves_owners = match standing {
+        Standing::Role(role) => role != DeveloperRole::Owner,
+        Standing::Active(active) => !active,
+    };
+    let was_active_owner = owners.iter().any(|o| o.id == row.id);
+    if leaves_owners && was_active_owner && owners.len() == 1 {
         return Err(AppError::Forbidden(
             "the last active owner cannot be demoted or deactivated; make someone else owner first"
                 .into(),
         ));
     }
-    Ok(())
+    let mut active: developer::ActiveModel = row.clone().into();
+    let (action, details) = match standing {
+        Standing::Role(role) => {
+            let mut changes = Changes::default();
+            changes.note("role", &row.role, &role);
+            active.role = Set(role);
+            ("developer.change_role", changes.into_json())
+        }
+        Standing::Active(true) => {
+            active.deactivated_at = Set(None);
+            ("developer.reactivate", json!({}))
+        }
+        Standing::Active(false) => {
+            active.deactivated_at = Set(row.deactivated_at.or(Some(Utc::now())));
+            ("developer.deactivate", json!({}))
+        }
+    };
+    active.updated_at = Set(Utc::now());
+    let row = active.update(&txn).await?;
+    audit::record(ctx, &txn, Entry::of(action, &row, details)).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 async fn save(

@@ -28,7 +28,7 @@ pub struct MemberChange {
 /// the caller's organization, and the permission to manage the space.
 async fn load_pair(
     ctx: &TenantCtx,
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     space: TeamSpaceId,
     dev: DeveloperId,
 ) -> AppResult<(team_space::Model, entity::developer::Model)> {
@@ -43,11 +43,10 @@ pub async fn add(
     db: &DatabaseConnection,
     change: MemberChange,
 ) -> AppResult<(team_space::Model, entity::developer::Model, TeamSpaceRole)> {
-    let (space, dev) = load_pair(ctx, db, change.space, change.developer).await?;
+    let txn = begin_checked(ctx, db).await?;
+    let (space, dev) = load_pair(ctx, &txn, change.space, change.developer).await?;
     // No "already a member?" read first: the primary key decides, also
-    // between racing requests, and a write-first transaction never needs
-    // SQLite to upgrade a read lock.
-    let txn = db.begin().await?;
+    // between racing requests.
     let now = Utc::now();
     team_space_member::ActiveModel {
         organization_id: Set(ctx.org_id().uuid()),
@@ -77,12 +76,12 @@ pub async fn update(
     db: &DatabaseConnection,
     change: MemberChange,
 ) -> AppResult<(team_space::Model, entity::developer::Model, TeamSpaceRole)> {
-    let (space, dev) = load_pair(ctx, db, change.space, change.developer).await?;
+    let txn = begin_checked(ctx, db).await?;
+    let (space, dev) = load_pair(ctx, &txn, change.space, change.developer).await?;
     let row = find(ctx, change.space, change.developer)
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or_else(|| AppError::not_found("team space member"))?;
-    let txn = db.begin().await?;
     let before = row.role;
     let mut active: team_space_member::ActiveModel = row.into();
     active.role = Set(change.role);
@@ -105,8 +104,8 @@ pub async fn remove(
     space: TeamSpaceId,
     dev: DeveloperId,
 ) -> AppResult<team_space::Model> {
-    let (space_row, dev_row) = load_pair(ctx, db, space, dev).await?;
-    let txn = db.begin().await?;
+    let txn = begin_checked(ctx, db).await?;
+    let (space_row, dev_row) = load_pair(ctx, &txn, space, dev).await?;
     let deleted = team_space_member::Entity::delete_in(ctx.org_id())
         .filter(team_space_member::Column::TeamSpaceId.eq(space))
         .filter(team_space_member::Column::DeveloperId.eq(dev))

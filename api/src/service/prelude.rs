@@ -18,6 +18,7 @@ pub(crate) use crate::{
     service::{
         Changes,
         audit::{self, Entry},
+        begin_checked,
         table::{self, Listed, listed},
         validate,
     },

@@ -110,13 +110,13 @@ pub async fn create(
     db: &DatabaseConnection,
     input: NewProject,
 ) -> AppResult<project::Model> {
-    if let Some(space) = input.team_space {
-        table::get::<entity::team_space::Entity>(ctx, db, space).await?;
-    }
-    authorize(ctx, db, Action::ManageProjectsIn(input.team_space)).await?;
     let name = validate::name("name", &input.name)?;
     let slug = validate::slug("slug", &input.slug)?;
-    let txn = db.begin().await?;
+    let txn = begin_checked(ctx, db).await?;
+    if let Some(space) = input.team_space {
+        table::get::<entity::team_space::Entity>(ctx, &txn, space).await?;
+    }
+    authorize(ctx, &txn, Action::ManageProjectsIn(input.team_space)).await?;
     let row = project::ActiveModel {
         team_space_id: Set(input.team_space.map(TeamSpaceId::uuid)),
         slug: Set(slug),
@@ -137,15 +137,16 @@ pub async fn update(
     id: ProjectId,
     patch: ProjectPatch,
 ) -> AppResult<project::Model> {
-    let row = table::get::<project::Entity>(ctx, db, id).await?;
+    let txn = begin_checked(ctx, db).await?;
+    let row = table::get::<project::Entity>(ctx, &txn, id).await?;
     let current = row.team_space_id.map(TeamSpaceId::from_db);
     if let Some(Some(space)) = patch.team_space {
-        table::get::<entity::team_space::Entity>(ctx, db, space).await?;
+        table::get::<entity::team_space::Entity>(ctx, &txn, space).await?;
     }
-    authorize(ctx, db, Action::ManageProjectsIn(current)).await?;
+    authorize(ctx, &txn, Action::ManageProjectsIn(current)).await?;
     // Moving a project needs the right on both sides.
     if let Some(destination) = patch.team_space.filter(|d| *d != current) {
-        authorize(ctx, db, Action::ManageProjectsIn(destination)).await?;
+        authorize(ctx, &txn, Action::ManageProjectsIn(destination)).await?;
     }
     let mut changes = Changes::default();
     let mut active: project::ActiveModel = row.clone().into();
@@ -165,24 +166,21 @@ pub async fn update(
         active.team_space_id = Set(space);
     }
     active.updated_at = Set(Utc::now());
-    audit::update(ctx, db, active, |row| {
-        Entry::of("project.update", row, changes.into_json())
-    })
-    .await
+    let row = active.update(&txn).await?;
+    let entry = Entry::of("project.update", &row, changes.into_json());
+    audit::record(ctx, &txn, entry).await?;
+    txn.commit().await?;
+    Ok(row)
 }
 
 /// Deletes a project; its events, rollups and bound API keys go with it
 /// (cascading foreign keys), and its counts leave the team-space rollups,
 /// in the same transaction.
 pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> AppResult<()> {
-    let row = table::get::<project::Entity>(ctx, db, id).await?;
-    authorize(
-        ctx,
-        db,
-        Action::ManageProjectsIn(row.team_space_id.map(TeamSpaceId::from_db)),
-    )
-    .await?;
-    let txn = db.begin().await?;
+    let txn = begin_checked(ctx, db).await?;
+    let row = table::get::<project::Entity>(ctx, &txn, id).await?;
+    let space = row.team_space_id.map(TeamSpaceId::from_db);
+    authorize(ctx, &txn, Action::ManageProjectsIn(space)).await?;
     crate::service::rollups::team::project_deleting(ctx, &txn, id.uuid()).await?;
     project::Entity::delete_in(ctx.org_id())
         .filter(project::Column::Id.eq(id))
