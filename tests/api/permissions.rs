@@ -428,7 +428,7 @@ async fn every_spec_mutation_exists_with_one_input_and_a_nullable_payload() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_demotions_leave_exactly_one_owner() {
     use entity::{developer, enums::DeveloperRole, scoped::InOrg as _};
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
     use std::sync::Arc;
     use tokio::sync::Barrier;
     let app = TestApp::spawn().await;
@@ -489,15 +489,14 @@ async fn concurrent_demotions_leave_exactly_one_owner() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_lead_demoted_mid_way_creates_nothing_after_the_demotion() {
     use entity::{audit_log, enums::DeveloperRole, enums::TeamSpaceRole, scoped::InOrg as _};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
     use std::sync::Arc;
     use tokio::sync::Barrier;
     let app = TestApp::spawn().await;
     for round in 0..3 {
-        let (org, admin, admin_token) = app
+        let (org, _, admin_token) = app
             .with_org_and_developer(&format!("lead{round}"), DeveloperRole::Admin)
             .await;
-        let _ = admin;
         let lead = app.developer(org, "Lead", DeveloperRole::Member).await;
         let space = app.team_space(org, "Web").await;
         app.member(org, space, lead.id, TeamSpaceRole::Lead).await;
