@@ -257,6 +257,10 @@ pub struct IngestLimits {
     pub max_future_skew: chrono::Duration,
     pub max_property_bytes: usize,
     pub max_property_depth: usize,
+    /// Distinct property keys `event_meta` keeps per event name.
+    pub max_property_keys: usize,
+    /// Distinct event names a project may have.
+    pub max_event_names: usize,
 }
 
 impl Default for IngestLimits {
@@ -266,6 +270,8 @@ impl Default for IngestLimits {
             max_future_skew: chrono::Duration::minutes(5),
             max_property_bytes: 8 * 1024,
             max_property_depth: 5,
+            max_property_keys: 256,
+            max_event_names: 1000,
         }
     }
 }

@@ -547,3 +547,45 @@ async fn events_ingested_metric_counts_both_the_http_api_and_record_events() {
         "{text}"
     );
 }
+
+/// `event_meta` cannot grow without bound: a project keeps at most 256
+/// property keys per event name and 1,000 event names. A batch that would
+/// pass either is refused whole with LIMIT_EXCEEDED naming the event; what
+/// was stored before keeps being accepted.
+#[tokio::test]
+async fn event_names_and_property_keys_are_capped_per_project() {
+    let app = TestApp::spawn().await;
+    let s = Site::new(&app, "acme").await;
+    let when = Utc::now() - Duration::hours(1);
+    let with_keys = |id: &str, keys: std::ops::Range<usize>| {
+        let mut e = ev(id, "deploy", None, when);
+        e["properties"] = keys.map(|k| (format!("k{k}"), json!(1))).collect();
+        e
+    };
+    // 200 keys, then 56 more: exactly at the cap.
+    send(&app, &s.key.secret, vec![with_keys("d1", 0..200)]).await;
+    send(&app, &s.key.secret, vec![with_keys("d2", 150..256)]).await;
+    let over = post(&app, &s.key.secret, &json!({ "events": [with_keys("d3", 250..260)] })).await;
+    assert_eq!(over.status, 400, "{:?}", over.body);
+    assert_eq!(over.code(), Some("LIMIT_EXCEEDED"));
+    let message = over.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("`deploy`"), "{message}");
+    // Known keys are still welcome; the refused batch left nothing behind.
+    let (accepted, _, _) = send(&app, &s.key.secret, vec![with_keys("d4", 0..10)]).await;
+    assert_eq!(accepted, 1);
+    let (accepted, duplicated, _) = send(&app, &s.key.secret, vec![with_keys("d3", 0..1)]).await;
+    assert_eq!((accepted, duplicated), (1, 0), "d3 was not stored");
+
+    // 999 more names make 1,000; one more is refused, naming it.
+    let names: Vec<Value> = (0..999)
+        .map(|i| ev(&format!("n{i}"), &format!("name.{i}"), None, when))
+        .collect();
+    send(&app, &s.key.secret, names).await;
+    let batch = json!({ "events": [ev("x", "one.too.many", None, when)] });
+    let over = post(&app, &s.key.secret, &batch).await;
+    assert_eq!((over.status, over.code()), (400, Some("LIMIT_EXCEEDED")), "{:?}", over.body);
+    let message = over.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("`one.too.many`"), "{message}");
+    let (accepted, _, _) = send(&app, &s.key.secret, vec![ev("y", "name.7", None, when)]).await;
+    assert_eq!(accepted, 1, "a known name is still accepted");
+}

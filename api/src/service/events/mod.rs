@@ -81,7 +81,7 @@ pub async fn ingest(
         .filter(|e| inserted.contains(&e.client_id))
         .collect();
     store::add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz).await?;
-    store::add_to_meta(ctx, &txn, project_id, &fresh).await?;
+    store::add_to_meta(ctx, &txn, project_id, &fresh, limits).await?;
     txn.commit().await?;
 
     let unmatched = fresh

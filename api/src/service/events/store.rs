@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use entity::{developer, event, event_meta};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryResult,
+    ColumnTrait, ConnectionTrait, DbBackend, PaginatorTrait, QueryFilter, QueryResult,
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 use serde_json::Value;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::service::validate::event::{DevRef, Valid};
 use crate::{
     auth::TenantCtx,
+    config::IngestLimits,
     error::{AppError, AppResult},
     ids::ProjectId,
     service::rollups,
@@ -192,12 +193,17 @@ pub(super) async fn add_to_rollup(
 }
 
 /// Merges the batch into `event_meta`: first/last seen, total count and the
-/// union of property keys, per event name.
+/// union of property keys, per event name. A project keeps at most
+/// `max_event_names` names and each name `max_property_keys` keys: a batch
+/// that would pass either is refused whole (LIMIT_EXCEEDED naming the
+/// event), so `event_meta` cannot grow without bound. Concurrent batches
+/// may each pass the check and overshoot it by what they add together.
 pub(super) async fn add_to_meta(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     project_id: ProjectId,
     events: &[&Valid],
+    limits: &IngestLimits,
 ) -> AppResult<()> {
     use event_meta::Column as C;
     struct Meta {
@@ -223,6 +229,51 @@ pub(super) async fn add_to_meta(
     }
     if metas.is_empty() {
         return Ok(());
+    }
+    let stored = event_meta::Entity::find_in(ctx.org_id())
+        .filter(C::ProjectId.eq(project_id.uuid()))
+        .filter(C::Name.is_in(metas.keys().copied()))
+        .all(txn)
+        .await?;
+    // Names already over the cap (concurrent batches can overshoot it)
+    // still take events that add no new key.
+    let mut known_keys: HashMap<&str, usize> = HashMap::new();
+    for row in &stored {
+        if let Some(meta) = metas.get_mut(row.name.as_str())
+            && let Value::Array(keys) = &row.property_keys
+        {
+            known_keys.insert(row.name.as_str(), keys.len());
+            meta.keys
+                .extend(keys.iter().filter_map(Value::as_str).map(str::to_owned));
+        }
+    }
+    for (name, meta) in &metas {
+        let known = known_keys.get(name).copied().unwrap_or(0);
+        if meta.keys.len() > limits.max_property_keys && meta.keys.len() > known {
+            return Err(AppError::LimitExceeded(format!(
+                "event `{name}` would have {} distinct property keys; a project keeps at most {} per event name",
+                meta.keys.len(),
+                limits.max_property_keys
+            )));
+        }
+    }
+    let new_names: Vec<&str> = metas
+        .keys()
+        .copied()
+        .filter(|name| !stored.iter().any(|row| row.name == *name))
+        .collect();
+    if let Some(first_new) = new_names.first() {
+        let known = event_meta::Entity::find_in(ctx.org_id())
+            .filter(C::ProjectId.eq(project_id.uuid()))
+            .count(txn)
+            .await?;
+        if known as usize + new_names.len() > limits.max_event_names {
+            return Err(AppError::LimitExceeded(format!(
+                "event `{first_new}` would be one of {} distinct event names of this project; at most {} are allowed",
+                known as usize + new_names.len(),
+                limits.max_event_names
+            )));
+        }
     }
     let mut insert = Query::insert();
     insert.into_table(event_meta::Entity).columns([
