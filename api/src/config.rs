@@ -58,7 +58,7 @@ pub struct ConfigArgs {
     #[arg(
         long,
         env = "DEVGRAPH_MAX_COMPLEXITY",
-        default_value_t = 50_000,
+        default_value_t = 100_000,
         global = true
     )]
     pub max_complexity: usize,
@@ -103,6 +103,32 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_metrics_days: i64,
+    /// Most metric rows one request returns, all its metrics fields
+    /// together; past it a field is LIMIT_EXCEEDED.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_METRIC_ROWS",
+        default_value_t = 20_000,
+        global = true
+    )]
+    pub max_metric_rows: usize,
+    /// Most values in one filter list (`eventNames`, `teamSpaceIds`, ...).
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_FILTER_VALUES",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_filter_values: usize,
+    /// Largest GraphQL response body, in bytes; a larger one is answered
+    /// LIMIT_EXCEEDED instead.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_RESPONSE_BYTES",
+        default_value_t = 16 * 1024 * 1024,
+        global = true
+    )]
+    pub max_response_bytes: usize,
     /// Most events in one ingestion batch.
     #[arg(
         long,
@@ -230,6 +256,9 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_root_fields: usize,
     pub max_metrics_days: i64,
+    pub max_metric_rows: usize,
+    pub max_filter_values: usize,
+    pub max_response_bytes: usize,
     pub ingest: IngestLimits,
 }
 
@@ -239,12 +268,15 @@ impl Default for Limits {
             max_page_size: 100,
             default_page_size: 20,
             max_depth: 12,
-            max_complexity: 50_000,
+            max_complexity: 100_000,
             max_body_bytes: 1024 * 1024,
             max_query_bytes: 32 * 1024,
             max_aliases: 50,
             max_root_fields: 20,
             max_metrics_days: 400,
+            max_metric_rows: 20_000,
+            max_filter_values: 100,
+            max_response_bytes: 16 * 1024 * 1024,
             ingest: IngestLimits::default(),
         }
     }
@@ -323,6 +355,9 @@ impl Config {
                 max_aliases: args.max_aliases,
                 max_root_fields: args.max_root_fields,
                 max_metrics_days: args.max_metrics_days,
+                max_metric_rows: args.max_metric_rows,
+                max_filter_values: args.max_filter_values,
+                max_response_bytes: args.max_response_bytes,
                 ingest: IngestLimits {
                     max_events: args.max_batch_events,
                     max_future_skew: chrono::Duration::seconds(args.max_future_skew_seconds.max(0)),

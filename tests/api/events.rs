@@ -565,7 +565,12 @@ async fn event_names_and_property_keys_are_capped_per_project() {
     // 200 keys, then 56 more: exactly at the cap.
     send(&app, &s.key.secret, vec![with_keys("d1", 0..200)]).await;
     send(&app, &s.key.secret, vec![with_keys("d2", 150..256)]).await;
-    let over = post(&app, &s.key.secret, &json!({ "events": [with_keys("d3", 250..260)] })).await;
+    let over = post(
+        &app,
+        &s.key.secret,
+        &json!({ "events": [with_keys("d3", 250..260)] }),
+    )
+    .await;
     assert_eq!(over.status, 400, "{:?}", over.body);
     assert_eq!(over.code(), Some("LIMIT_EXCEEDED"));
     let message = over.body["errors"][0]["message"].as_str().unwrap();
@@ -583,7 +588,12 @@ async fn event_names_and_property_keys_are_capped_per_project() {
     send(&app, &s.key.secret, names).await;
     let batch = json!({ "events": [ev("x", "one.too.many", None, when)] });
     let over = post(&app, &s.key.secret, &batch).await;
-    assert_eq!((over.status, over.code()), (400, Some("LIMIT_EXCEEDED")), "{:?}", over.body);
+    assert_eq!(
+        (over.status, over.code()),
+        (400, Some("LIMIT_EXCEEDED")),
+        "{:?}",
+        over.body
+    );
     let message = over.body["errors"][0]["message"].as_str().unwrap();
     assert!(message.contains("`one.too.many`"), "{message}");
     let (accepted, _, _) = send(&app, &s.key.secret, vec![ev("y", "name.7", None, when)]).await;

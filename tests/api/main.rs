@@ -9,6 +9,7 @@ mod support;
 mod api_keys;
 mod auth;
 mod cli;
+mod cost;
 mod dataloader;
 mod events;
 mod faults;

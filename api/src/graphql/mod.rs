@@ -3,6 +3,7 @@
 //! and this module reads only that.
 
 mod connection;
+pub(crate) mod cost;
 mod mutation;
 mod node;
 mod order;
@@ -11,6 +12,7 @@ mod request;
 mod shape;
 mod types;
 
+pub use cost::weighed;
 pub use request::RequestData;
 pub use shape::{SchemaDescriptions, check_shape, is_introspection_only, selected_operation};
 
@@ -32,15 +34,6 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     )
     .limit_complexity(limits.max_complexity)
     .finish()
-}
-
-/// A list field costs its page size times its children, so a query's
-/// complexity bounds the rows it can return.
-pub(crate) fn list_complexity(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
-    let page = first
-        .or(last)
-        .unwrap_or(crate::config::Limits::default().default_page_size as i32);
-    (page.max(1) as usize).saturating_mul(child.max(1))
 }
 
 /// The SDL that `schema.graphql` must equal: everything introspection

@@ -55,7 +55,7 @@ impl QueryRoot {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn team_spaces(
         &self,
         ctx: &Context<'_>,
@@ -81,7 +81,7 @@ impl QueryRoot {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn developers(
         &self,
         ctx: &Context<'_>,
@@ -107,7 +107,7 @@ impl QueryRoot {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -146,6 +146,7 @@ impl QueryRoot {
     }
 
     /// Fetches objects by global id, in order; null for each that does not exist.
+    #[graphql(complexity = "crate::graphql::cost::ids(&ids, child_complexity)")]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         let rq = request(ctx)?;
         if ids.len() > rq.limits.max_page_size {

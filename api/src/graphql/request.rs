@@ -2,7 +2,10 @@
 //! loaders, the database, the limits and the telemetry. A request without it (no
 //! authentication) reaches no data: deny by default.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -24,6 +27,8 @@ pub struct RequestData {
     pub limits: Limits,
     /// `recordEvents` counts what it ingests in the same metrics as /v1/events.
     pub telemetry: Arc<Telemetry>,
+    /// Metric rows the request's fields have returned so far.
+    metric_rows: AtomicUsize,
 }
 
 impl RequestData {
@@ -40,7 +45,23 @@ impl RequestData {
             loaders,
             limits,
             telemetry,
+            metric_rows: AtomicUsize::new(0),
         }
+    }
+
+    /// Counts `rows` metric rows against the request's budget: all its
+    /// metrics fields together return at most `max_metric_rows`, however
+    /// many aliases or team spaces ask, so no estimate can be wrong by more.
+    pub fn charge_metric_rows(&self, rows: usize) -> AppResult<()> {
+        let max = self.limits.max_metric_rows;
+        let total = self.metric_rows.fetch_add(rows, Ordering::Relaxed) + rows;
+        if total > max {
+            return Err(AppError::LimitExceeded(format!(
+                "this request's metrics return more than {max} rows together; group by fewer \
+                 dimensions, filter, shorten the range or ask in several requests"
+            )));
+        }
+        Ok(())
     }
 
     pub fn tenant(&self) -> &TenantCtx {

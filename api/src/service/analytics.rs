@@ -50,6 +50,10 @@ pub struct MetricQuery {
     pub to: NaiveDate,
     pub filter: MetricFilter,
     pub group_by: Vec<Dim>,
+    /// Most grouped rows the statement may return (for a scoped query: for
+    /// all its scopes together); more is LIMIT_EXCEEDED, never a silent cut.
+    /// `None` where the caller bounds the rows itself.
+    pub max_rows: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -94,8 +98,17 @@ pub async fn query(
     scope: &MetricScope,
     q: &MetricQuery,
 ) -> AppResult<Vec<MetricRow>> {
-    let (select, keys) = build(ctx, scope, q);
+    let (mut select, keys) = build(ctx, scope, q);
+    if let Some(max) = q.max_rows {
+        select.limit(max as u64 + 1);
+    }
     let rows = db.query_all(&select).await?;
+    if let Some(max) = q.max_rows.filter(|max| rows.len() > *max) {
+        return Err(AppError::LimitExceeded(format!(
+            "these metrics have more than {max} rows; group by fewer dimensions, filter, or \
+             shorten the range"
+        )));
+    }
     let mut out = BTreeMap::<MetricRow, i64>::new();
     for row in rows {
         let mut key = read_row(&row, &keys)?;
@@ -350,6 +363,9 @@ pub async fn activity(
             ..Default::default()
         },
         group_by: vec![Dim::Developer, Dim::Day],
+        // One row per developer and day at most: the caller's page of
+        // developers times its range (weighed in the query's complexity).
+        max_rows: None,
     };
     let rows = query(ctx, db, &MetricScope::Organization, &q).await?;
     let mut out: BTreeMap<Uuid, BTreeMap<NaiveDate, i64>> = BTreeMap::new();

@@ -63,6 +63,7 @@ impl Developer {
 
     /// Events per day from `from` to `to` (inclusive), days without events
     /// included with count 0. Days are in the organization's time zone.
+    #[graphql(complexity = "crate::graphql::cost::days(&from, &to, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -72,6 +73,8 @@ impl Developer {
     ) -> Result<Vec<DayCount>> {
         let rq = request(ctx)?;
         check_range(from.0, to.0, rq.limits.max_metrics_days)?;
+        let max = rq.limits.max_filter_values;
+        super::metrics::check_list_len("eventNames", event_names.as_deref(), max)?;
         let all = self
             .cohort
             .activity(&rq.loaders, from.0, to.0, event_names)
@@ -90,7 +93,7 @@ impl Developer {
 
     /// The team spaces this developer is classified into.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn team_spaces(
         &self,
         ctx: &Context<'_>,

@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Developer, Project, TeamSpace};
 use crate::{
-    error::AppResult,
+    error::{AppError, AppResult},
     graphql::request::{RequestData, request},
     ids::{DeveloperId, ProjectId, TeamSpaceId},
     service::analytics::{Dim, MetricFilter, MetricQuery, MetricRow as Row, check_range},
@@ -59,7 +59,10 @@ pub struct MetricFilterInput {
     pub developer_ids: Option<Vec<ID>>,
 }
 
-/// Validates a metrics call's arguments into a query.
+/// Validates a metrics call's arguments into a query: a range within the
+/// limit, filter lists of at most `max_filter_values` values (a longer one
+/// could pass the database's bind-parameter limit), each dimension grouped
+/// by once, and at most `max_metric_rows` rows.
 pub fn metric_query(
     rq: &RequestData,
     from: Date,
@@ -69,7 +72,10 @@ pub fn metric_query(
 ) -> AppResult<MetricQuery> {
     check_range(from.0, to.0, rq.limits.max_metrics_days)?;
     let f = filter.unwrap_or_default();
-    let ids = |list: Option<Vec<ID>>, parse: fn(&str) -> AppResult<uuid::Uuid>| {
+    let max = rq.limits.max_filter_values;
+    check_list_len("filter.eventNames", f.event_names.as_deref(), max)?;
+    let ids = |field: &str, list: Option<Vec<ID>>, parse: fn(&str) -> AppResult<uuid::Uuid>| {
+        check_list_len(field, list.as_deref(), max)?;
         list.map(|ids| {
             ids.iter()
                 .map(|id| parse(id))
@@ -77,33 +83,60 @@ pub fn metric_query(
         })
         .transpose()
     };
+    let group_by: Vec<Dim> = group_by.into_iter().map(Into::into).collect();
+    for (i, dim) in group_by.iter().enumerate() {
+        if group_by[..i].contains(dim) {
+            return Err(AppError::bad_field(
+                "groupBy",
+                "`groupBy` names each dimension at most once",
+            ));
+        }
+    }
     Ok(MetricQuery {
         from: from.0,
         to: to.0,
         filter: MetricFilter {
             event_names: f.event_names,
-            team_spaces: ids(f.team_space_ids, |id| {
+            team_spaces: ids("filter.teamSpaceIds", f.team_space_ids, |id| {
                 TeamSpaceId::from_global(id).map(TeamSpaceId::uuid)
             })?,
-            projects: ids(f.project_ids, |id| {
+            projects: ids("filter.projectIds", f.project_ids, |id| {
                 ProjectId::from_global(id).map(ProjectId::uuid)
             })?,
-            developers: ids(f.developer_ids, |id| {
+            developers: ids("filter.developerIds", f.developer_ids, |id| {
                 DeveloperId::from_global(id).map(DeveloperId::uuid)
             })?,
         },
-        group_by: group_by.into_iter().map(Into::into).collect(),
+        group_by,
+        max_rows: Some(rq.limits.max_metric_rows),
     })
+}
+
+/// A filter list longer than `max` is LIMIT_EXCEEDED, naming the argument.
+pub fn check_list_len<T>(field: &str, list: Option<&[T]>, max: usize) -> AppResult<()> {
+    match list {
+        Some(list) if list.len() > max => Err(AppError::LimitExceeded(format!(
+            "`{field}` holds {} values; at most {max} are allowed",
+            list.len()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A team space's or project's rows of a cohort query; ungrouped, there is
 /// always one total row, 0 when nothing was counted.
-pub fn scoped_rows(rows: Option<&Vec<Row>>, ungrouped: bool) -> Vec<MetricRow> {
-    match rows {
+pub fn scoped_rows(
+    rq: &RequestData,
+    rows: Option<&Vec<Row>>,
+    ungrouped: bool,
+) -> AppResult<Vec<MetricRow>> {
+    let rows = match rows {
         Some(rows) if !rows.is_empty() => rows.iter().cloned().map(MetricRow).collect(),
         _ if ungrouped => vec![MetricRow(Row::default())],
         _ => Vec::new(),
-    }
+    };
+    rq.charge_metric_rows(rows.len())?;
+    Ok(rows)
 }
 
 /// One group of a metrics query and its event count; the fields not

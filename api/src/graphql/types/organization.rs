@@ -50,7 +50,7 @@ impl Organization {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn team_spaces(
         &self,
         ctx: &Context<'_>,
@@ -69,7 +69,7 @@ impl Organization {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn developers(
         &self,
         ctx: &Context<'_>,
@@ -88,7 +88,7 @@ impl Organization {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -109,6 +109,9 @@ impl Organization {
     /// Event counts from the daily rollup, grouped by `groupBy` (no
     /// grouping: one total). Days are calendar days in the organization's
     /// time zone at ingestion; `from` and `to` are inclusive.
+    #[graphql(
+        complexity = "crate::graphql::cost::metrics(&from, &to, &group_by, child_complexity)"
+    )]
     async fn metrics(
         &self,
         ctx: &Context<'_>,
@@ -121,11 +124,12 @@ impl Organization {
         let q = metric_query(rq, from, to, filter, group_by)?;
         let rows =
             service::analytics::query(rq.tenant(), &rq.db, &MetricScope::Organization, &q).await?;
+        rq.charge_metric_rows(rows.len())?;
         Ok(rows.into_iter().map(MetricRow).collect())
     }
 
     /// API keys of the organization (admins and owners).
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
@@ -146,7 +150,7 @@ impl Organization {
     }
 
     /// Every successful mutation, newest first (admins and owners).
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn audit_log(
         &self,

@@ -34,6 +34,9 @@ impl Project {
         self.row.created_at
     }
     /// Event counts of this project, from the daily rollup.
+    #[graphql(
+        complexity = "crate::graphql::cost::metrics(&from, &to, &group_by, child_complexity)"
+    )]
     async fn metrics(
         &self,
         ctx: &Context<'_>,
@@ -46,7 +49,7 @@ impl Project {
         let q = metric_query(rq, from, to, filter, group_by)?;
         let ungrouped = q.group_by.is_empty();
         let rows = self.cohort.metrics(&rq.loaders, q).await?;
-        Ok(scoped_rows(rows.get(&self.row.id), ungrouped))
+        Ok(scoped_rows(rq, rows.get(&self.row.id), ungrouped)?)
     }
 
     /// The event names this project has sent.

@@ -68,6 +68,9 @@ impl TeamSpace {
 
     /// Event counts of this team space's developers (a developer in several
     /// team spaces counts in each), from the daily rollup.
+    #[graphql(
+        complexity = "crate::graphql::cost::metrics(&from, &to, &group_by, child_complexity)"
+    )]
     async fn metrics(
         &self,
         ctx: &Context<'_>,
@@ -80,12 +83,12 @@ impl TeamSpace {
         let q = metric_query(rq, from, to, filter, group_by)?;
         let ungrouped = q.group_by.is_empty();
         let rows = self.cohort.metrics(&rq.loaders, q).await?;
-        Ok(scoped_rows(rows.get(&self.row.id), ungrouped))
+        Ok(scoped_rows(rq, rows.get(&self.row.id), ungrouped)?)
     }
 
     /// Developers classified into this team space.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn developers(
         &self,
         ctx: &Context<'_>,
@@ -116,7 +119,7 @@ impl TeamSpace {
 
     /// Projects owned by this team space.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::list_complexity(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
     async fn projects(
         &self,
         ctx: &Context<'_>,

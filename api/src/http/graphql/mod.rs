@@ -124,9 +124,11 @@ async fn execute(
         let (db, telemetry) = (state.db.clone(), state.telemetry.clone());
         request = request.data(RequestData::new(caller, db, state.config.limits, telemetry));
     }
-    let mut response = state.schema.execute(request).await;
+    let execution = state.schema.execute(request);
+    let mut response = crate::graphql::weighed(&state.config.limits, execution).await;
     descriptions.apply(&mut response.data);
-    labelled(graphql_response(media, response), operation)
+    let max_bytes = state.config.limits.max_response_bytes;
+    labelled(graphql_response(media, response, max_bytes), operation)
 }
 
 /// Who runs the request: nobody for an introspection-only query without

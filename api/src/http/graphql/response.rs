@@ -20,8 +20,14 @@ pub fn labelled(mut resp: Response, label: OperationLabel) -> Response {
 
 /// Serializes an executed response. A response with no data is a request
 /// error (parse, validation, variables): 400 under graphql-response+json,
-/// and without a `data` entry, as the spec requires.
-pub fn graphql_response(media: MediaType, response: async_graphql::Response) -> Response {
+/// and without a `data` entry, as the spec requires. A body that would pass
+/// `max_bytes` is abandoned as soon as it does (never held whole) and
+/// answered with `data: null` and a LIMIT_EXCEEDED error instead.
+pub fn graphql_response(
+    media: MediaType,
+    response: async_graphql::Response,
+    max_bytes: usize,
+) -> Response {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -40,8 +46,43 @@ pub fn graphql_response(media: MediaType, response: async_graphql::Response) -> 
     } else {
         StatusCode::OK
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    bytes_response(media, status, bytes)
+    let mut out = Capped {
+        bytes: Vec::new(),
+        max: max_bytes,
+    };
+    if serde_json::to_writer(&mut out, &body).is_err() {
+        drop(out);
+        let message = format!(
+            "the response would be larger than {max_bytes} bytes; ask for fewer rows or fields"
+        );
+        tracing::warn!(%message, "response refused by a limit");
+        let body = json!({
+            "data": null,
+            "errors": [{ "message": message, "extensions": { "code": "LIMIT_EXCEEDED" } }],
+        });
+        return json_response(media, StatusCode::OK, &body);
+    }
+    bytes_response(media, status, out.bytes)
+}
+
+/// A body buffer that refuses to grow past `max` bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() + data.len() > self.max {
+            return Err(std::io::Error::other("response over the size limit"));
+        }
+        self.bytes.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Serialized straight from async-graphql's values, which keep the field

@@ -1,0 +1,100 @@
+//! What a field weighs in a query's complexity (async-graphql's
+//! `complexity = "…"` on the field): a field that returns many values
+//! weighs how many it returns times what each of them selects, so the
+//! complexity limit bounds the size of the answer, not only its shape.
+//!
+//! async-graphql calls these through plain function pointers, before the
+//! request's data exists, so the configured sizes they need travel in a
+//! task-local that `weighed` sets around the execution of each request:
+//! the configured default page size and metric row cap are the ones used,
+//! whatever other servers share the process (the tests run many).
+
+use std::future::Future;
+
+use super::types::{Date, MetricDimension};
+use crate::config::Limits;
+
+#[derive(Clone, Copy)]
+struct Weights {
+    default_page_size: usize,
+    max_metric_rows: usize,
+}
+
+tokio::task_local! {
+    static WEIGHTS: Weights;
+}
+
+/// Grouped dimensions other than time multiply a metrics estimate by this
+/// (a guess at the names, developers, team spaces or projects that have
+/// events in a range; the row cap bounds what the guess misses).
+const ROWS_PER_DIMENSION: usize = 5;
+
+/// Runs a request's execution (validation and complexity included) with
+/// `limits` as the weights of its fields.
+pub async fn weighed<F: Future>(limits: &Limits, execution: F) -> F::Output {
+    let weights = Weights {
+        default_page_size: limits.default_page_size,
+        max_metric_rows: limits.max_metric_rows,
+    };
+    WEIGHTS.scope(weights, execution).await
+}
+
+/// Outside `weighed` (schema export, tests of the schema alone) the
+/// defaults apply.
+fn weights() -> Weights {
+    WEIGHTS.try_with(|w| *w).unwrap_or_else(|_| {
+        let limits = Limits::default();
+        Weights {
+            default_page_size: limits.default_page_size,
+            max_metric_rows: limits.max_metric_rows,
+        }
+    })
+}
+
+/// A connection: its page size times its children. A list without
+/// `first`/`last` weighs the configured default page size.
+pub(crate) fn list(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
+    let page = match first.or(last) {
+        Some(n) => n.max(1) as usize,
+        None => weights().default_page_size.max(1),
+    };
+    page.saturating_mul(child.max(1))
+}
+
+/// `nodes(ids:)`: one object per id asked for.
+pub(crate) fn ids<T>(ids: &[T], child: usize) -> usize {
+    ids.len().max(1).saturating_mul(child.max(1))
+}
+
+/// One value per day of an inclusive range (`Developer.activity`).
+pub(crate) fn days(from: &Date, to: &Date, child: usize) -> usize {
+    day_count(from, to).saturating_mul(child.max(1))
+}
+
+/// A metrics field: an estimate of its rows (the time buckets of the range
+/// times `ROWS_PER_DIMENSION` for each other grouped dimension, at most the
+/// row cap) times what each row selects.
+pub(crate) fn metrics(from: &Date, to: &Date, group_by: &[MetricDimension], child: usize) -> usize {
+    let days = day_count(from, to);
+    let time = if group_by.contains(&MetricDimension::Day) {
+        days
+    } else if group_by.contains(&MetricDimension::Week) {
+        days / 7 + 1
+    } else {
+        1
+    };
+    let others = group_by
+        .iter()
+        .filter(|d| !matches!(d, MetricDimension::Day | MetricDimension::Week))
+        .count();
+    let estimate = ROWS_PER_DIMENSION
+        .saturating_pow(others as u32)
+        .saturating_mul(time);
+    let cap = weights().max_metric_rows.max(1);
+    estimate.min(cap).saturating_mul(child.max(1))
+}
+
+fn day_count(from: &Date, to: &Date) -> usize {
+    let days = (to.0 - from.0).num_days().saturating_add(1);
+    usize::try_from(days).unwrap_or(1).max(1)
+}
