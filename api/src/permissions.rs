@@ -82,6 +82,21 @@ pub fn may_mutate(ctx: &TenantCtx) -> AppResult<()> {
     }
 }
 
+/// The one developer a caller may record events for, when there is one:
+/// members (leads included) record only their own activity, so they cannot
+/// inflate or back-date someone else's; admins and owners (importing
+/// history, correcting), keys and the system record for anyone.
+pub fn records_only_for(ctx: &TenantCtx) -> Option<DeveloperId> {
+    match ctx.actor() {
+        Actor::Developer(me)
+            if !matches!(ctx.role(), DeveloperRole::Owner | DeveloperRole::Admin) =>
+        {
+            Some(*me)
+        }
+        _ => None,
+    }
+}
+
 /// The project `/v1/events` stores a caller's events in: the project of an
 /// API key with the `events:write` scope. People send events through the
 /// `recordEvents` mutation instead.

@@ -76,7 +76,12 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
     key(
         "uq_events_client_event_id",
         "events",
-        &["organization_id", "project_id", "client_event_id"],
+        &[
+            "organization_id",
+            "project_id",
+            "source_id",
+            "client_event_id",
+        ],
     ),
     key(
         "pk_event_meta",

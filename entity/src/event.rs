@@ -1,7 +1,7 @@
 //! `events`: raw analytics events, append-only.
 //!
 //! `developer_id` deliberately has no foreign key: events are history and must survive the
-//! developer's removal. `client_event_id` makes ingestion idempotent per project.
+//! developer's removal. `client_event_id` makes ingestion idempotent per project and source.
 
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,10 @@ pub struct Model {
     pub received_at: DateTimeUtc,
     #[sea_orm(column_type = "Text")]
     pub client_event_id: String,
+    /// Who sent it: the API key, the developer who used `recordEvents`, or
+    /// the nil id for the system; NULL for events stored before sources
+    /// were kept. Client ids are unique per source.
+    pub source_id: Option<Uuid>,
 }
 
 crate::belongs_to!(Project => project(ProjectId));

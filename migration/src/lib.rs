@@ -18,6 +18,7 @@ mod m20261121_000005_create_api_keys;
 mod m20261121_000006_create_events;
 mod m20261121_000007_create_audit_log;
 mod m20261122_000008_create_team_space_rollups;
+mod m20261130_000009_event_sources;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000006_create_events::Migration),
             Box::new(m20261121_000007_create_audit_log::Migration),
             Box::new(m20261122_000008_create_team_space_rollups::Migration),
+            Box::new(m20261130_000009_event_sources::Migration),
         ]
     }
 }

@@ -455,6 +455,7 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         occurred_at: now - chrono::Duration::minutes(5),
         received_at: now,
         client_event_id: "c-1".into(),
+        source_id: Some(dev.id),
     };
     assert_eq!(
         ev.clone()

@@ -224,7 +224,7 @@ async fn one_bad_event_rejects_the_batch_naming_index_and_field() {
 }
 
 #[tokio::test]
-async fn record_events_is_for_members_and_dedupes_with_http() {
+async fn record_events_is_for_members_and_dedupes_per_source() {
     let app = TestApp::spawn().await;
     let s = Site::new(&app, "acme").await;
     let member = app.developer(s.org, "Mia Member", DeveloperRole::Member);
@@ -233,9 +233,8 @@ async fn record_events_is_for_members_and_dedupes_with_http() {
     let viewer = viewer.await;
     let mut mine = plain("m", 2);
     mine[0]["developer"] = json!(member.email);
-    mine[1]["developer"] = json!("ghost@nowhere.test");
     let r = record(&app, &app.token_for(&member), s.project, mine).await;
-    assert_eq!(r.ok()["recordEvents"], counts(2, 0, 1));
+    assert_eq!(r.ok()["recordEvents"], counts(2, 0, 0));
     let before = table_counts(&app, s.org).await;
     let r = record(&app, &app.token_for(&viewer), s.project, plain("v", 1)).await;
     assert_eq!(r.code(), Some("FORBIDDEN"), "viewer: {:?}", r.body);
@@ -247,13 +246,16 @@ async fn record_events_is_for_members_and_dedupes_with_http() {
         before,
         "refusals store nothing"
     );
-    // One idempotency space for both paths.
+    // One idempotency space per source, whichever path it uses: the key's
+    // ids do not shadow the owner's, and each one's retries count once.
     assert_eq!(send(&app, &s.key.secret, plain("h", 2)).await, (2, 0, 0));
     let r = record(&app, &s.token, s.project, plain("h", 3)).await;
-    assert_eq!(r.ok()["recordEvents"], counts(1, 2, 0));
+    assert_eq!(r.ok()["recordEvents"], counts(3, 0, 0));
+    let r = record(&app, &s.token, s.project, plain("h", 3)).await;
+    assert_eq!(r.ok()["recordEvents"], counts(0, 3, 0));
     let again = [plain("h", 3), plain("m", 1)].concat();
-    assert_eq!(send(&app, &s.key.secret, again).await, (0, 4, 0));
-    assert_eq!(raw(&app, s.org).await.len(), 5);
+    assert_eq!(send(&app, &s.key.secret, again).await, (2, 2, 0));
+    assert_eq!(raw(&app, s.org).await.len(), 9);
     let rolled = rollup_map(&app, s.org).await;
     assert_eq!(rolled, raw_counts(&app, s.org, utc_day).await);
 }
@@ -598,4 +600,97 @@ async fn event_names_and_property_keys_are_capped_per_project() {
     assert!(message.contains("`one.too.many`"), "{message}");
     let (accepted, _, _) = send(&app, &s.key.secret, vec![ev("y", "name.7", None, when)]).await;
     assert_eq!(accepted, 1, "a known name is still accepted");
+}
+
+/// Who records what: a member records only for themselves (an event that
+/// names nobody is theirs; one that names someone else refuses the batch),
+/// an admin or owner for anyone; every recordEvents batch writes one audit
+/// row; and client ids are unique per source, so an id a member sends first
+/// does not shadow the same id from the project's key.
+#[tokio::test]
+async fn members_record_only_their_own_events_per_source_and_audited() {
+    use crate::support::snapshot::audit_rows;
+    let app = TestApp::spawn().await;
+    let s = Site::new(&app, "acme").await;
+    let member = app
+        .developer(s.org, "Mia Member", DeveloperRole::Member)
+        .await;
+    let other = app
+        .developer(s.org, "Otto Other", DeveloperRole::Member)
+        .await;
+    let token = app.token_for(&member);
+    let when = Utc::now() - Duration::hours(1);
+
+    let r = record(
+        &app,
+        &token,
+        s.project,
+        vec![ev("x-1", "commit", Some(&other.email), when)],
+    )
+    .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
+    let r = record(
+        &app,
+        &token,
+        s.project,
+        vec![ev("x-1", "commit", Some("nobody@else.test"), when)],
+    )
+    .await;
+    assert_eq!(r.code(), Some("FORBIDDEN"), "{:?}", r.body);
+    let audited_before = audit_rows(&app, s.org).await.len();
+    let r = record(
+        &app,
+        &token,
+        s.project,
+        vec![ev("x-1", "commit", None, when)],
+    )
+    .await;
+    assert_eq!(r.ok()["recordEvents"], counts(1, 0, 0));
+    let r = record(
+        &app,
+        &token,
+        s.project,
+        vec![ev("x-2", "commit", Some(&member.email), when)],
+    )
+    .await;
+    assert_eq!(r.ok()["recordEvents"], counts(1, 0, 0));
+    // An admin records for anyone.
+    let r = record(
+        &app,
+        &s.token,
+        s.project,
+        vec![ev("x-3", "commit", Some(&other.email), when)],
+    )
+    .await;
+    assert_eq!(r.ok()["recordEvents"], counts(1, 0, 0));
+    let audit = audit_rows(&app, s.org).await;
+    let batches: Vec<_> = audit[audited_before..]
+        .iter()
+        .filter(|row| row.action == "events.record")
+        .collect();
+    assert_eq!(batches.len(), 3, "one audit row per accepted batch");
+    assert_eq!(batches[0].details["accepted"], 1);
+
+    // The event without a developer counts as the member's.
+    let q = "query($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { ... on Developer {
+        activity(from: $from, to: $to) { count } } } }";
+    let vars =
+        json!({ "id": member.gid(), "from": days_ago(1).to_string(), "to": today().to_string() });
+    let days = app.gql(&s.token, q, vars).await;
+    let total: i64 = days.ok()["node"]["activity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 2);
+
+    // The key's "x-1" is its own: the member's earlier "x-1" does not
+    // make it a duplicate; a retry from the same key does.
+    let key_event = vec![ev("x-1", "commit", None, when)];
+    assert_eq!(
+        send(&app, &s.key.secret, key_event.clone()).await,
+        (1, 0, 0)
+    );
+    assert_eq!(send(&app, &s.key.secret, key_event).await, (0, 1, 0));
 }

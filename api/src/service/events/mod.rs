@@ -15,16 +15,16 @@ use chrono_tz::Tz;
 use entity::event_meta;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, QueryFilter, TransactionTrait};
 
+use crate::service::validate::event::{DevRef, Valid, validate};
 pub use crate::service::validate::event::{EventInput, NAME_ALPHABET};
-use crate::service::validate::event::{Valid, validate};
 
 use crate::{
-    auth::TenantCtx,
+    auth::{Actor, TenantCtx},
     config::IngestLimits,
     error::{AppError, AppResult},
-    ids::ProjectId,
-    permissions::{Action, authorize},
-    service::{organization, table},
+    ids::{NodeKind, ProjectId},
+    permissions::{Action, authorize, records_only_for},
+    service::{audit, organization, table},
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -63,6 +63,14 @@ pub async fn ingest(
     for (index, input) in events.into_iter().enumerate() {
         valid.push(validate(index, input, now, oldest, limits)?);
     }
+    // A member's events are theirs: one that names nobody is recorded for
+    // them, one that names someone else is refused.
+    let only_for = records_only_for(ctx);
+    if let Some(me) = only_for {
+        for e in valid.iter_mut().filter(|e| e.developer.is_none()) {
+            e.developer = Some(DevRef::Id(me.uuid()));
+        }
+    }
     // A client id repeated inside the batch counts once, like a retry.
     let mut seen = BTreeSet::new();
     valid.retain(|e| seen.insert(e.client_id.clone()));
@@ -73,6 +81,18 @@ pub async fn ingest(
         });
     }
     let developers = store::resolve_developers(ctx, db, &valid).await?;
+    if let Some(me) = only_for {
+        let foreign = valid.iter().find(|e| {
+            let named = e.developer.as_ref().and_then(|d| developers.get(d));
+            named != Some(&me.uuid())
+        });
+        if let Some(e) = foreign {
+            return Err(AppError::Forbidden(format!(
+                "members record events only for themselves; event `{}` names another developer",
+                e.client_id
+            )));
+        }
+    }
 
     let txn = db.begin().await?;
     let inserted = store::insert_events(ctx, &txn, project_id, &valid, &developers, now).await?;
@@ -82,6 +102,21 @@ pub async fn ingest(
         .collect();
     store::add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz).await?;
     store::add_to_meta(ctx, &txn, project_id, &fresh, limits).await?;
+    // People's batches (recordEvents) are audited, one row a batch; keys'
+    // are counted in the metrics instead (they are machine volume).
+    if matches!(ctx.actor(), Actor::Developer(_)) {
+        let details = serde_json::json!({
+            "accepted": fresh.len(),
+            "duplicated": total - fresh.len() as u64,
+        });
+        let entry = audit::Entry {
+            action: "events.record",
+            target: NodeKind::Project,
+            target_id: project_id.uuid(),
+            details,
+        };
+        audit::record(ctx, &txn, entry).await?;
+    }
     txn.commit().await?;
 
     let unmatched = fresh

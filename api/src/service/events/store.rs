@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::service::validate::event::{DevRef, Valid};
 use crate::{
-    auth::TenantCtx,
+    auth::{Actor, TenantCtx},
     config::IngestLimits,
     error::{AppError, AppResult},
     ids::ProjectId,
@@ -80,6 +80,7 @@ pub(super) async fn insert_events(
         C::OccurredAt,
         C::ReceivedAt,
         C::ClientEventId,
+        C::SourceId,
     ]);
     for e in events {
         let developer = e
@@ -98,14 +99,20 @@ pub(super) async fn insert_events(
                 e.occurred_at.into(),
                 now.into(),
                 e.client_id.clone().into(),
+                source_of(ctx).into(),
             ])
             .map_err(AppError::internal)?;
     }
     insert
         .on_conflict(
-            OnConflict::columns([C::OrganizationId, C::ProjectId, C::ClientEventId])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                C::OrganizationId,
+                C::ProjectId,
+                C::SourceId,
+                C::ClientEventId,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .returning_col(C::ClientEventId);
     returned_client_ids(txn.query_all(&insert).await?)
@@ -137,11 +144,11 @@ pub(super) async fn insert_events_pg(
         .collect();
     let sql = r#"INSERT INTO "events"
           ("organization_id", "id", "project_id", "developer_id", "name", "properties",
-           "occurred_at", "received_at", "client_event_id")
-        SELECT $2, x.id, $3, x.developer_id, x.name, x.properties, x.occurred_at, $4, x.client_event_id
+           "occurred_at", "received_at", "client_event_id", "source_id")
+        SELECT $2, x.id, $3, x.developer_id, x.name, x.properties, x.occurred_at, $4, x.client_event_id, $5
         FROM jsonb_to_recordset($1) AS x(id uuid, developer_id uuid, name text, properties jsonb,
                                          occurred_at timestamptz, client_event_id text)
-        ON CONFLICT ("organization_id", "project_id", "client_event_id") DO NOTHING
+        ON CONFLICT ("organization_id", "project_id", "source_id", "client_event_id") DO NOTHING
         RETURNING "client_event_id""#;
     let stmt = sea_orm::Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -151,9 +158,20 @@ pub(super) async fn insert_events_pg(
             ctx.org_id().uuid().into(),
             project_id.uuid().into(),
             now.into(),
+            source_of(ctx).into(),
         ],
     );
     returned_client_ids(txn.query_all_raw(stmt).await?)
+}
+
+/// Who sends the batch: client ids are unique per source, so no sender can
+/// pre-claim an id another will send.
+fn source_of(ctx: &TenantCtx) -> Uuid {
+    match ctx.actor() {
+        Actor::Developer(id) => id.uuid(),
+        Actor::ApiKey(key) => key.id.uuid(),
+        Actor::System => Uuid::nil(),
+    }
 }
 
 /// The client ids an `INSERT ... RETURNING client_event_id` stored.
