@@ -27,6 +27,8 @@ pub struct Claims {
 pub struct JwtVerifier {
     decoding: DecodingKey,
     validation: Validation,
+    /// Refuse tokens whose `iat` is older than this.
+    max_age: Option<std::time::Duration>,
     /// Only for HS256: the server can mint tokens for the CLI and dev mode.
     encoding: Option<EncodingKey>,
 }
@@ -57,7 +59,14 @@ impl JwtVerifier {
         };
         let mut validation = Validation::new(alg);
         validation.leeway = LEEWAY_SECONDS;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_nbf = true;
+        // jsonwebtoken compares `iss` and `aud` only when the token carries
+        // them: a configured one must also be required, or a token that
+        // simply leaves it out passes.
+        let mut required = vec!["exp", "sub"];
+        required.extend(config.jwt_issuer.as_ref().map(|_| "iss"));
+        required.extend(config.jwt_audience.as_ref().map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
         match &config.jwt_issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
@@ -69,16 +78,18 @@ impl JwtVerifier {
         Ok(JwtVerifier {
             decoding,
             validation,
+            max_age: config.jwt_max_age,
             encoding,
         })
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| {
                 let reason = match err.kind() {
                     ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
                     ErrorKind::InvalidSignature => "the token signature is invalid",
                     ErrorKind::InvalidAlgorithm => "the token algorithm is not accepted",
                     ErrorKind::InvalidIssuer => "the token issuer is not accepted",
@@ -87,7 +98,11 @@ impl JwtVerifier {
                     _ => "the token is malformed",
                 };
                 AppError::Unauthenticated(reason.to_owned())
-            })
+            })?;
+        if let Some(max_age) = self.max_age {
+            check_age(claims.iat, max_age, chrono::Utc::now().timestamp())?;
+        }
+        Ok(claims)
     }
 
     /// Mints an HS256 token; `None` when the server only verifies (RS256/ES256).
@@ -102,6 +117,24 @@ impl JwtVerifier {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, key).ok()
     }
+}
+
+/// With a maximum age, `iat` is required and must lie between `max_age`
+/// ago and now (both with the clock leeway).
+fn check_age(iat: Option<i64>, max_age: std::time::Duration, now: i64) -> Result<(), AppError> {
+    let refuse = |reason: &str| Err(AppError::Unauthenticated(reason.to_owned()));
+    let Some(iat) = iat else {
+        return refuse("the token lacks a required claim");
+    };
+    let leeway = LEEWAY_SECONDS as i64;
+    let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    if iat > now.saturating_add(leeway) {
+        return refuse("the token was issued in the future (iat)");
+    }
+    if now.saturating_sub(iat) > max_age.saturating_add(leeway) {
+        return refuse("the token is older than the accepted maximum age (iat)");
+    }
+    Ok(())
 }
 
 fn hs256(secret: &[u8]) -> (DecodingKey, Option<EncodingKey>, Algorithm) {
@@ -131,5 +164,23 @@ fn dev_secret(path: &std::path::Path) -> Result<String, JwtSetupError> {
             std::fs::write(path, &secret).map_err(fail)?;
             Ok(secret)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+    #[test]
+    fn max_age_counts_from_iat_with_the_leeway() {
+        let now = 1_000_000;
+        assert!(check_age(Some(now - 3600), HOUR, now).is_ok());
+        assert!(check_age(Some(now - 3600 - 30), HOUR, now).is_ok());
+        assert!(check_age(Some(now - 3600 - 31), HOUR, now).is_err());
+        assert!(check_age(Some(now + 30), HOUR, now).is_ok());
+        assert!(check_age(Some(now + 31), HOUR, now).is_err());
+        assert!(check_age(None, HOUR, now).is_err());
     }
 }
