@@ -499,3 +499,74 @@ async fn public_key_without_audience_is_refused() {
     let with_audience = [&flags[..], &["--jwt-audience", AUDIENCE]].concat();
     config_from(&with_audience).expect("accepted with an audience");
 }
+
+// Authentication before the body ---------------------------------------------------
+
+/// Writes a request head by hand that promises a body it never sends, and
+/// returns the status line's code, if the server answers within 5 s: a
+/// server that reads the body before authenticating waits for it instead.
+async fn status_without_sending_the_body(app: &TestApp, head: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let request = format!("{head}Host: {}\r\n\r\n", app.addr);
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = vec![0u8; 1024];
+    let wait = std::time::Duration::from_secs(5);
+    let read = tokio::time::timeout(wait, stream.read(&mut answer)).await;
+    let n = read.ok()?.expect("read");
+    let text = String::from_utf8_lossy(&answer[..n]);
+    text.split(' ').nth(1).and_then(|code| code.parse().ok())
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_refused_before_the_body_is_read() {
+    let app = TestApp::spawn().await;
+    let head = "POST /graphql HTTP/1.1\r\nAuthorization: Bearer not-a-token\r\n\
+                Content-Type: application/json\r\nContent-Length: 100\r\n";
+    assert_eq!(status_without_sending_the_body(&app, head).await, Some(401));
+}
+
+/// Without credentials only an introspection query runs, and none is this
+/// large: refused from the declared length, unread.
+#[tokio::test]
+async fn an_anonymous_body_too_large_for_introspection_is_refused_unread() {
+    let app = TestApp::spawn().await;
+    let head = "POST /graphql HTTP/1.1\r\nContent-Type: application/json\r\n\
+                Content-Length: 500000\r\n";
+    assert_eq!(status_without_sending_the_body(&app, head).await, Some(401));
+}
+
+#[tokio::test]
+async fn wrong_credentials_win_over_body_errors() {
+    let app = TestApp::spawn().await;
+    let post = |body: Vec<u8>| {
+        let req = app.client.post(app.url("/graphql")).body(body);
+        let req = req.header("content-type", "application/json");
+        req.header("accept", GQL).bearer_auth("not-a-token").send()
+    };
+    let oversized = vec![b' '; 2 * 1024 * 1024];
+    for body in [oversized, b"{not json".to_vec()] {
+        let reply = TestApp::reply(post(body).await.expect("send")).await;
+        assert_eq!(reply.status, 401, "{}", reply.body);
+        assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    }
+    // GET too: wrong credentials are 401 before the query is looked at.
+    let get = app
+        .client
+        .get(app.url("/graphql?query=mutation%20%7B%20x%20%7D"));
+    let get = get.header("accept", GQL).bearer_auth("not-a-token").send();
+    let reply = TestApp::reply(get.await.expect("send")).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+}
+
+/// The anonymous path still reads the body when it may be introspection.
+#[tokio::test]
+async fn anonymous_introspection_still_runs() {
+    let app = TestApp::spawn().await;
+    let answer = send(&app, None, &[], "{ __schema { queryType { name } } }").await;
+    let data = answer.reply.ok();
+    assert_eq!(data["__schema"]["queryType"]["name"], "Query");
+    assert_unauthenticated(&send(&app, None, &[], VIEWER).await);
+}
