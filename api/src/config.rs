@@ -13,7 +13,8 @@ pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
 pub struct ConfigArgs {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://...`.
     /// Default: an embedded SQLite file at .devgraph/devgraph.db.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    // Hidden in `--help`: a PostgreSQL URL carries its password.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Address the server listens on.
     #[arg(

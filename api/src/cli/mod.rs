@@ -120,7 +120,7 @@ enum MigrateAction {
 }
 
 pub async fn run() -> ExitCode {
-    let _ = dotenvy::dotenv();
+    load_dotenv();
     init_tracing();
     run_from(std::env::args_os()).await
 }
@@ -148,6 +148,24 @@ where
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `.env` from the current directory only: `dotenvy::dotenv` also looks in
+/// every parent directory, so a server started in a subdirectory (or in a
+/// home directory's child) would take settings, secrets included, from a
+/// file nobody meant for it. Variables already set win over the file.
+fn load_dotenv() {
+    match dotenvy::from_path(".env") {
+        Ok(()) => {}
+        Err(e) if e.not_found() => {}
+        // Not the error's text: it quotes the line, which may hold a secret.
+        Err(dotenvy::Error::LineParse(..)) => {
+            eprintln!(
+                "warning: .env has a line that does not parse; it and the lines after it are ignored"
+            );
+        }
+        Err(e) => eprintln!("warning: .env was not read: {e}"),
     }
 }
 
