@@ -302,6 +302,12 @@ pub enum ConfigError {
          for any other application would be accepted here"
     )]
     PublicKeyWithoutAudience,
+    #[error(
+        "dev mode (embedded SQLite, no JWT setting) hands out an owner token, so it only \
+         listens on a loopback address, and the address is {addr}: listen on 127.0.0.1 \
+         (DEVGRAPH_ADDR), or set JWT_SECRET or JWT_PUBLIC_KEY to serve on other interfaces"
+    )]
+    DevModeNotLoopback { addr: SocketAddr },
 }
 
 impl Config {
@@ -382,6 +388,15 @@ impl Config {
 
     pub fn is_dev_mode(&self) -> bool {
         matches!(self.jwt_key, JwtKey::DevSecretFile(_))
+    }
+
+    /// Dev mode puts an owner token in the GraphiQL page, so it must not be
+    /// reachable from another machine: only loopback addresses.
+    pub fn check_listen_addr(&self) -> Result<(), ConfigError> {
+        if self.is_dev_mode() && !self.addr.ip().to_canonical().is_loopback() {
+            return Err(ConfigError::DevModeNotLoopback { addr: self.addr });
+        }
+        Ok(())
     }
 }
 
@@ -471,6 +486,21 @@ mod tests {
         assert_eq!(secs("7d"), Ok(604_800));
         for bad in ["", "0", "0h", "h", "1w", "-5", "1.5h", "1 h"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dev_mode_listens_on_loopback_only() {
+        let dev = |addr: &str| Config {
+            addr: addr.parse().unwrap(),
+            jwt_key: JwtKey::DevSecretFile(PathBuf::from(".devgraph/dev-jwt-secret")),
+            ..Config::for_tests("sqlite://x.db", "unused-secret-that-is-long-enough")
+        };
+        for ok in ["127.0.0.1:8000", "127.0.0.2:0", "[::1]:8000"] {
+            assert!(dev(ok).check_listen_addr().is_ok(), "{ok}");
+        }
+        for refused in ["0.0.0.0:8000", "[::]:8000", "192.168.1.2:8000"] {
+            assert!(dev(refused).check_listen_addr().is_err(), "{refused}");
         }
     }
 

@@ -10,6 +10,7 @@ mod api_keys;
 mod auth;
 mod cli;
 mod dataloader;
+mod dev_mode;
 mod events;
 mod faults;
 mod graphql_over_http;

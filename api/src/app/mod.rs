@@ -15,7 +15,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
 
 use crate::{
     auth::{Authenticator, JwtSetupError, JwtVerifier, TenantCtx},
-    config::Config,
+    config::{Config, ConfigError},
     db::{self, DbStats},
     graphql::build_schema,
     http::{AppState, router},
@@ -25,6 +25,8 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("cannot connect to the database: {0}")]
     Database(sea_orm::DbErr),
     #[error("cannot migrate the database: {0}")]
@@ -98,6 +100,9 @@ impl App {
 
 /// Connects, migrates, and assembles the router's state.
 pub async fn build_app(config: Config) -> Result<App, StartError> {
+    // Before anything is created: a dev server that may not start must
+    // leave no secret or database behind.
+    config.check_listen_addr()?;
     let (db, stats) = db::connect(
         &config.database_url,
         config.db_pool_size,
