@@ -43,7 +43,7 @@ pub async fn get(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     if wants_html(&headers) && !params.contains_key("query") {
-        return graphiql::page(&state);
+        return graphiql::page(&state, &headers);
     }
     let media = match negotiate(&headers) {
         Ok(m) => m,
