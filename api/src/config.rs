@@ -9,6 +9,9 @@ use clap::{Args, Parser};
 /// Where the embedded database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
 
+/// Dev mode's generated HS256 secret, beside the database file.
+pub const DEV_SECRET_FILE: &str = "dev-jwt-secret";
+
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://...`.
@@ -445,8 +448,15 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
 }
 
 fn dev_secret_path(db_path: &std::path::Path) -> PathBuf {
-    let dir = db_path.parent().map(PathBuf::from).unwrap_or_default();
-    dir.join("dev-jwt-secret")
+    dev_dir_of(db_path).join(DEV_SECRET_FILE)
+}
+
+/// The directory of a file path, `.` for a bare file name.
+pub fn dev_dir_of(file: &std::path::Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 #[cfg(test)]

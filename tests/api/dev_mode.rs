@@ -3,7 +3,7 @@
 //! loopback `Host` names, keeps its secret in a private directory, and
 //! mints the token only for the demo organization it seeded itself.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::support::{JWT_SECRET, TestDb};
 use devgraph::{
@@ -150,4 +150,95 @@ async fn graphiql_carries_the_dev_token_only_for_loopback_host_names() {
         assert!(page.contains(r#""headers":{}"#), "{host:?}: {page}");
     }
     assert_eq!(organization_of(addr, &token).await, "acme");
+}
+
+// Files ---------------------------------------------------------------------------------
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(path).expect("metadata");
+    meta.permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// A private directory with a dev secret file of `mode` in it.
+#[cfg(unix)]
+fn planted_secret(scratch: &Scratch, secret: &str, mode: u32) {
+    std::fs::create_dir_all(scratch.dev_dir()).expect("mkdir");
+    set_mode(&scratch.dev_dir(), 0o700);
+    std::fs::write(scratch.secret(), secret).expect("write");
+    set_mode(&scratch.secret(), mode);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_dev_secret_is_created_0600_in_a_0700_directory() {
+    let (db, scratch) = (TestDb::fresh().await, Scratch::new());
+    let _app = dev_app(&db, &scratch).await;
+    assert_eq!(mode(&scratch.dev_dir()), 0o700, "directory");
+    assert_eq!(mode(&scratch.secret()), 0o600, "secret");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_dev_secret_others_may_read_is_refused() {
+    let secret = "a".repeat(64);
+    for wide in [0o644, 0o640, 0o606] {
+        let (db, scratch) = (TestDb::fresh().await, Scratch::new());
+        planted_secret(&scratch, &secret, wide);
+        let err = start_error(dev_config(&db, &scratch)).await;
+        assert!(err.contains("dev-jwt-secret"), "{wide:o}: {err}");
+        assert!(err.contains("chmod 600"), "{wide:o}: {err}");
+    }
+    // 0600 is used as it is: the token is signed with it.
+    let (db, scratch) = (TestDb::fresh().await, Scratch::new());
+    planted_secret(&scratch, &secret, 0o600);
+    let app = dev_app(&db, &scratch).await;
+    let token = app.state.dev_token.clone().expect("a token");
+    let key = jsonwebtoken::DecodingKey::from_secret(secret.as_bytes());
+    let validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    jsonwebtoken::decode::<Value>(&token, &key, &validation)
+        .expect("signed with the file's secret");
+}
+
+/// A symlink in place of the secret is neither followed to read a secret
+/// someone else controls nor written through to create a file elsewhere.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlinked_dev_secret_is_refused() {
+    let (db, scratch) = (TestDb::fresh().await, Scratch::new());
+    std::fs::create_dir_all(scratch.dev_dir()).expect("mkdir");
+    set_mode(&scratch.dev_dir(), 0o700);
+    let elsewhere = scratch.0.join("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, scratch.secret()).expect("symlink");
+    let err = start_error(dev_config(&db, &scratch)).await;
+    assert!(err.contains("dev-jwt-secret"), "{err}");
+    assert!(!elsewhere.exists(), "nothing written through the link");
+
+    std::fs::write(&elsewhere, "b".repeat(64)).expect("write");
+    set_mode(&elsewhere, 0o600);
+    let err = start_error(dev_config(&db, &scratch)).await;
+    assert!(err.contains("symbolic link"), "{err}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_dev_directory_others_may_use_is_refused() {
+    for wide in [0o755, 0o770, 0o777] {
+        let (db, scratch) = (TestDb::fresh().await, Scratch::new());
+        std::fs::create_dir_all(scratch.dev_dir()).expect("mkdir");
+        set_mode(&scratch.dev_dir(), wide);
+        let err = start_error(dev_config(&db, &scratch)).await;
+        assert!(err.contains("chmod 700"), "{wide:o}: {err}");
+        assert!(
+            !scratch.secret().exists(),
+            "{wide:o}: no secret written there"
+        );
+    }
 }

@@ -103,6 +103,9 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     // Before anything is created: a dev server that may not start must
     // leave no secret or database behind.
     config.check_listen_addr()?;
+    // Before connecting, so dev mode's directory is made private by the
+    // secret's rules rather than by whoever creates the database file.
+    let jwt = JwtVerifier::from_config(&config)?;
     let (db, stats) = db::connect(
         &config.database_url,
         config.db_pool_size,
@@ -112,7 +115,6 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     .await
     .map_err(StartError::Database)?;
     Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
-    let jwt = JwtVerifier::from_config(&config)?;
     let dev_token = if config.is_dev_mode() {
         seed_if_empty(&db).await?;
         dev_token(&db, &jwt).await?

@@ -3,8 +3,9 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
+use super::dev_files::{DevDir, DevFileError};
 use crate::{
-    config::{Config, JwtKey},
+    config::{Config, DEV_SECRET_FILE, JwtKey, dev_dir_of},
     error::AppError,
 };
 
@@ -37,8 +38,12 @@ pub struct JwtVerifier {
 pub enum JwtSetupError {
     #[error("JWT_PUBLIC_KEY is not a PEM RSA or EC public key")]
     BadPublicKey,
-    #[error("cannot read or write the dev JWT secret at {path}: {cause}")]
-    DevSecret { path: String, cause: std::io::Error },
+    #[error("dev JWT secret: {0}")]
+    DevSecret(#[from] DevFileError),
+    #[error(
+        "the dev JWT secret {path} is shorter than 32 characters: delete it and dev mode makes a new one"
+    )]
+    WeakDevSecret { path: String },
 }
 
 impl JwtVerifier {
@@ -145,26 +150,39 @@ fn hs256(secret: &[u8]) -> (DecodingKey, Option<EncodingKey>, Algorithm) {
     )
 }
 
-/// Reads the dev secret, creating it on first use.
+/// Reads the dev secret, creating it on first use (see `dev_files` for
+/// the rules its file and directory follow).
 fn dev_secret(path: &std::path::Path) -> Result<String, JwtSetupError> {
-    let fail = |cause| JwtSetupError::DevSecret {
-        path: path.display().to_string(),
-        cause,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(secret) if secret.trim().len() >= 32 => Ok(secret.trim().to_owned()),
-        Ok(_) | Err(_) => {
-            use rand::RngCore;
-            let mut bytes = [0u8; 32];
-            rand::rng().fill_bytes(&mut bytes);
-            let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(fail)?;
-            }
-            std::fs::write(path, &secret).map_err(fail)?;
-            Ok(secret)
-        }
+    let dir = DevDir::open(&dev_dir_of(path))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(DEV_SECRET_FILE);
+    let shown = || path.display().to_string();
+    if let Some(secret) = dir.read(name)? {
+        return strong(secret).ok_or_else(|| JwtSetupError::WeakDevSecret { path: shown() });
     }
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    match dir.create(name, &secret) {
+        Ok(()) => Ok(secret),
+        // Another devgraph (a `token` command next to `serve`) made it
+        // first: use theirs, under the same checks.
+        Err(DevFileError::Io { cause, .. })
+            if cause.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            let secret = dir.read(name)?.and_then(strong);
+            secret.ok_or_else(|| JwtSetupError::WeakDevSecret { path: shown() })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn strong(secret: String) -> Option<String> {
+    let secret = secret.trim();
+    (secret.len() >= 32).then(|| secret.to_owned())
 }
 
 #[cfg(test)]
