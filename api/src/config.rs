@@ -393,6 +393,15 @@ impl Config {
         matches!(self.jwt_key, JwtKey::DevSecretFile(_))
     }
 
+    /// Where dev mode keeps its state (the secret, the demo organization's
+    /// id): the directory of the dev secret file.
+    pub fn dev_dir(&self) -> Option<PathBuf> {
+        match &self.jwt_key {
+            JwtKey::DevSecretFile(path) => Some(dev_dir_of(path)),
+            _ => None,
+        }
+    }
+
     /// Dev mode puts an owner token in the GraphiQL page, so it must not be
     /// reachable from another machine: only loopback addresses.
     pub fn check_listen_addr(&self) -> Result<(), ConfigError> {

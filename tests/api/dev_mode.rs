@@ -4,6 +4,7 @@
 //! mints the token only for the demo organization it seeded itself.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use crate::support::{JWT_SECRET, TestDb};
 use devgraph::{
@@ -54,6 +55,26 @@ async fn start_error(config: Config) -> String {
         Ok(_) => panic!("dev mode started"),
         Err(err) => err.to_string(),
     }
+}
+
+/// An organization made the production way, not by dev mode's seeding.
+async fn create_org_by_cli(db: &TestDb) {
+    let argv = [
+        "devgraph",
+        "--database-url",
+        &db.url,
+        "--jwt-secret",
+        JWT_SECRET,
+        "org",
+        "create",
+        "--slug",
+        "real-co",
+        "--name",
+        "Real Co",
+        "--owner-email",
+        "boss@real.test",
+    ];
+    assert_eq!(devgraph::cli::run_from(argv).await, ExitCode::SUCCESS);
 }
 
 /// The organization `token` reaches on the server at `addr`.
@@ -152,6 +173,43 @@ async fn graphiql_carries_the_dev_token_only_for_loopback_host_names() {
     assert_eq!(organization_of(addr, &token).await, "acme");
 }
 
+// Which organization ------------------------------------------------------------------
+
+/// The token is an owner's: minted only for the demo organization dev mode
+/// seeded (recorded beside the secret), never for one made otherwise, and
+/// not because an organization happens to be the oldest.
+#[tokio::test]
+async fn the_dev_token_is_only_for_the_demo_organization_dev_mode_seeded() {
+    let (real, scratch) = (TestDb::fresh().await, Scratch::new());
+    create_org_by_cli(&real).await;
+    let app = dev_app(&real, &scratch).await;
+    assert!(app.state.dev_token.is_none(), "no token for real-co");
+    drop(app);
+
+    let (demo, scratch) = (TestDb::fresh().await, Scratch::new());
+    let first = dev_app(&demo, &scratch).await;
+    let addr = first.spawn().await.expect("spawn");
+    let token = first.state.dev_token.clone().expect("a token for the demo");
+    assert_eq!(organization_of(addr, &token).await, "acme");
+    drop(first);
+    // A restart finds the demo organization it recorded.
+    let again = dev_app(&demo, &scratch).await;
+    let addr = again.spawn().await.expect("spawn");
+    let token = again
+        .state
+        .dev_token
+        .clone()
+        .expect("a token after a restart");
+    assert_eq!(organization_of(addr, &token).await, "acme");
+    drop(again);
+    // Without the record, the same demo data is no longer known as dev
+    // mode's own: no token.
+    let record = scratch.dev_dir().join("dev-demo-org");
+    std::fs::remove_file(&record).expect("the demo organization is recorded");
+    let unrecorded = dev_app(&demo, &scratch).await;
+    assert!(unrecorded.state.dev_token.is_none());
+}
+
 // Files ---------------------------------------------------------------------------------
 
 #[cfg(unix)]
@@ -183,6 +241,7 @@ async fn the_dev_secret_is_created_0600_in_a_0700_directory() {
     let _app = dev_app(&db, &scratch).await;
     assert_eq!(mode(&scratch.dev_dir()), 0o700, "directory");
     assert_eq!(mode(&scratch.secret()), 0o600, "secret");
+    assert_eq!(mode(&scratch.dev_dir().join("dev-demo-org")), 0o600);
 }
 
 #[cfg(unix)]

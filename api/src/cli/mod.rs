@@ -241,17 +241,20 @@ async fn serve(args: ConfigArgs) -> Result<(), String> {
     let config = Config::from_args(args).map_err(|e| e.to_string())?;
     let app = build_app(config).await.map_err(|e| e.to_string())?;
     let (listener, addr) = app.bind().await.map_err(|e| e.to_string())?;
-    print_banner(addr, app.state.dev_token.as_deref());
+    let dev_mode = app.state.config.is_dev_mode();
+    print_banner(addr, dev_mode, app.state.dev_token.as_deref());
     crate::app::serve(listener, app.router(), shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }
 
-fn print_banner(addr: std::net::SocketAddr, token: Option<&str>) {
+fn print_banner(addr: std::net::SocketAddr, dev_mode: bool, token: Option<&str>) {
     println!("devgraph listening on http://{addr}");
     println!("GraphiQL: http://{addr}/graphql");
-    if let Some(token) = token {
+    if dev_mode {
         println!("dev mode: embedded SQLite and a generated JWT secret (never use in production)");
+    }
+    if let Some(token) = token {
         println!("GraphiQL already sends this header; for curl or other clients:");
         println!("Authorization: Bearer {token}");
     }
