@@ -9,11 +9,15 @@ use clap::{Args, Parser};
 /// Where the embedded database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
 
+/// Dev mode's generated HS256 secret, beside the database file.
+pub const DEV_SECRET_FILE: &str = "dev-jwt-secret";
+
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// Database URL: `sqlite://path?mode=rwc` or `postgres://...`.
     /// Default: an embedded SQLite file at .devgraph/devgraph.db.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    // Hidden in `--help`: a PostgreSQL URL carries its password.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
     /// Address the server listens on.
     #[arg(
@@ -29,12 +33,17 @@ pub struct ConfigArgs {
     /// PEM public key (RSA or EC) for RS256/ES256 JWTs from an identity provider.
     #[arg(long, env = "JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<String>,
-    /// Required `iss` claim, when set.
+    /// Required `iss` claim, when set: tokens without it are refused.
     #[arg(long, env = "JWT_ISSUER", global = true)]
     pub jwt_issuer: Option<String>,
-    /// Required `aud` claim, when set.
+    /// Required `aud` claim, when set: tokens without it are refused.
+    /// Mandatory with JWT_PUBLIC_KEY.
     #[arg(long, env = "JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
+    /// Oldest token accepted, counted from its `iat` claim (which becomes
+    /// required): seconds, or a number with `s`, `m`, `h` or `d`.
+    #[arg(long, env = "DEVGRAPH_JWT_MAX_AGE", value_parser = parse_duration, global = true)]
+    pub jwt_max_age: Option<Duration>,
     /// Largest `first`/`last` a connection accepts.
     #[arg(
         long,
@@ -231,6 +240,8 @@ pub struct Config {
     pub jwt_key: JwtKey,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
+    /// Tokens issued (`iat`) longer ago than this are refused.
+    pub jwt_max_age: Option<Duration>,
     pub limits: Limits,
     pub introspection: Introspection,
     pub db_pool_size: u32,
@@ -322,14 +333,38 @@ pub enum ConfigError {
     UnsupportedDatabase,
     #[error("JWT_SECRET must be at least 32 characters")]
     WeakJwtSecret,
+    #[error(
+        "both JWT_SECRET and JWT_PUBLIC_KEY are set: set only the one your tokens are signed \
+         with (JWT_SECRET for HS256, JWT_PUBLIC_KEY for an identity provider's RS256/ES256)"
+    )]
+    TwoJwtKeys,
+    #[error(
+        "JWT_PUBLIC_KEY needs JWT_AUDIENCE: without it, a token the identity provider issued \
+         for any other application would be accepted here"
+    )]
+    PublicKeyWithoutAudience,
+    #[error(
+        "dev mode (embedded SQLite, no JWT setting) hands out an owner token, so it only \
+         listens on a loopback address, and the address is {addr}: listen on 127.0.0.1 \
+         (DEVGRAPH_ADDR), or set JWT_SECRET or JWT_PUBLIC_KEY to serve on other interfaces"
+    )]
+    DevModeNotLoopback { addr: SocketAddr },
 }
 
 impl Config {
     pub fn from_args(args: ConfigArgs) -> Result<Config, ConfigError> {
         let database_url = args.database_url();
         let jwt_key = match (args.jwt_secret, args.jwt_public_key) {
-            (Some(secret), _) if secret.len() < 32 => return Err(ConfigError::WeakJwtSecret),
-            (Some(secret), _) => JwtKey::Hs256Secret(secret),
+            // Refused rather than one silently winning: an operator who set
+            // both believes the other one is in force.
+            (Some(_), Some(_)) => return Err(ConfigError::TwoJwtKeys),
+            (Some(secret), None) if secret.len() < 32 => return Err(ConfigError::WeakJwtSecret),
+            (Some(secret), None) => JwtKey::Hs256Secret(secret),
+            // An identity provider signs tokens for every application it
+            // serves with the same key; only the audience tells ours apart.
+            (None, Some(_)) if args.jwt_audience.is_none() => {
+                return Err(ConfigError::PublicKeyWithoutAudience);
+            }
             (None, Some(pem)) => JwtKey::PublicKeyPem(pem),
             (None, None) => match sqlite_path(&database_url) {
                 Some(path) => JwtKey::DevSecretFile(dev_secret_path(&path)),
@@ -345,6 +380,7 @@ impl Config {
             jwt_key,
             jwt_issuer: args.jwt_issuer,
             jwt_audience: args.jwt_audience,
+            jwt_max_age: args.jwt_max_age,
             limits: Limits {
                 max_page_size: args.max_page_size,
                 default_page_size: args.default_page_size.min(args.max_page_size),
@@ -383,6 +419,7 @@ impl Config {
             jwt_key: JwtKey::Hs256Secret(jwt_secret.to_owned()),
             jwt_issuer: None,
             jwt_audience: None,
+            jwt_max_age: None,
             limits: Limits::default(),
             introspection: Introspection::On,
             db_pool_size: 5,
@@ -395,6 +432,52 @@ impl Config {
 
     pub fn is_dev_mode(&self) -> bool {
         matches!(self.jwt_key, JwtKey::DevSecretFile(_))
+    }
+
+    /// Where dev mode keeps its state (the secret, the demo organization's
+    /// id): the directory of the dev secret file.
+    pub fn dev_dir(&self) -> Option<PathBuf> {
+        match &self.jwt_key {
+            JwtKey::DevSecretFile(path) => Some(dev_dir_of(path)),
+            _ => None,
+        }
+    }
+
+    /// Dev mode puts an owner token in the GraphiQL page, so it must not be
+    /// reachable from another machine: only loopback addresses.
+    pub fn check_listen_addr(&self) -> Result<(), ConfigError> {
+        if self.is_dev_mode() && !self.addr.ip().to_canonical().is_loopback() {
+            return Err(ConfigError::DevModeNotLoopback { addr: self.addr });
+        }
+        Ok(())
+    }
+}
+
+/// `3600`, `3600s`, `90m`, `12h`, `7d`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "{text:?}: expected seconds, or a number with s, m, h or d"
+            ));
+        }
+    };
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: expected seconds, or a number with s, m, h or d"))?;
+    match n.checked_mul(seconds_per) {
+        Some(0) => Err("the maximum token age must be more than zero".into()),
+        Some(secs) => Ok(Duration::from_secs(secs)),
+        None => Err(format!("{text:?} is too long")),
     }
 }
 
@@ -415,8 +498,15 @@ pub fn sqlite_path(url: &str) -> Option<PathBuf> {
 }
 
 fn dev_secret_path(db_path: &std::path::Path) -> PathBuf {
-    let dir = db_path.parent().map(PathBuf::from).unwrap_or_default();
-    dir.join("dev-jwt-secret")
+    dev_dir_of(db_path).join(DEV_SECRET_FILE)
+}
+
+/// The directory of a file path, `.` for a bare file name.
+pub fn dev_dir_of(file: &std::path::Path) -> PathBuf {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
 
 #[cfg(test)]
@@ -444,6 +534,34 @@ mod tests {
         }
         let set = config(&["--db-acquire-timeout-ms", "1500"]);
         assert_eq!(set, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn max_token_age_takes_seconds_or_a_unit() {
+        let secs = |text| parse_duration(text).map(|d| d.as_secs());
+        assert_eq!(secs("3600"), Ok(3600));
+        assert_eq!(secs("90s"), Ok(90));
+        assert_eq!(secs("15m"), Ok(900));
+        assert_eq!(secs("12h"), Ok(43_200));
+        assert_eq!(secs("7d"), Ok(604_800));
+        for bad in ["", "0", "0h", "h", "1w", "-5", "1.5h", "1 h"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn dev_mode_listens_on_loopback_only() {
+        let dev = |addr: &str| Config {
+            addr: addr.parse().unwrap(),
+            jwt_key: JwtKey::DevSecretFile(PathBuf::from(".devgraph/dev-jwt-secret")),
+            ..Config::for_tests("sqlite://x.db", "unused-secret-that-is-long-enough")
+        };
+        for ok in ["127.0.0.1:8000", "127.0.0.2:0", "[::1]:8000"] {
+            assert!(dev(ok).check_listen_addr().is_ok(), "{ok}");
+        }
+        for refused in ["0.0.0.0:8000", "[::]:8000", "192.168.1.2:8000"] {
+            assert!(dev(refused).check_listen_addr().is_err(), "{refused}");
+        }
     }
 
     #[test]

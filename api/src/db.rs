@@ -34,7 +34,14 @@ pub async fn connect(
 ) -> Result<(DatabaseConnection, Arc<DbStats>), DbErr> {
     let dir = sqlite_path(url).and_then(|p| p.parent().map(std::path::Path::to_path_buf));
     if let Some(dir) = dir.filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(&dir)
+        // Private (0700): it holds the data, and in dev mode the generated
+        // signing secret, which dev mode refuses in a directory others may use.
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(&dir)
             .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());

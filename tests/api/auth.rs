@@ -369,3 +369,204 @@ async fn org_claim_with_a_header_naming_another_org_is_403() {
     let same = slug_with_header(&app, &token, "acme").await;
     assert_eq!(same.reply.ok()["organization"]["slug"], "acme");
 }
+
+// Issuer, audience, not-before and age ----------------------------------------
+
+const ISSUER: &str = "https://issuer.example";
+const AUDIENCE: &str = "devgraph-api";
+
+/// A server that requires `iss` and `aud`, and an owner of `acme` on it.
+async fn with_issuer_and_audience() -> (TestApp, OrgId, Dev) {
+    let app = TestApp::spawn_with(|c| {
+        c.jwt_issuer = Some(ISSUER.into());
+        c.jwt_audience = Some(AUDIENCE.into());
+    })
+    .await;
+    let (org, dev, _) = app
+        .with_org_and_developer("acme", DeveloperRole::Owner)
+        .await;
+    (app, org, dev)
+}
+
+/// jsonwebtoken compares `iss`/`aud` only when the token has them: a
+/// configured one must be required, or leaving it out gets through.
+#[tokio::test]
+async fn configured_issuer_and_audience_are_required_claims() {
+    let (app, org, dev) = with_issuer_and_audience().await;
+    let mut full = claims(&dev.subject, org);
+    full["iss"] = json!(ISSUER);
+    full["aud"] = json!(AUDIENCE);
+    ask(&app, &mint_claims(full.clone()), VIEWER)
+        .await
+        .reply
+        .ok();
+    for missing in ["iss", "aud"] {
+        let mut partial = full.clone();
+        partial.as_object_mut().expect("claims").remove(missing);
+        let answer = ask(&app, &mint_claims(partial), VIEWER).await;
+        assert_unauthenticated(&answer);
+    }
+    let mut wrong = full.clone();
+    wrong["aud"] = json!("another-application");
+    assert_unauthenticated(&ask(&app, &mint_claims(wrong), VIEWER).await);
+}
+
+#[tokio::test]
+async fn token_not_valid_yet_is_401() {
+    let (app, org, dev, _) = acme(DeveloperRole::Owner).await;
+    let mut later = claims(&dev.subject, org);
+    later["nbf"] = json!(Utc::now().timestamp() + 600);
+    assert_unauthenticated(&ask(&app, &mint_claims(later), VIEWER).await);
+    // Within the clock leeway it is fine.
+    let mut now = claims(&dev.subject, org);
+    now["nbf"] = json!(Utc::now().timestamp() + 5);
+    ask(&app, &mint_claims(now), VIEWER).await.reply.ok();
+}
+
+/// `DEVGRAPH_JWT_MAX_AGE` (here its flag): `iat` becomes required and may be
+/// no older than that.
+#[tokio::test]
+async fn tokens_older_than_the_maximum_age_are_401() {
+    let app = TestApp::spawn_with(|c| {
+        let flags = [
+            "--database-url",
+            &c.database_url,
+            "--jwt-secret",
+            JWT_SECRET,
+            "--jwt-max-age",
+            "1h",
+        ];
+        let args = devgraph::config::ConfigArgs::from_flags(&flags).expect("flags");
+        let mut from_flags = devgraph::Config::from_args(args).expect("config");
+        from_flags.addr = c.addr;
+        from_flags.retention_every = None;
+        *c = from_flags;
+    })
+    .await;
+    let (org, dev, _) = app
+        .with_org_and_developer("acme", DeveloperRole::Owner)
+        .await;
+    let issued = |ago: i64| {
+        let mut claims = claims(&dev.subject, org);
+        claims["iat"] = json!(Utc::now().timestamp() - ago);
+        mint_claims(claims)
+    };
+    ask(&app, &issued(60), VIEWER).await.reply.ok();
+    assert_unauthenticated(&ask(&app, &issued(2 * 3600), VIEWER).await);
+    assert_unauthenticated(&ask(&app, &issued(-600), VIEWER).await);
+    let without_iat = mint_claims(claims(&dev.subject, org));
+    assert_unauthenticated(&ask(&app, &without_iat, VIEWER).await);
+}
+
+// Key configuration -------------------------------------------------------------
+
+fn config_from(flags: &[&str]) -> Result<devgraph::Config, String> {
+    let args = devgraph::config::ConfigArgs::from_flags(flags).map_err(|e| e.to_string())?;
+    devgraph::Config::from_args(args).map_err(|e| e.to_string())
+}
+
+const PEM: &str =
+    "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----";
+
+/// Before, the secret silently won and the public key was ignored.
+#[tokio::test]
+async fn both_jwt_secret_and_public_key_are_refused() {
+    let pem = format!("--jwt-public-key={PEM}");
+    let both = config_from(&[
+        "--database-url",
+        "sqlite::memory:",
+        "--jwt-secret",
+        JWT_SECRET,
+        &pem,
+        "--jwt-audience",
+        AUDIENCE,
+    ]);
+    let err = both.expect_err("refused");
+    assert!(
+        err.contains("JWT_SECRET") && err.contains("JWT_PUBLIC_KEY"),
+        "{err}"
+    );
+}
+
+/// An identity provider signs every application's tokens with one key:
+/// only the audience tells ours apart.
+#[tokio::test]
+async fn public_key_without_audience_is_refused() {
+    let pem = format!("--jwt-public-key={PEM}");
+    let flags = ["--database-url", "sqlite::memory:", &pem];
+    let err = config_from(&flags).expect_err("refused");
+    assert!(err.contains("JWT_AUDIENCE"), "{err}");
+    let with_audience = [&flags[..], &["--jwt-audience", AUDIENCE]].concat();
+    config_from(&with_audience).expect("accepted with an audience");
+}
+
+// Authentication before the body ---------------------------------------------------
+
+/// Writes a request head by hand that promises a body it never sends, and
+/// returns the status line's code, if the server answers within 5 s: a
+/// server that reads the body before authenticating waits for it instead.
+async fn status_without_sending_the_body(app: &TestApp, head: &str) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
+    let request = format!("{head}Host: {}\r\n\r\n", app.addr);
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = vec![0u8; 1024];
+    let wait = std::time::Duration::from_secs(5);
+    let read = tokio::time::timeout(wait, stream.read(&mut answer)).await;
+    let n = read.ok()?.expect("read");
+    let text = String::from_utf8_lossy(&answer[..n]);
+    text.split(' ').nth(1).and_then(|code| code.parse().ok())
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_refused_before_the_body_is_read() {
+    let app = TestApp::spawn().await;
+    let head = "POST /graphql HTTP/1.1\r\nAuthorization: Bearer not-a-token\r\n\
+                Content-Type: application/json\r\nContent-Length: 100\r\n";
+    assert_eq!(status_without_sending_the_body(&app, head).await, Some(401));
+}
+
+/// Without credentials only an introspection query runs, and none is this
+/// large: refused from the declared length, unread.
+#[tokio::test]
+async fn an_anonymous_body_too_large_for_introspection_is_refused_unread() {
+    let app = TestApp::spawn().await;
+    let head = "POST /graphql HTTP/1.1\r\nContent-Type: application/json\r\n\
+                Content-Length: 500000\r\n";
+    assert_eq!(status_without_sending_the_body(&app, head).await, Some(401));
+}
+
+#[tokio::test]
+async fn wrong_credentials_win_over_body_errors() {
+    let app = TestApp::spawn().await;
+    let post = |body: Vec<u8>| {
+        let req = app.client.post(app.url("/graphql")).body(body);
+        let req = req.header("content-type", "application/json");
+        req.header("accept", GQL).bearer_auth("not-a-token").send()
+    };
+    let oversized = vec![b' '; 2 * 1024 * 1024];
+    for body in [oversized, b"{not json".to_vec()] {
+        let reply = TestApp::reply(post(body).await.expect("send")).await;
+        assert_eq!(reply.status, 401, "{}", reply.body);
+        assert_eq!(reply.code(), Some("UNAUTHENTICATED"));
+    }
+    // GET too: wrong credentials are 401 before the query is looked at.
+    let get = app
+        .client
+        .get(app.url("/graphql?query=mutation%20%7B%20x%20%7D"));
+    let get = get.header("accept", GQL).bearer_auth("not-a-token").send();
+    let reply = TestApp::reply(get.await.expect("send")).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+}
+
+/// The anonymous path still reads the body when it may be introspection.
+#[tokio::test]
+async fn anonymous_introspection_still_runs() {
+    let app = TestApp::spawn().await;
+    let answer = send(&app, None, &[], "{ __schema { queryType { name } } }").await;
+    let data = answer.reply.ok();
+    assert_eq!(data["__schema"]["queryType"]["name"], "Query");
+    assert_unauthenticated(&send(&app, None, &[], VIEWER).await);
+}

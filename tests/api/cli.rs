@@ -225,3 +225,97 @@ async fn org_create_makes_an_owner_and_api_key_create_a_key() {
     assert_eq!(keys[0].scopes, json!(["events:write", "read"]));
     conn.close().await.ok();
 }
+
+// In a process of their own ---------------------------------------------------------
+//
+// `--help` shows the process's environment and `.env` is found from its
+// working directory: both are per process, so these tests run their other
+// half in a new process of this test binary, with its own environment and
+// directory, and read what it prints.
+
+/// Names the test whose child half a process runs.
+const CHILD: &str = "DEVGRAPH_TEST_CHILD";
+
+fn is_child(test: &str) -> bool {
+    std::env::var(CHILD).as_deref() == Ok(test)
+}
+
+/// Runs `test` again, alone, in a new process in `dir` with `env` added;
+/// returns what it printed on stdout.
+fn run_child(test: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut child = std::process::Command::new(exe);
+    child.args(["--exact", test, "--nocapture", "--test-threads=1"]);
+    child.current_dir(dir).env(CHILD, test);
+    child.envs(env.iter().copied());
+    let out = child.output().expect("run the child");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "child {test} failed: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn scratch_dir() -> std::path::PathBuf {
+    let name = format!("devgraph-cli-{}", uuid::Uuid::now_v7().simple());
+    let dir = std::env::temp_dir().join(name);
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir
+}
+
+#[tokio::test]
+async fn help_hides_secret_values() {
+    const TEST: &str = "cli::help_hides_secret_values";
+    if is_child(TEST) {
+        run_from(["devgraph", "--help"]).await;
+        return;
+    }
+    let dir = scratch_dir();
+    let env = [
+        (
+            "DATABASE_URL",
+            "postgres://devgraph:pg-password-42@db.internal/devgraph",
+        ),
+        ("JWT_SECRET", "jwt-secret-value-that-is-long-enough-42"),
+        ("DEVGRAPH_MAX_DEPTH", "9"),
+    ];
+    let help = run_child(TEST, &dir, &env);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(help.contains("DATABASE_URL"), "{help}");
+    assert!(
+        help.contains("DEVGRAPH_MAX_DEPTH=9"),
+        "other values still show: {help}"
+    );
+    assert!(!help.contains("pg-password-42"), "{help}");
+    assert!(!help.contains("jwt-secret-value"), "{help}");
+}
+
+/// A `.env` in a parent directory is not the current directory's: a server
+/// started below it must not take its settings (or secrets).
+#[tokio::test]
+async fn dotenv_is_read_from_the_current_directory_only() {
+    const TEST: &str = "cli::dotenv_is_read_from_the_current_directory_only";
+    const VAR: &str = "DEVGRAPH_TEST_DOTENV_MARKER";
+    if is_child(TEST) {
+        // Loads `.env`, then refuses the test harness's arguments.
+        devgraph::cli::run().await;
+        // On a line of its own: libtest has printed the test's name.
+        println!("\n{VAR}={}", std::env::var(VAR).unwrap_or_default());
+        return;
+    }
+    let parent = scratch_dir();
+    std::fs::write(parent.join(".env"), format!("{VAR}=from-dotenv\n")).expect("write .env");
+    let below = parent.join("below");
+    std::fs::create_dir_all(&below).expect("mkdir");
+    let seen = |out: String| {
+        let line = out.lines().find(|l| l.starts_with(VAR)).map(str::to_owned);
+        line.expect("the child prints the variable")
+    };
+    let in_parent = seen(run_child(TEST, &parent, &[]));
+    let in_below = seen(run_child(TEST, &below, &[]));
+    std::fs::remove_dir_all(&parent).ok();
+    assert_eq!(
+        in_parent,
+        format!("{VAR}=from-dotenv"),
+        "the current directory's"
+    );
+    assert_eq!(in_below, format!("{VAR}="), "not the parent's");
+}

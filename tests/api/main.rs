@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod cost;
 mod dataloader;
+mod dev_mode;
 mod events;
 mod faults;
 mod graphql_over_http;

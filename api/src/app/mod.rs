@@ -1,30 +1,30 @@
 //! `build_app(config)`: the one way to assemble the server, shared by
 //! `main`, the tests and the benchmarks: connect, migrate, in dev mode seed
-//! an empty embedded database and mint the demo owner's token, and start the
-//! background tasks the configuration asks for.
+//! an empty embedded database and mint the demo owner's token (`dev.rs`),
+//! and start the background tasks the configuration asks for.
 
+pub mod dev;
 pub mod seed;
 
 use std::{net::SocketAddr, sync::Arc};
 
 use axum::Router;
-use entity::organization;
-use indicatif::ProgressBar;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder};
+use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Authenticator, JwtSetupError, JwtVerifier, TenantCtx},
-    config::Config,
+    auth::{Authenticator, JwtSetupError, JwtVerifier},
+    config::{Config, ConfigError},
     db::{self, DbStats},
     graphql::build_schema,
     http::{AppState, router},
-    ids::OrgId,
     service,
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
     #[error("cannot connect to the database: {0}")]
     Database(sea_orm::DbErr),
     #[error("cannot migrate the database: {0}")]
@@ -98,6 +98,12 @@ impl App {
 
 /// Connects, migrates, and assembles the router's state.
 pub async fn build_app(config: Config) -> Result<App, StartError> {
+    // Before anything is created: a dev server that may not start must
+    // leave no secret or database behind.
+    config.check_listen_addr()?;
+    // Before connecting, so dev mode's directory is made private by the
+    // secret's rules rather than by whoever creates the database file.
+    let jwt = JwtVerifier::from_config(&config)?;
     let (db, stats) = db::connect(
         &config.database_url,
         config.db_pool_size,
@@ -107,12 +113,9 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     .await
     .map_err(StartError::Database)?;
     Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
-    let jwt = JwtVerifier::from_config(&config)?;
-    let dev_token = if config.is_dev_mode() {
-        seed_if_empty(&db).await?;
-        dev_token(&db, &jwt).await?
-    } else {
-        None
+    let dev_token = match config.dev_dir() {
+        Some(dir) => dev::start(&dir, &db, &jwt).await?,
+        None => None,
     };
     if let Some(every) = config.retention_every {
         spawn_retention(db.clone(), every);
@@ -129,47 +132,6 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             telemetry: crate::telemetry::Telemetry::new(),
         },
     })
-}
-
-/// Dev mode on an empty database: the demo organizations, so the first
-/// GraphiQL query shows data.
-async fn seed_if_empty(db: &DatabaseConnection) -> Result<(), StartError> {
-    let orgs = organization::Entity::find()
-        .count(db)
-        .await
-        .map_err(StartError::Database)?;
-    if orgs == 0 {
-        tracing::info!("empty database: seeding demo organizations");
-        seed::seed(db, seed::SeedSpec::default(), &ProgressBar::hidden())
-            .await
-            .map_err(|e| StartError::DevMode(e.describe()))?;
-    }
-    Ok(())
-}
-
-/// In dev mode, a token for the owner of the oldest organization, which
-/// GraphiQL sends by default.
-async fn dev_token(
-    db: &DatabaseConnection,
-    jwt: &JwtVerifier,
-) -> Result<Option<String>, StartError> {
-    let org = organization::Entity::find()
-        .order_by_asc(organization::Column::CreatedAt)
-        .one(db)
-        .await
-        .map_err(StartError::Database)?;
-    let Some(org) = org else { return Ok(None) };
-    let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
-    let owner = service::developer::first_owner(&ctx, db)
-        .await
-        .map_err(|e| StartError::DevMode(e.describe()))?;
-    Ok(owner.and_then(|o| {
-        jwt.mint(
-            &o.auth_subject,
-            Some(&org.id.to_string()),
-            chrono::Duration::days(30),
-        )
-    }))
 }
 
 /// Purges expired raw events every `every`, in the background.

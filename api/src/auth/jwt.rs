@@ -3,8 +3,9 @@
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
+use super::dev_files::{DevDir, DevFileError};
 use crate::{
-    config::{Config, JwtKey},
+    config::{Config, DEV_SECRET_FILE, JwtKey, dev_dir_of},
     error::AppError,
 };
 
@@ -27,6 +28,8 @@ pub struct Claims {
 pub struct JwtVerifier {
     decoding: DecodingKey,
     validation: Validation,
+    /// Refuse tokens whose `iat` is older than this.
+    max_age: Option<std::time::Duration>,
     /// Only for HS256: the server can mint tokens for the CLI and dev mode.
     encoding: Option<EncodingKey>,
 }
@@ -35,8 +38,12 @@ pub struct JwtVerifier {
 pub enum JwtSetupError {
     #[error("JWT_PUBLIC_KEY is not a PEM RSA or EC public key")]
     BadPublicKey,
-    #[error("cannot read or write the dev JWT secret at {path}: {cause}")]
-    DevSecret { path: String, cause: std::io::Error },
+    #[error("dev JWT secret: {0}")]
+    DevSecret(#[from] DevFileError),
+    #[error(
+        "the dev JWT secret {path} is shorter than 32 characters: delete it and dev mode makes a new one"
+    )]
+    WeakDevSecret { path: String },
 }
 
 impl JwtVerifier {
@@ -57,7 +64,14 @@ impl JwtVerifier {
         };
         let mut validation = Validation::new(alg);
         validation.leeway = LEEWAY_SECONDS;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_nbf = true;
+        // jsonwebtoken compares `iss` and `aud` only when the token carries
+        // them: a configured one must also be required, or a token that
+        // simply leaves it out passes.
+        let mut required = vec!["exp", "sub"];
+        required.extend(config.jwt_issuer.as_ref().map(|_| "iss"));
+        required.extend(config.jwt_audience.as_ref().map(|_| "aud"));
+        validation.set_required_spec_claims(&required);
         match &config.jwt_issuer {
             Some(iss) => validation.set_issuer(&[iss]),
             None => validation.iss = None,
@@ -69,16 +83,18 @@ impl JwtVerifier {
         Ok(JwtVerifier {
             decoding,
             validation,
+            max_age: config.jwt_max_age,
             encoding,
         })
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|err| {
                 let reason = match err.kind() {
                     ErrorKind::ExpiredSignature => "the token has expired",
+                    ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
                     ErrorKind::InvalidSignature => "the token signature is invalid",
                     ErrorKind::InvalidAlgorithm => "the token algorithm is not accepted",
                     ErrorKind::InvalidIssuer => "the token issuer is not accepted",
@@ -87,7 +103,11 @@ impl JwtVerifier {
                     _ => "the token is malformed",
                 };
                 AppError::Unauthenticated(reason.to_owned())
-            })
+            })?;
+        if let Some(max_age) = self.max_age {
+            check_age(claims.iat, max_age, chrono::Utc::now().timestamp())?;
+        }
+        Ok(claims)
     }
 
     /// Mints an HS256 token; `None` when the server only verifies (RS256/ES256).
@@ -104,6 +124,24 @@ impl JwtVerifier {
     }
 }
 
+/// With a maximum age, `iat` is required and must lie between `max_age`
+/// ago and now (both with the clock leeway).
+fn check_age(iat: Option<i64>, max_age: std::time::Duration, now: i64) -> Result<(), AppError> {
+    let refuse = |reason: &str| Err(AppError::Unauthenticated(reason.to_owned()));
+    let Some(iat) = iat else {
+        return refuse("the token lacks a required claim");
+    };
+    let leeway = LEEWAY_SECONDS as i64;
+    let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    if iat > now.saturating_add(leeway) {
+        return refuse("the token was issued in the future (iat)");
+    }
+    if now.saturating_sub(iat) > max_age.saturating_add(leeway) {
+        return refuse("the token is older than the accepted maximum age (iat)");
+    }
+    Ok(())
+}
+
 fn hs256(secret: &[u8]) -> (DecodingKey, Option<EncodingKey>, Algorithm) {
     (
         DecodingKey::from_secret(secret),
@@ -112,24 +150,55 @@ fn hs256(secret: &[u8]) -> (DecodingKey, Option<EncodingKey>, Algorithm) {
     )
 }
 
-/// Reads the dev secret, creating it on first use.
+/// Reads the dev secret, creating it on first use (see `dev_files` for
+/// the rules its file and directory follow).
 fn dev_secret(path: &std::path::Path) -> Result<String, JwtSetupError> {
-    let fail = |cause| JwtSetupError::DevSecret {
-        path: path.display().to_string(),
-        cause,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(secret) if secret.trim().len() >= 32 => Ok(secret.trim().to_owned()),
-        Ok(_) | Err(_) => {
-            use rand::RngCore;
-            let mut bytes = [0u8; 32];
-            rand::rng().fill_bytes(&mut bytes);
-            let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(fail)?;
-            }
-            std::fs::write(path, &secret).map_err(fail)?;
-            Ok(secret)
+    let dir = DevDir::open(&dev_dir_of(path))?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(DEV_SECRET_FILE);
+    let shown = || path.display().to_string();
+    if let Some(secret) = dir.read(name)? {
+        return strong(secret).ok_or_else(|| JwtSetupError::WeakDevSecret { path: shown() });
+    }
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    match dir.create(name, &secret) {
+        Ok(()) => Ok(secret),
+        // Another devgraph (a `token` command next to `serve`) made it
+        // first: use theirs, under the same checks.
+        Err(DevFileError::Io { cause, .. })
+            if cause.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            let secret = dir.read(name)?.and_then(strong);
+            secret.ok_or_else(|| JwtSetupError::WeakDevSecret { path: shown() })
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn strong(secret: String) -> Option<String> {
+    let secret = secret.trim();
+    (secret.len() >= 32).then(|| secret.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+    #[test]
+    fn max_age_counts_from_iat_with_the_leeway() {
+        let now = 1_000_000;
+        assert!(check_age(Some(now - 3600), HOUR, now).is_ok());
+        assert!(check_age(Some(now - 3600 - 30), HOUR, now).is_ok());
+        assert!(check_age(Some(now - 3600 - 31), HOUR, now).is_err());
+        assert!(check_age(Some(now + 30), HOUR, now).is_ok());
+        assert!(check_age(Some(now + 31), HOUR, now).is_err());
+        assert!(check_age(None, HOUR, now).is_err());
     }
 }

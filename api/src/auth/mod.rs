@@ -5,11 +5,13 @@
 
 mod api_key;
 mod ctx;
+mod dev_files;
 mod jwt;
 pub mod key_format;
 mod lookup;
 
 pub use ctx::{Actor, KeyGrant, TenantCtx};
+pub use dev_files::{DevDir, DevFileError};
 pub use jwt::{Claims, JwtSetupError, JwtVerifier};
 pub use lookup::{Membership, memberships_of_subject, org_by_id_or_slug};
 

@@ -120,7 +120,7 @@ enum MigrateAction {
 }
 
 pub async fn run() -> ExitCode {
-    let _ = dotenvy::dotenv();
+    load_dotenv();
     init_tracing();
     run_from(std::env::args_os()).await
 }
@@ -148,6 +148,24 @@ where
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `.env` from the current directory only: `dotenvy::dotenv` also looks in
+/// every parent directory, so a server started in a subdirectory (or in a
+/// home directory's child) would take settings, secrets included, from a
+/// file nobody meant for it. Variables already set win over the file.
+fn load_dotenv() {
+    match dotenvy::from_path(".env") {
+        Ok(()) => {}
+        Err(e) if e.not_found() => {}
+        // Not the error's text: it quotes the line, which may hold a secret.
+        Err(dotenvy::Error::LineParse(..)) => {
+            eprintln!(
+                "warning: .env has a line that does not parse; it and the lines after it are ignored"
+            );
+        }
+        Err(e) => eprintln!("warning: .env was not read: {e}"),
     }
 }
 
@@ -223,17 +241,20 @@ async fn serve(args: ConfigArgs) -> Result<(), String> {
     let config = Config::from_args(args).map_err(|e| e.to_string())?;
     let app = build_app(config).await.map_err(|e| e.to_string())?;
     let (listener, addr) = app.bind().await.map_err(|e| e.to_string())?;
-    print_banner(addr, app.state.dev_token.as_deref());
+    let dev_mode = app.state.config.is_dev_mode();
+    print_banner(addr, dev_mode, app.state.dev_token.as_deref());
     crate::app::serve(listener, app.router(), shutdown_signal())
         .await
         .map_err(|e| e.to_string())
 }
 
-fn print_banner(addr: std::net::SocketAddr, token: Option<&str>) {
+fn print_banner(addr: std::net::SocketAddr, dev_mode: bool, token: Option<&str>) {
     println!("devgraph listening on http://{addr}");
     println!("GraphiQL: http://{addr}/graphql");
-    if let Some(token) = token {
+    if dev_mode {
         println!("dev mode: embedded SQLite and a generated JWT secret (never use in production)");
+    }
+    if let Some(token) = token {
         println!("GraphiQL already sends this header; for curl or other clients:");
         println!("Authorization: Bearer {token}");
     }

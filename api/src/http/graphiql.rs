@@ -4,9 +4,11 @@
 //! loads nothing from another origin, and its Content-Security-Policy says
 //! so to the browser: no third-party script runs next to the dev token.
 
+use std::net::IpAddr;
+
 use axum::{
     extract::Path,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
@@ -38,10 +40,20 @@ const DEFAULT_QUERY: &str = "# Welcome to devgraph. Press ▶ to run;
 }
 ";
 
-pub fn page(state: &AppState) -> Response {
+pub fn page(state: &AppState, request: &HeaderMap) -> Response {
     // In dev mode the demo owner's token is pre-filled, so the first page
-    // load already shows data; outside dev mode users paste their own.
-    let headers = match &state.dev_token {
+    // load already shows data; outside dev mode users paste their own. Dev
+    // mode listens on loopback only, but a web page elsewhere can still
+    // reach it through a name it re-points at 127.0.0.1 (DNS rebinding),
+    // and such a request names that host: only loopback names get the token.
+    let token = state
+        .dev_token
+        .as_ref()
+        .filter(|_| is_loopback_host(request));
+    if state.dev_token.is_some() && token.is_none() {
+        tracing::info!("GraphiQL served without the dev token: the Host is not a loopback name");
+    }
+    let headers = match token {
         Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
         None => json!({}),
     };
@@ -93,6 +105,51 @@ pub fn page(state: &AppState) -> Response {
     resp
 }
 
+/// Whether the request's `Host` names this machine: `localhost`, a name
+/// under `.localhost` (browsers resolve those to loopback themselves, and no
+/// DNS name can be registered under it), or a loopback IP literal
+/// (`127.0.0.1`, `[::1]`), with or without a port. No `Host` is not loopback.
+fn is_loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = host.trim().to_ascii_lowercase();
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        // `[v6]` or `[v6]:port`
+        match rest.split_once(']') {
+            Some((ip, "")) => ip,
+            Some((ip, port)) if port.strip_prefix(':').is_some_and(is_port) => ip,
+            _ => return false,
+        }
+    } else {
+        match host.split_once(':') {
+            Some((name, port)) if is_port(port) => name,
+            Some(_) => return false,
+            None => &host,
+        }
+    };
+    if let Ok(ip) = name.parse::<IpAddr>() {
+        return ip.to_canonical().is_loopback();
+    }
+    name == "localhost"
+        || name
+            .strip_suffix(".localhost")
+            .is_some_and(is_dns_label_list)
+}
+
+fn is_port(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 5 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_dns_label_list(name: &str) -> bool {
+    name.split('.').all(|label| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    })
+}
+
 /// `GET /graphiql/{file}`: one of the compiled-in files, or 404.
 pub async fn asset(Path(file): Path<String>) -> Response {
     let Some((body, content_type)) = lookup(&file) else {
@@ -135,4 +192,57 @@ fn lookup(file: &str) -> Option<(&'static [u8], &'static str)> {
         "LICENSE-react" => (asset!("LICENSE-react"), TEXT),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback(host: Option<&str>) -> bool {
+        let mut headers = HeaderMap::new();
+        if let Some(host) = host {
+            headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        }
+        is_loopback_host(&headers)
+    }
+
+    #[test]
+    fn loopback_hosts_are_localhost_names_and_loopback_ips() {
+        for host in [
+            "localhost",
+            "LOCALHOST:8000",
+            "app.localhost:3000",
+            "127.0.0.1",
+            "127.0.0.1:8000",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:8000",
+            "[::ffff:127.0.0.1]:8000",
+        ] {
+            assert!(loopback(Some(host)), "{host} is loopback");
+        }
+    }
+
+    #[test]
+    fn other_hosts_and_no_host_are_not_loopback() {
+        for host in [
+            "evil.example",
+            "evil.example:8000",
+            "localhost.evil.example",
+            "localhost.",
+            "127.0.0.1.nip.io",
+            "0.0.0.0:8000",
+            "10.0.0.5:8000",
+            "[::]:8000",
+            "[::1]x",
+            "localhost:80:80",
+            "localhost:",
+            ".localhost",
+            "a..localhost",
+            "",
+        ] {
+            assert!(!loopback(Some(host)), "{host:?} is not loopback");
+        }
+        assert!(!loopback(None), "no Host is not loopback");
+    }
 }

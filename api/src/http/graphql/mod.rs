@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use async_graphql::parser::types::ExecutableDocument;
 use axum::{
-    body::Body,
+    body::{Body, Bytes},
     extract::{Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::Response,
@@ -27,7 +27,7 @@ use response::{error_response, graphql_response, labelled};
 use super::{AppState, graphiql};
 use crate::{
     auth::Caller,
-    config::Introspection,
+    config::{Introspection, Limits},
     error::AppError,
     graphql::{RequestData, SchemaDescriptions, is_introspection_only},
     permissions,
@@ -42,10 +42,14 @@ pub async fn get(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     if wants_html(&headers) && !params.contains_key("query") {
-        return graphiql::page(&state);
+        return graphiql::page(&state, &headers);
     }
     let media = match negotiate(&headers) {
         Ok(m) => m,
+        Err(resp) => return *resp,
+    };
+    let caller = match caller_from_headers(&state, &headers, media).await {
+        Ok(caller) => caller,
         Err(resp) => return *resp,
     };
     let raw = match from_params(params) {
@@ -63,7 +67,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return resp;
     }
-    execute(state, headers, media, raw, doc).await
+    execute(state, media, raw, doc, caller).await
 }
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -77,13 +81,26 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         let err = AppError::bad_input("Content-Type must be application/json, in UTF-8");
         return error_response(media, &err, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
-    let bytes = match axum::body::to_bytes(body, state.config.limits.max_body_bytes).await {
-        Ok(b) => b,
-        Err(_) => {
-            let err = AppError::LimitExceeded(format!(
-                "the request body is larger than {} bytes",
-                state.config.limits.max_body_bytes
-            ));
+    // Credentials are checked before a byte of the body is read, so a
+    // caller with wrong ones cannot make the server buffer and parse up to
+    // the body limit.
+    let caller = match caller_from_headers(&state, &headers, media).await {
+        Ok(caller) => caller,
+        Err(resp) => return *resp,
+    };
+    let limit = match caller {
+        Some(_) => state.config.limits.max_body_bytes,
+        None => anonymous_body_limit(&state.config.limits),
+    };
+    let bytes = match read_body(&headers, body, limit).await {
+        Some(b) => b,
+        // Without credentials only introspection runs, and no introspection
+        // query needs a body this large: the answer is the missing
+        // credentials, not the size.
+        None if caller.is_none() => return unauthenticated(media),
+        None => {
+            let err =
+                AppError::LimitExceeded(format!("the request body is larger than {limit} bytes"));
             return error_response(media, &err, StatusCode::PAYLOAD_TOO_LARGE);
         }
     };
@@ -91,24 +108,52 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Ok(raw) => raw,
         Err(err) => return error_response(media, &err, StatusCode::BAD_REQUEST),
     };
-    execute(state, headers, media, raw, None).await
+    execute(state, media, raw, None, caller).await
+}
+
+/// The most an anonymous POST body may be: twice the largest document (its
+/// JSON string escapes at most double ordinary text) and room for the
+/// other members. Larger ones cannot be an introspection query that runs.
+fn anonymous_body_limit(limits: &Limits) -> usize {
+    limits
+        .max_query_bytes
+        .saturating_mul(2)
+        .saturating_add(16 * 1024)
+        .min(limits.max_body_bytes)
+}
+
+/// The body, or `None` when it is over `limit`: refused from its declared
+/// length before any of it is read, or as soon as more arrives.
+async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Option<Bytes> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return None;
+    }
+    axum::body::to_bytes(body, limit).await.ok()
 }
 
 async fn execute(
     state: AppState,
-    headers: HeaderMap,
     media: MediaType,
     raw: RawRequest,
     parsed: Option<ExecutableDocument>,
+    caller: Option<Caller>,
 ) -> Response {
     // Parsed once (here, or by GET to refuse mutations) for the checks and
     // the metrics label, then handed to async-graphql so it does not parse
     // again.
     let doc = parsed.or_else(|| parse_document(&raw.query, &state.config.limits));
-    let caller = match caller_of(&state, &headers, media, &raw, doc.as_ref()).await {
-        Ok(caller) => caller,
-        Err(resp) => return *resp,
-    };
+    // No credentials: only an introspection-only query runs, without any
+    // tenant context, so it reads no tenant data (see `caller_from_headers`).
+    let anonymous_introspection = doc
+        .as_ref()
+        .is_some_and(|d| is_introspection_only(d, raw.operation_name.as_deref()));
+    if caller.is_none() && !anonymous_introspection {
+        return unauthenticated(media);
+    }
     let operation = OperationLabel(
         state
             .telemetry
@@ -131,39 +176,46 @@ async fn execute(
     labelled(graphql_response(media, response, max_bytes), operation)
 }
 
-/// Who runs the request: nobody for an introspection-only query without
-/// credentials while introspection is open (as GraphiQL and codegen expect:
-/// the schema runs it without any tenant context, so it reads no tenant
-/// data); otherwise an authenticated caller allowed to read, or the error
-/// response to send. Credentials, when sent, are always checked.
-async fn caller_of(
+/// Who calls, from the headers alone: the authenticated caller allowed to
+/// read, or the error response to send. `None` only when the request
+/// carries no credentials and introspection is open to anyone (as
+/// GraphiQL and codegen expect): whether it may run is known from the
+/// document, and anything but an introspection-only query is then refused
+/// as unauthenticated. Credentials, when sent, are always checked.
+async fn caller_from_headers(
     state: &AppState,
     headers: &HeaderMap,
     media: MediaType,
-    raw: &RawRequest,
-    doc: Option<&ExecutableDocument>,
 ) -> Result<Option<Caller>, Box<Response>> {
-    let anonymous = state.config.introspection == Introspection::On
+    if state.config.introspection == Introspection::On
         && !headers.contains_key(header::AUTHORIZATION)
-        && doc.is_some_and(|d| is_introspection_only(d, raw.operation_name.as_deref()));
-    if anonymous {
+    {
         return Ok(None);
     }
     let caller = match state.auth.authenticate(&state.db, headers).await {
         Ok(caller) => caller,
-        Err(err) => {
-            let mut resp = error_response(media, &err, err.status());
-            if err.status() == StatusCode::UNAUTHORIZED {
-                resp.headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            }
-            return Err(Box::new(resp));
-        }
+        Err(err) => return Err(Box::new(auth_error(media, &err))),
     };
     super::observe::record_org(caller.ctx.org_id().uuid());
     permissions::may_read(&caller.ctx)
         .map_err(|err| Box::new(error_response(media, &err, err.status())))?;
     Ok(Some(caller))
+}
+
+/// The answer to a request without credentials that needs them (only
+/// reached without an `Authorization` header; see `caller_from_headers`).
+fn unauthenticated(media: MediaType) -> Response {
+    let err = AppError::Unauthenticated("missing Authorization header".into());
+    auth_error(media, &err)
+}
+
+fn auth_error(media: MediaType, err: &AppError) -> Response {
+    let mut resp = error_response(media, err, err.status());
+    if err.status() == StatusCode::UNAUTHORIZED {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
 }
 
 /// Any method but GET (and HEAD) and POST. axum's own 405 has `Allow` but an
