@@ -11,7 +11,8 @@
 
 use std::future::Future;
 
-use super::types::{Date, MetricDimension};
+use chrono::NaiveDate;
+
 use crate::config::Limits;
 
 #[derive(Clone, Copy)]
@@ -67,34 +68,38 @@ pub(crate) fn ids<T>(ids: &[T], child: usize) -> usize {
 }
 
 /// One value per day of an inclusive range (`Developer.activity`).
-pub(crate) fn days(from: &Date, to: &Date, child: usize) -> usize {
+pub(crate) fn days(from: NaiveDate, to: NaiveDate, child: usize) -> usize {
     day_count(from, to).saturating_mul(child.max(1))
+}
+
+/// What a metrics field groups by, as its weight needs it.
+pub(crate) struct Grouping {
+    pub day: bool,
+    pub week: bool,
+    /// Grouped dimensions other than time.
+    pub others: usize,
 }
 
 /// A metrics field: an estimate of its rows (the time buckets of the range
 /// times `ROWS_PER_DIMENSION` for each other grouped dimension, at most the
 /// row cap) times what each row selects.
-pub(crate) fn metrics(from: &Date, to: &Date, group_by: &[MetricDimension], child: usize) -> usize {
+pub(crate) fn metrics(from: NaiveDate, to: NaiveDate, by: Grouping, child: usize) -> usize {
     let days = day_count(from, to);
-    let time = if group_by.contains(&MetricDimension::Day) {
+    let time = if by.day {
         days
-    } else if group_by.contains(&MetricDimension::Week) {
+    } else if by.week {
         days / 7 + 1
     } else {
         1
     };
-    let others = group_by
-        .iter()
-        .filter(|d| !matches!(d, MetricDimension::Day | MetricDimension::Week))
-        .count();
     let estimate = ROWS_PER_DIMENSION
-        .saturating_pow(others as u32)
+        .saturating_pow(by.others as u32)
         .saturating_mul(time);
     let cap = weights().max_metric_rows.max(1);
     estimate.min(cap).saturating_mul(child.max(1))
 }
 
-fn day_count(from: &Date, to: &Date) -> usize {
-    let days = (to.0 - from.0).num_days().saturating_add(1);
+fn day_count(from: NaiveDate, to: NaiveDate) -> usize {
+    let days = (to - from).num_days().saturating_add(1);
     usize::try_from(days).unwrap_or(1).max(1)
 }

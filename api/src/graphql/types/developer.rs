@@ -63,7 +63,7 @@ impl Developer {
 
     /// Events per day from `from` to `to` (inclusive), days without events
     /// included with count 0. Days are in the organization's time zone.
-    #[graphql(complexity = "crate::graphql::cost::days(&from, &to, child_complexity)")]
+    #[graphql(complexity = "crate::graphql::cost::days(from.0, to.0, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,

@@ -50,6 +50,18 @@ pub enum MetricDimension {
     Project,
 }
 
+impl MetricDimension {
+    /// What a metrics field's weight needs of its `groupBy`.
+    pub(crate) fn grouping(dims: &[MetricDimension]) -> crate::graphql::cost::Grouping {
+        let time = |d: &&MetricDimension| matches!(d, MetricDimension::Day | MetricDimension::Week);
+        crate::graphql::cost::Grouping {
+            day: dims.contains(&MetricDimension::Day),
+            week: dims.contains(&MetricDimension::Week),
+            others: dims.iter().filter(|d| !time(d)).count(),
+        }
+    }
+}
+
 #[derive(InputObject, Default)]
 #[graphql(name = "MetricFilter")]
 pub struct MetricFilterInput {

@@ -110,7 +110,7 @@ impl Organization {
     /// grouping: one total). Days are calendar days in the organization's
     /// time zone at ingestion; `from` and `to` are inclusive.
     #[graphql(
-        complexity = "crate::graphql::cost::metrics(&from, &to, &group_by, child_complexity)"
+        complexity = "crate::graphql::cost::metrics(from.0, to.0, MetricDimension::grouping(&group_by), child_complexity)"
     )]
     async fn metrics(
         &self,

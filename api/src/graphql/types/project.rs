@@ -35,7 +35,7 @@ impl Project {
     }
     /// Event counts of this project, from the daily rollup.
     #[graphql(
-        complexity = "crate::graphql::cost::metrics(&from, &to, &group_by, child_complexity)"
+        complexity = "crate::graphql::cost::metrics(from.0, to.0, MetricDimension::grouping(&group_by), child_complexity)"
     )]
     async fn metrics(
         &self,

@@ -69,7 +69,7 @@ impl TeamSpace {
     /// Event counts of this team space's developers (a developer in several
     /// team spaces counts in each), from the daily rollup.
     #[graphql(
-        complexity = "crate::graphql::cost::metrics(&from, &to, &group_by, child_complexity)"
+        complexity = "crate::graphql::cost::metrics(from.0, to.0, MetricDimension::grouping(&group_by), child_complexity)"
     )]
     async fn metrics(
         &self,
