@@ -187,6 +187,21 @@ pub struct ConfigArgs {
         global = true
     )]
     pub db_acquire_timeout_ms: u64,
+    /// Most requests to /graphql and /v1/events in flight at once, across
+    /// all tenants (0: twice the pool size). Past it a request waits up to
+    /// the acquire timeout for a slot, then is answered SERVICE_UNAVAILABLE.
+    #[arg(
+        long,
+        env = "DEVGRAPH_MAX_IN_FLIGHT",
+        default_value_t = 0,
+        global = true
+    )]
+    pub max_in_flight: usize,
+    /// A second address serving only /metrics, /readyz and /healthz, for
+    /// deployments that must not expose them; when set, the main address
+    /// no longer serves /metrics and /readyz.
+    #[arg(long, env = "DEVGRAPH_ADMIN_ADDR", global = true)]
+    pub admin_addr: Option<SocketAddr>,
 }
 
 impl ConfigArgs {
@@ -245,6 +260,10 @@ pub struct Config {
     pub limits: Limits,
     pub introspection: Introspection,
     pub db_pool_size: u32,
+    /// Most requests to /graphql and /v1/events in flight at once.
+    pub max_in_flight: usize,
+    /// Where /metrics and /readyz are served instead, when set.
+    pub admin_addr: Option<SocketAddr>,
     /// Bounds both taking a pooled connection and opening a new one: while
     /// the database is down, requests fail (503) after this long.
     pub db_acquire_timeout: Duration,
@@ -402,6 +421,11 @@ impl Config {
             },
             introspection: args.introspection,
             db_pool_size: args.db_pool_size,
+            max_in_flight: match args.max_in_flight {
+                0 => (args.db_pool_size as usize).max(1) * 2,
+                n => n,
+            },
+            admin_addr: args.admin_addr,
             db_acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
             statement_timeout: (args.statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(args.statement_timeout_ms)),
@@ -423,6 +447,8 @@ impl Config {
             limits: Limits::default(),
             introspection: Introspection::On,
             db_pool_size: 5,
+            max_in_flight: 64,
+            admin_addr: None,
             db_acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Some(Duration::from_secs(10)),
             request_timeout: Duration::from_secs(30),

@@ -73,3 +73,20 @@ pub async fn connect(
     });
     Ok((db, stats))
 }
+
+/// A pool of one connection, opened on first use, for readiness probes: they
+/// never take a connection from the requests' pool nor wait behind them.
+pub async fn connect_probe(
+    url: &str,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .min_connections(0)
+        .acquire_timeout(acquire_timeout)
+        .connect_timeout(acquire_timeout)
+        .connect_lazy(true)
+        .sqlx_logging(false);
+    Database::connect(options).await
+}

@@ -34,12 +34,23 @@ pub struct Telemetry {
     events: Counter,
     pool_size: Gauge,
     pool_idle: Gauge,
-    /// Operation names seen, to bound the `operation` label's values.
-    operations: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Operation names kept as labels, to bound the `operation` label.
+    operations: std::sync::Mutex<OperationLabels>,
 }
 
 /// Distinct operation names kept as labels; later ones count as `other`.
 const MAX_OPERATION_LABELS: usize = 200;
+/// Of those, the most one organization may introduce, so one tenant's
+/// clients cannot use up the labels every other tenant's operations need.
+const MAX_OPERATION_LABELS_PER_ORG: usize = 20;
+
+#[derive(Default)]
+struct OperationLabels {
+    names: std::collections::HashSet<String>,
+    /// How many names each organization introduced (`None`: anonymous
+    /// introspection, which has no organization).
+    introduced: std::collections::HashMap<Option<uuid::Uuid>, usize>,
+}
 
 impl Telemetry {
     pub fn new() -> Arc<Self> {
@@ -87,12 +98,14 @@ impl Telemetry {
         })
     }
 
-    /// The `operation` label for a request: its operation name when that is
-    /// a plain GraphQL name of at most 64 characters, else `anonymous`.
-    /// Names come from clients, so only the first `MAX_OPERATION_LABELS`
-    /// distinct ones become labels and the rest count as `other`: a client
-    /// cannot grow the metrics without bound.
-    pub fn operation_label(&self, name: Option<&str>) -> String {
+    /// The `operation` label for a request of `org`: its operation name when
+    /// that is a plain GraphQL name of at most 64 characters, else
+    /// `anonymous`. Names come from clients, so only the first
+    /// `MAX_OPERATION_LABELS` distinct ones become labels, at most
+    /// `MAX_OPERATION_LABELS_PER_ORG` of them introduced by any one
+    /// organization, and the rest count as `other`: no client can grow the
+    /// metrics without bound, nor crowd out other tenants' operations.
+    pub fn operation_label(&self, org: Option<uuid::Uuid>, name: Option<&str>) -> String {
         let plain = |n: &&str| {
             !n.is_empty()
                 && n.len() <= 64
@@ -101,11 +114,16 @@ impl Telemetry {
         let Some(name) = name.filter(plain) else {
             return "anonymous".into();
         };
-        let Ok(mut seen) = self.operations.lock() else {
+        let Ok(mut labels) = self.operations.lock() else {
             return "other".into();
         };
-        if seen.contains(name) || seen.len() < MAX_OPERATION_LABELS {
-            seen.insert(name.to_owned());
+        if labels.names.contains(name) {
+            return name.to_owned();
+        }
+        let mine = labels.introduced.get(&org).copied().unwrap_or(0);
+        if labels.names.len() < MAX_OPERATION_LABELS && mine < MAX_OPERATION_LABELS_PER_ORG {
+            labels.names.insert(name.to_owned());
+            *labels.introduced.entry(org).or_default() += 1;
             name.to_owned()
         } else {
             "other".into()
@@ -169,21 +187,52 @@ mod tests {
     #[test]
     fn operation_labels_are_plain_names_and_bounded() {
         let metrics = Telemetry::new();
-        assert_eq!(metrics.operation_label(Some("Dashboard")), "Dashboard");
-        assert_eq!(metrics.operation_label(None), "anonymous");
-        assert_eq!(metrics.operation_label(Some("no spaces")), "anonymous");
-        assert_eq!(metrics.operation_label(Some(&"x".repeat(65))), "anonymous");
-        for i in 1..MAX_OPERATION_LABELS {
-            assert_eq!(
-                metrics.operation_label(Some(&format!("Op{i}"))),
-                format!("Op{i}")
-            );
-        }
-        assert_eq!(metrics.operation_label(Some("OneTooMany")), "other");
+        let org = Some(uuid::Uuid::now_v7());
+        assert_eq!(metrics.operation_label(org, Some("Dashboard")), "Dashboard");
+        assert_eq!(metrics.operation_label(org, None), "anonymous");
+        assert_eq!(metrics.operation_label(org, Some("no spaces")), "anonymous");
         assert_eq!(
-            metrics.operation_label(Some("Dashboard")),
+            metrics.operation_label(org, Some(&"x".repeat(65))),
+            "anonymous"
+        );
+        // Many organizations fill the labels; each may introduce only its share.
+        let mut kept = 1;
+        for tenant in 0..20 {
+            let org = Some(uuid::Uuid::from_u128(tenant));
+            for i in 0..30 {
+                let name = format!("Op{tenant}x{i}");
+                let label = metrics.operation_label(org, Some(&name));
+                if label == name {
+                    kept += 1;
+                } else {
+                    assert_eq!(label, "other");
+                    assert!(
+                        i >= MAX_OPERATION_LABELS_PER_ORG || kept >= MAX_OPERATION_LABELS,
+                        "{name}"
+                    );
+                }
+            }
+        }
+        assert_eq!(kept, MAX_OPERATION_LABELS);
+        assert_eq!(metrics.operation_label(org, Some("OneTooMany")), "other");
+        assert_eq!(
+            metrics.operation_label(Some(uuid::Uuid::from_u128(99)), Some("Dashboard")),
             "Dashboard",
-            "names already seen keep their label"
+            "names already seen keep their label, whoever sends them"
+        );
+    }
+
+    #[test]
+    fn one_organization_cannot_use_up_the_operation_labels() {
+        let metrics = Telemetry::new();
+        let noisy = Some(uuid::Uuid::from_u128(1));
+        for i in 0..500 {
+            metrics.operation_label(noisy, Some(&format!("Spam{i}")));
+        }
+        let quiet = Some(uuid::Uuid::from_u128(2));
+        assert_eq!(
+            metrics.operation_label(quiet, Some("Dashboard")),
+            "Dashboard"
         );
     }
 }

@@ -224,3 +224,85 @@ async fn postgres_connections_carry_the_statement_timeout() {
     let value: String = row.try_get("", "statement_timeout").unwrap();
     assert_eq!(value, "10s");
 }
+
+/// With `DEVGRAPH_ADMIN_ADDR`, /metrics and /readyz move to their own
+/// listener: the main address no longer serves them (it keeps /healthz),
+/// and the admin address serves nothing else.
+#[tokio::test]
+async fn metrics_and_readiness_can_move_to_an_admin_listener() {
+    let app = TestApp::spawn_with(|c| c.admin_addr = Some(([127, 0, 0, 1], 0).into())).await;
+    let admin = app
+        .app
+        .spawn_admin(std::future::pending())
+        .await
+        .unwrap()
+        .expect("an admin address");
+    let status = |url: String| {
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(app.url("/metrics")).await, 404);
+    assert_eq!(status(app.url("/readyz")).await, 404);
+    assert_eq!(status(app.url("/healthz")).await, 200);
+    assert_eq!(status(format!("http://{admin}/metrics")).await, 200);
+    assert_eq!(status(format!("http://{admin}/readyz")).await, 200);
+    assert_eq!(status(format!("http://{admin}/healthz")).await, 200);
+    assert_eq!(status(format!("http://{admin}/graphql")).await, 404);
+}
+
+/// Readiness probes use a connection of their own and reuse one answer for
+/// a second: a flood of them runs no statement on the requests' pool.
+#[tokio::test]
+async fn readiness_probes_do_not_use_the_request_pool() {
+    let app = TestApp::spawn().await;
+    let before = app.statements();
+    let probes: Vec<_> = (0..50)
+        .map(|_| tokio::spawn(app.client.get(app.url("/readyz")).send()))
+        .collect();
+    for probe in probes {
+        assert_eq!(probe.await.unwrap().unwrap().status(), 200);
+    }
+    assert_eq!(app.statements(), before);
+}
+
+/// Past `DEVGRAPH_MAX_IN_FLIGHT` a request waits for a slot up to the
+/// acquire timeout, then is answered 503 with `Retry-After`; once the slot
+/// frees, requests pass again.
+#[tokio::test]
+async fn requests_past_the_in_flight_limit_wait_then_get_503() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|c| {
+        c.max_in_flight = 1;
+        c.db_acquire_timeout = std::time::Duration::from_millis(300);
+    })
+    .await;
+    let (_, _, token) = app
+        .with_org_and_developer("acme", DeveloperRole::Owner)
+        .await;
+    // Holds the only slot: a request whose body never arrives.
+    let mut stuck = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    );
+    stuck.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&token)
+        .json(&json!({ "query": "{ viewer { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "SERVICE_UNAVAILABLE"
+    );
+    drop(stuck);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    app.gql(&token, "{ viewer { id } }", json!({})).await.ok();
+}

@@ -84,16 +84,38 @@ impl App {
         Ok((addr, handle))
     }
 
-    pub async fn bind(&self) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
-        let addr = self.state.config.addr;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|cause| StartError::Bind { addr, cause })?;
-        let bound = listener
-            .local_addr()
-            .map_err(|cause| StartError::Bind { addr, cause })?;
-        Ok((listener, bound))
+    /// Serves /metrics and /readyz on `DEVGRAPH_ADMIN_ADDR`, when set, in
+    /// the background until `shutdown` completes; returns the bound address.
+    pub async fn spawn_admin(
+        &self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<Option<SocketAddr>, StartError> {
+        let Some(addr) = self.state.config.admin_addr else {
+            return Ok(None);
+        };
+        let (listener, bound) = bind(addr).await?;
+        let router = crate::http::admin_router(self.state.clone());
+        tokio::spawn(async move {
+            if let Err(err) = serve(listener, router, shutdown).await {
+                tracing::error!(%err, "admin listener stopped");
+            }
+        });
+        Ok(Some(bound))
     }
+
+    pub async fn bind(&self) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+        bind(self.state.config.addr).await
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|cause| StartError::Bind { addr, cause })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|cause| StartError::Bind { addr, cause })?;
+    Ok((listener, bound))
 }
 
 /// Connects, migrates, and assembles the router's state.
@@ -121,6 +143,10 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         spawn_retention(db.clone(), every);
     }
     let schema = build_schema(&config.limits);
+    let probe = db::connect_probe(&config.database_url, config.db_acquire_timeout)
+        .await
+        .map_err(StartError::Database)?;
+    let in_flight = crate::http::health::in_flight_limit(config.max_in_flight);
     Ok(App {
         state: AppState {
             config: Arc::new(config),
@@ -130,6 +156,8 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             stats,
             dev_token,
             telemetry: crate::telemetry::Telemetry::new(),
+            readiness: crate::http::health::Readiness::new(probe),
+            in_flight,
         },
     })
 }

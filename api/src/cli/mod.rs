@@ -241,9 +241,26 @@ async fn serve(args: ConfigArgs) -> Result<(), String> {
     let config = Config::from_args(args).map_err(|e| e.to_string())?;
     let app = build_app(config).await.map_err(|e| e.to_string())?;
     let (listener, addr) = app.bind().await.map_err(|e| e.to_string())?;
+    // Both listeners stop on the same signal.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let admin_stop = async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let admin = app
+        .spawn_admin(admin_stop)
+        .await
+        .map_err(|e| e.to_string())?;
     let dev_mode = app.state.config.is_dev_mode();
     print_banner(addr, dev_mode, app.state.dev_token.as_deref());
-    crate::app::serve(listener, app.router(), shutdown_signal())
+    if let Some(admin) = admin {
+        println!("metrics and readiness: http://{admin}/metrics, http://{admin}/readyz");
+    }
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    crate::app::serve(listener, app.router(), shutdown)
         .await
         .map_err(|e| e.to_string())
 }

@@ -4,6 +4,7 @@
 mod events;
 mod graphiql;
 pub mod graphql;
+pub mod health;
 pub mod observe;
 
 use std::sync::Arc;
@@ -33,10 +34,15 @@ pub struct AppState {
     /// In dev mode, a token for the demo owner that GraphiQL sends by default.
     pub dev_token: Option<String>,
     pub telemetry: Arc<Telemetry>,
+    pub readiness: Arc<health::Readiness>,
+    /// Slots for requests in flight to /graphql and /v1/events.
+    pub in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    // The API itself: its requests take an in-flight slot, so whatever
+    // tenants send, the pool is not oversubscribed.
+    let api = Router::new()
         .route("/", get(graphql::get))
         .route(
             "/graphql",
@@ -45,12 +51,36 @@ pub fn router(state: AppState) -> Router {
                 .post(graphql::post)
                 .fallback(graphql::method_not_allowed),
         )
-        .route("/graphiql/{file}", get(graphiql::asset))
         .route("/v1/events", axum::routing::post(events::post))
-        // Liveness: the process answers. Readiness: it can reach its database.
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            health::limit_in_flight,
+        ));
+    let mut router = api
+        .route("/graphiql/{file}", get(graphiql::asset))
+        // Liveness: the process answers.
+        .route("/healthz", get(|| async { "ok" }));
+    if state.config.admin_addr.is_none() {
+        router = router.merge(admin_routes());
+    }
+    observed(router, state)
+}
+
+/// What `DEVGRAPH_ADMIN_ADDR` serves instead of the main address, when set.
+pub fn admin_router(state: AppState) -> Router {
+    let router = admin_routes().route("/healthz", get(|| async { "ok" }));
+    observed(router, state)
+}
+
+/// Readiness (it can reach its database) and the Prometheus metrics.
+fn admin_routes() -> Router<AppState> {
+    Router::new()
+        .route("/readyz", get(health::readyz))
         .route("/metrics", get(observe::metrics))
+}
+
+fn observed(router: Router<AppState>, state: AppState) -> Router {
+    router
         // After routing, so requests are labelled by route, not raw path.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -63,22 +93,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping()).await;
-    match ping {
-        Ok(Ok(())) => (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({ "status": "ready" })),
-        )
-            .into_response(),
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({ "status": "database unreachable" })),
-        )
-            .into_response(),
-    }
 }
 
 async fn not_found() -> Response {

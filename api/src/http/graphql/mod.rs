@@ -154,11 +154,11 @@ async fn execute(
     if caller.is_none() && !anonymous_introspection {
         return unauthenticated(media);
     }
-    let operation = OperationLabel(
-        state
-            .telemetry
-            .operation_label(operation_name(doc.as_ref(), raw.operation_name.as_deref())),
-    );
+    let org = caller.as_ref().map(|c| c.ctx.org_id().uuid());
+    let operation = OperationLabel(state.telemetry.operation_label(
+        org,
+        operation_name(doc.as_ref(), raw.operation_name.as_deref()),
+    ));
     if let Err(err) = document::check(&raw, doc.as_ref(), &state.config) {
         let resp = error_response(media, &err, media.request_error_status());
         return labelled(resp, operation);
