@@ -197,6 +197,24 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_in_flight: usize,
+    /// Requests one organization may have in flight at once (the operator
+    /// may override it per organization: `devgraph org set-budget`).
+    #[arg(
+        long,
+        env = "DEVGRAPH_TENANT_IN_FLIGHT",
+        default_value_t = 8,
+        global = true
+    )]
+    pub tenant_in_flight: u32,
+    /// Requests one organization may send per minute (a token bucket: a
+    /// full minute's worth may come at once).
+    #[arg(
+        long,
+        env = "DEVGRAPH_TENANT_REQUESTS_PER_MINUTE",
+        default_value_t = 1200,
+        global = true
+    )]
+    pub tenant_requests_per_minute: u32,
     /// A second address serving only /metrics, /readyz and /healthz, for
     /// deployments that must not expose them; when set, the main address
     /// no longer serves /metrics and /readyz.
@@ -264,6 +282,9 @@ pub struct Config {
     pub max_in_flight: usize,
     /// Where /metrics and /readyz are served instead, when set.
     pub admin_addr: Option<SocketAddr>,
+    /// Each organization's budget unless the operator overrides it.
+    pub tenant_in_flight: u32,
+    pub tenant_requests_per_minute: u32,
     /// Bounds both taking a pooled connection and opening a new one: while
     /// the database is down, requests fail (503) after this long.
     pub db_acquire_timeout: Duration,
@@ -426,6 +447,8 @@ impl Config {
                 n => n,
             },
             admin_addr: args.admin_addr,
+            tenant_in_flight: args.tenant_in_flight,
+            tenant_requests_per_minute: args.tenant_requests_per_minute,
             db_acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
             statement_timeout: (args.statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(args.statement_timeout_ms)),
@@ -449,6 +472,9 @@ impl Config {
             db_pool_size: 5,
             max_in_flight: 64,
             admin_addr: None,
+            // Tests that measure budgets set their own.
+            tenant_in_flight: 64,
+            tenant_requests_per_minute: 1_000_000,
             db_acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Some(Duration::from_secs(10)),
             request_timeout: Duration::from_secs(30),

@@ -30,6 +30,10 @@ pub enum AppError {
         field: Option<String>,
     },
     LimitExceeded(String),
+    /// The organization is over its budget; retry after this many seconds.
+    RateLimited {
+        retry_after: u64,
+    },
     ServiceUnavailable,
     /// The cause is logged, never shown: it may hold SQL, paths or secrets.
     Internal(String),
@@ -68,6 +72,9 @@ impl AppError {
             AppError::BadUserInput { message, .. } | AppError::Conflict { message, .. } => {
                 message.clone()
             }
+            AppError::RateLimited { retry_after } => {
+                format!("your organization is over its request budget; retry in {retry_after} s")
+            }
             AppError::ServiceUnavailable => {
                 "the service is temporarily unavailable; retry shortly".into()
             }
@@ -91,6 +98,7 @@ impl AppError {
             AppError::BadUserInput { .. } => "BAD_USER_INPUT",
             AppError::Conflict { .. } => "CONFLICT",
             AppError::LimitExceeded(_) => "LIMIT_EXCEEDED",
+            AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
@@ -106,6 +114,7 @@ impl AppError {
             AppError::BadUserInput { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -41,12 +41,16 @@ pub enum Action<'a> {
     ReadAuditLog,
     /// Send events to a project.
     RecordEvents(ProjectId),
+    /// Override the organization's budget: the operator's, never the
+    /// tenant's (owners included).
+    SetBudget,
 }
 
 impl Action<'_> {
     fn describe(&self) -> &'static str {
         match self {
             Action::UpdateOrganization => "update the organization",
+            Action::SetBudget => "change the organization's budget (the operator sets it)",
             Action::ManageTeamSpaces => "manage team spaces",
             Action::ManageMembersOf(_) => "manage this team space's members",
             Action::ManageProjectsIn(_) => "manage projects of this team space",
@@ -136,6 +140,9 @@ async fn allowed(
     db: &impl ConnectionTrait,
     action: Action<'_>,
 ) -> AppResult<bool> {
+    if matches!(action, Action::SetBudget) {
+        return Ok(matches!(ctx.actor(), Actor::System));
+    }
     let me = match ctx.actor() {
         Actor::System => return Ok(true),
         // Keys read and ingest (into their one project); they never

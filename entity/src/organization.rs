@@ -19,6 +19,9 @@ pub struct Model {
     pub time_zone: String,
     /// The database defaults it to 90.
     pub event_retention_days: i32,
+    /// Operator overrides of the tenant budgets; `None` keeps the default.
+    pub budget_in_flight: Option<i32>,
+    pub budget_requests_per_minute: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -19,6 +19,7 @@ mod m20261121_000006_create_events;
 mod m20261121_000007_create_audit_log;
 mod m20261122_000008_create_team_space_rollups;
 mod m20261130_000009_event_sources;
+mod m20261130_000010_organization_budgets;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000007_create_audit_log::Migration),
             Box::new(m20261122_000008_create_team_space_rollups::Migration),
             Box::new(m20261130_000009_event_sources::Migration),
+            Box::new(m20261130_000010_organization_budgets::Migration),
         ]
     }
 }

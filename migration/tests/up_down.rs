@@ -259,6 +259,8 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         name: "Acme".into(),
         time_zone: "Europe/Berlin".into(),
         event_retention_days: 30,
+        budget_in_flight: Some(4),
+        budget_requests_per_minute: None,
         created_at: now,
         updated_at: now,
     };

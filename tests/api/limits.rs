@@ -306,3 +306,96 @@ async fn requests_past_the_in_flight_limit_wait_then_get_503() {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     app.gql(&token, "{ viewer { id } }", json!({})).await.ok();
 }
+
+/// Every tenant has its own budget: one organization holding all its
+/// in-flight slots, or spending its requests per minute, gets 429
+/// RATE_LIMITED with `Retry-After`, while another organization's requests
+/// keep succeeding at their usual latency. The operator's override (never
+/// the tenant's) changes one organization's budget.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_tenant_over_its_budget_does_not_slow_another() {
+    use crate::support::site::Site;
+    use devgraph::{auth::TenantCtx, service::organization};
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|c| {
+        c.tenant_in_flight = 2;
+        c.tenant_requests_per_minute = 30;
+    })
+    .await;
+    let a = Site::new(&app, "noisy").await;
+    let b = Site::new(&app, "quiet").await;
+    // A holds its two slots with event batches whose bodies never arrive.
+    let mut stuck = Vec::new();
+    for _ in 0..2 {
+        let mut conn = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+        let head = format!(
+            "POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n",
+            a.key.secret
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        stuck.push(conn);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let over = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&a.token)
+        .json(&json!({ "query": "{ viewer { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 429);
+    assert_eq!(over.headers()["retry-after"], "1");
+    let body: serde_json::Value = over.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    // B is untouched: every request answers, within normal latency.
+    let mut slowest = Duration::ZERO;
+    for _ in 0..20 {
+        let started = Instant::now();
+        app.gql(&b.token, "{ viewer { id } }", json!({})).await.ok();
+        slowest = slowest.max(started.elapsed());
+    }
+    eprintln!("quiet tenant, 20 requests while the noisy one is at its limit: slowest {slowest:?}");
+    drop(stuck);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // A spends its 30 requests a minute; B still has its own.
+    let mut limited = None;
+    for _ in 0..40 {
+        let r = app.gql(&a.token, "{ viewer { id } }", json!({})).await;
+        if r.status == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let limited = limited.expect("the noisy tenant runs out of requests");
+    assert_eq!(limited.code(), Some("RATE_LIMITED"), "{:?}", limited.body);
+    let events =
+        json!({ "events": [crate::support::events::ev("e1", "commit", None, chrono::Utc::now())] });
+    let r = crate::support::events::post(&app, &a.key.secret, &events).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (429, Some("RATE_LIMITED")),
+        "{:?}",
+        r.body
+    );
+    app.gql(&b.token, "{ viewer { id } }", json!({})).await.ok();
+
+    // The operator raises A's budget; the server picks it up.
+    let ctx = TenantCtx::unsafe_system(a.org);
+    let raise = organization::BudgetOverride {
+        in_flight: Some(4),
+        requests_per_minute: Some(6000),
+    };
+    organization::set_budget(&ctx, app.db(), raise)
+        .await
+        .unwrap();
+    app.app.state.budgets.refresh(app.db()).await.unwrap();
+    assert_eq!(
+        app.app.state.budgets.budget_of(a.org.uuid()).per_minute,
+        6000
+    );
+    app.gql(&a.token, "{ viewer { id } }", json!({})).await.ok();
+}

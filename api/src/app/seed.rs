@@ -217,6 +217,8 @@ async fn seed_org(
         // Long enough to keep every seeded day (the oldest one starts just
         // past `days` ago).
         event_retention_days: Set((spec.days as i32 + 1).max(90)),
+        budget_in_flight: Set(None),
+        budget_requests_per_minute: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
     })

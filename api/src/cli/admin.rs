@@ -23,6 +23,20 @@ pub enum OrgAction {
         #[arg(long)]
         owner_subject: Option<String>,
     },
+    /// Override an organization's budget (requests in flight, requests per
+    /// minute); a running server picks it up within 10 seconds.
+    SetBudget {
+        /// Organization slug or id.
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        in_flight: Option<u32>,
+        #[arg(long)]
+        requests_per_minute: Option<u32>,
+        /// Back to the configured defaults.
+        #[arg(long, conflicts_with_all = ["in_flight", "requests_per_minute"])]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -44,13 +58,43 @@ pub enum ApiKeyAction {
 }
 
 pub async fn org(args: &ConfigArgs, action: OrgAction) -> Result<(), String> {
-    let OrgAction::Create {
-        slug,
-        name,
-        owner_email,
-        owner_name,
-        owner_subject,
-    } = action;
+    let (slug, name, owner_email, owner_name, owner_subject) = match action {
+        OrgAction::Create {
+            slug,
+            name,
+            owner_email,
+            owner_name,
+            owner_subject,
+        } => (slug, name, owner_email, owner_name, owner_subject),
+        OrgAction::SetBudget {
+            org,
+            in_flight,
+            requests_per_minute,
+            clear,
+        } => {
+            let db = connect(args).await?;
+            let org_id = crate::auth::org_by_id_or_slug(&db, &org)
+                .await
+                .map_err(|e| e.describe())?
+                .ok_or_else(|| format!("no organization {org:?}"))?;
+            let ctx = TenantCtx::unsafe_system(org_id);
+            let budget = service::organization::BudgetOverride {
+                in_flight: if clear { None } else { in_flight },
+                requests_per_minute: if clear { None } else { requests_per_minute },
+            };
+            let row = service::organization::set_budget(&ctx, &db, budget)
+                .await
+                .map_err(|e| e.describe())?;
+            let shown = |n: Option<i32>| n.map_or("default".to_owned(), |n| n.to_string());
+            println!(
+                "{}: in flight {}, requests per minute {}",
+                row.slug,
+                shown(row.budget_in_flight),
+                shown(row.budget_requests_per_minute)
+            );
+            return Ok(());
+        }
+    };
     let db = connect(args).await?;
     Migrator::up(&db, None)
         .await

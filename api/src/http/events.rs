@@ -36,7 +36,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             (StatusCode::ACCEPTED, Json(counts)).into_response()
         }
         Err((status, err)) => {
-            let mut resp = (status, Json(err.to_response_body())).into_response();
+            let resp = (status, Json(err.to_response_body())).into_response();
+            let mut resp = super::budget::with_retry_after(resp, &err);
             if status == StatusCode::UNAUTHORIZED {
                 resp.headers_mut().insert(
                     header::WWW_AUTHENTICATE,
@@ -65,6 +66,10 @@ async fn handle(
         .await
         .map_err(fail)?;
     super::observe::record_org(caller.ctx.org_id().uuid());
+    let _admitted = state
+        .budgets
+        .admit(caller.ctx.org_id().uuid())
+        .map_err(fail)?;
     let project = permissions::events_endpoint_project(&caller.ctx).map_err(fail)?;
     if !super::graphql::is_json_content(&headers) {
         let err = AppError::bad_input("Content-Type must be application/json");

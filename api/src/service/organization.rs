@@ -74,6 +74,45 @@ pub async fn update(
     .await
 }
 
+/// The operator's override of an organization's budget; `None` fields
+/// keep (or go back to) the configured defaults.
+pub struct BudgetOverride {
+    pub in_flight: Option<u32>,
+    pub requests_per_minute: Option<u32>,
+}
+
+/// Sets the organization's budget override (operators only: the CLI acts as
+/// the system, and no GraphQL mutation reaches this).
+pub async fn set_budget(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    budget: BudgetOverride,
+) -> AppResult<organization::Model> {
+    authorize(ctx, db, Action::SetBudget).await?;
+    let row = get(ctx, db).await?;
+    let to_db = |n: Option<u32>| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+    let mut changes = Changes::default();
+    let mut active: organization::ActiveModel = row.clone().into();
+    let in_flight = to_db(budget.in_flight);
+    changes.note("budgetInFlight", &row.budget_in_flight, &in_flight);
+    active.budget_in_flight = Set(in_flight);
+    let per_minute = to_db(budget.requests_per_minute);
+    changes.note(
+        "budgetRequestsPerMinute",
+        &row.budget_requests_per_minute,
+        &per_minute,
+    );
+    active.budget_requests_per_minute = Set(per_minute);
+    active.updated_at = Set(Utc::now());
+    audit::update(ctx, db, active, |row| Entry {
+        action: "organization.set_budget",
+        target: NodeKind::Organization,
+        target_id: row.id,
+        details: changes.into_json(),
+    })
+    .await
+}
+
 pub struct NewOrganization {
     pub slug: String,
     pub name: String,
@@ -100,6 +139,8 @@ pub async fn create(
         name: Set(name),
         time_zone: Set("UTC".into()),
         event_retention_days: Set(90),
+        budget_in_flight: Set(None),
+        budget_requests_per_minute: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

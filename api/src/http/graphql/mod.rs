@@ -154,6 +154,17 @@ async fn execute(
     if caller.is_none() && !anonymous_introspection {
         return unauthenticated(media);
     }
+    // Held until the answer is built: the organization's in-flight slot.
+    let _admitted = match &caller {
+        Some(caller) => match state.budgets.admit(caller.ctx.org_id().uuid()) {
+            Ok(admitted) => Some(admitted),
+            Err(err) => {
+                let resp = error_response(media, &err, err.status());
+                return super::budget::with_retry_after(resp, &err);
+            }
+        },
+        None => None,
+    };
     let org = caller.as_ref().map(|c| c.ctx.org_id().uuid());
     let operation = OperationLabel(state.telemetry.operation_label(
         org,

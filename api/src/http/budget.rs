@@ -1,0 +1,190 @@
+//! Every tenant gets its own budget: requests in flight at once and
+//! requests per minute (a token bucket), on `/graphql` and `/v1/events`.
+//! Defaults come from configuration; the operator may override them per
+//! organization (`devgraph org set-budget`, stored on the organization's
+//! row and picked up within `REFRESH`), never the tenant itself. Over
+//! budget is 429 with `Retry-After` and code `RATE_LIMITED`, so one tenant
+//! saturating its budget leaves the process's capacity to the others.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    http::{HeaderValue, header},
+    response::Response,
+};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, sea_query::ExprTrait,
+};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// How often the operator's overrides are re-read.
+const REFRESH: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub in_flight: u32,
+    pub per_minute: u32,
+}
+
+struct Tenant {
+    in_flight: u32,
+    tokens: f64,
+    refilled: Instant,
+}
+
+pub struct Budgets {
+    defaults: Budget,
+    overrides: Mutex<HashMap<Uuid, Budget>>,
+    tenants: Mutex<HashMap<Uuid, Tenant>>,
+}
+
+/// A request admitted within its organization's budget; dropping it (the
+/// request's end, answered or abandoned) frees its in-flight slot.
+pub struct Admitted {
+    budgets: Arc<Budgets>,
+    org: Uuid,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if let Ok(mut tenants) = self.budgets.tenants.lock()
+            && let Some(tenant) = tenants.get_mut(&self.org)
+        {
+            tenant.in_flight = tenant.in_flight.saturating_sub(1);
+        }
+    }
+}
+
+impl Budgets {
+    pub fn new(defaults: Budget) -> Arc<Budgets> {
+        Arc::new(Budgets {
+            defaults,
+            overrides: Mutex::new(HashMap::new()),
+            tenants: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn budget_of(&self, org: Uuid) -> Budget {
+        self.overrides
+            .lock()
+            .ok()
+            .and_then(|o| o.get(&org).copied())
+            .unwrap_or(self.defaults)
+    }
+
+    /// Admits one request of `org`, or says it is over budget and when to
+    /// come back.
+    pub fn admit(self: &Arc<Self>, org: Uuid) -> Result<Admitted, AppError> {
+        let budget = self.budget_of(org);
+        let mut tenants = self
+            .tenants
+            .lock()
+            .map_err(|_| AppError::internal("budget state poisoned"))?;
+        let now = Instant::now();
+        let tenant = tenants.entry(org).or_insert(Tenant {
+            in_flight: 0,
+            tokens: f64::from(budget.per_minute),
+            refilled: now,
+        });
+        let per_second = f64::from(budget.per_minute) / 60.0;
+        let capacity = f64::from(budget.per_minute);
+        let elapsed = now.duration_since(tenant.refilled).as_secs_f64();
+        tenant.tokens = (tenant.tokens + elapsed * per_second).min(capacity);
+        tenant.refilled = now;
+        if tenant.in_flight >= budget.in_flight {
+            return Err(AppError::RateLimited { retry_after: 1 });
+        }
+        if tenant.tokens < 1.0 {
+            let wait = if per_second > 0.0 {
+                ((1.0 - tenant.tokens) / per_second).ceil() as u64
+            } else {
+                60
+            };
+            return Err(AppError::RateLimited {
+                retry_after: Ord::max(wait, 1),
+            });
+        }
+        tenant.tokens -= 1.0;
+        tenant.in_flight += 1;
+        Ok(Admitted {
+            budgets: self.clone(),
+            org,
+        })
+    }
+
+    /// Reads the operator's overrides now.
+    pub async fn refresh(&self, db: &DatabaseConnection) -> Result<(), sea_orm::DbErr> {
+        let fresh = read_overrides(db, self.defaults).await?;
+        if let Ok(mut overrides) = self.overrides.lock() {
+            *overrides = fresh;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the overrides every `REFRESH`, over the side connection
+    /// (not the requests' pool), for as long as the process runs.
+    pub fn spawn_refresh(self: &Arc<Self>, db: DatabaseConnection) {
+        let budgets = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(REFRESH);
+            loop {
+                tick.tick().await;
+                let Some(budgets) = budgets.upgrade() else {
+                    return;
+                };
+                if let Err(err) = budgets.refresh(&db).await {
+                    tracing::warn!(%err, "budget overrides not refreshed");
+                }
+            }
+        });
+    }
+}
+
+async fn read_overrides(
+    db: &DatabaseConnection,
+    defaults: Budget,
+) -> Result<HashMap<Uuid, Budget>, sea_orm::DbErr> {
+    use entity::organization::{Column, Entity};
+    let rows: Vec<(Uuid, Option<i32>, Option<i32>)> = Entity::find()
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::BudgetInFlight,
+            Column::BudgetRequestsPerMinute,
+        ])
+        .filter(
+            Column::BudgetInFlight
+                .is_not_null()
+                .or(Column::BudgetRequestsPerMinute.is_not_null()),
+        )
+        .into_tuple()
+        .all(db)
+        .await?;
+    let positive = |n: Option<i32>, default: u32| n.map_or(default, |n| Ord::max(n, 0) as u32);
+    Ok(rows
+        .into_iter()
+        .map(|(org, in_flight, per_minute)| {
+            let budget = Budget {
+                in_flight: positive(in_flight, defaults.in_flight),
+                per_minute: positive(per_minute, defaults.per_minute),
+            };
+            (org, budget)
+        })
+        .collect())
+}
+
+/// Adds `Retry-After` to a 429 answer.
+pub fn with_retry_after(mut resp: Response, err: &AppError) -> Response {
+    if let AppError::RateLimited { retry_after } = err
+        && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    resp
+}
