@@ -15,9 +15,15 @@ pub use cohort::{
     TeamSpaceCohort,
 };
 
+use std::{
+    future::Future,
+    sync::{Arc, Mutex},
+};
+
 use async_graphql::dataloader::DataLoader;
 use entity::{developer, project, team_space};
 use sea_orm::DatabaseConnection;
+use tokio::task::AbortHandle;
 
 use crate::{
     auth::TenantCtx,
@@ -29,6 +35,8 @@ use crate::{
 pub struct Loaders {
     ctx: TenantCtx,
     db: DatabaseConnection,
+    /// The DataLoaders' batch tasks, stopped when the request ends.
+    spawned: Spawned,
     pub team_space: DataLoader<ById<TeamSpaceId, team_space::Model>>,
     pub developer: DataLoader<ById<DeveloperId, developer::Model>>,
     pub project: DataLoader<ById<ProjectId, project::Model>>,
@@ -36,15 +44,69 @@ pub struct Loaders {
 
 impl Loaders {
     pub fn new(ctx: &TenantCtx, db: &DatabaseConnection) -> Self {
-        fn dl<T>(loader: T) -> DataLoader<T> {
-            DataLoader::new(loader, tokio::spawn)
+        fn dl<T>(loader: T, spawned: &Spawned) -> DataLoader<T> {
+            let spawned = spawned.clone();
+            DataLoader::new(loader, move |batch| spawned.spawn(batch))
         }
+        let spawned = Spawned::default();
         Loaders {
             ctx: ctx.clone(),
             db: db.clone(),
-            team_space: dl(ById::new(ctx, db)),
-            developer: dl(ById::new(ctx, db)),
-            project: dl(ById::new(ctx, db)),
+            spawned: spawned.clone(),
+            team_space: dl(ById::new(ctx, db), &spawned),
+            developer: dl(ById::new(ctx, db), &spawned),
+            project: dl(ById::new(ctx, db), &spawned),
         }
+    }
+}
+
+impl Drop for Loaders {
+    /// The request ended (answered, timed out, or its client went away):
+    /// batches still loading for it stop, instead of holding connections
+    /// for an answer nobody will read.
+    fn drop(&mut self) {
+        self.spawned.abort_all();
+    }
+}
+
+/// Tasks spawned for one request.
+#[derive(Clone, Default)]
+struct Spawned(Arc<Mutex<Vec<AbortHandle>>>);
+
+impl Spawned {
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let handle = tokio::spawn(task).abort_handle();
+        if let Ok(mut handles) = self.0.lock() {
+            handles.retain(|h| !h.is_finished());
+            handles.push(handle);
+        }
+    }
+
+    fn abort_all(&self) {
+        if let Ok(handles) = self.0.lock() {
+            for handle in handles.iter() {
+                handle.abort();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[tokio::test]
+    async fn tasks_spawned_for_a_request_stop_when_it_ends() {
+        let spawned = Spawned::default();
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = finished.clone();
+        spawned.spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            flag.store(true, Ordering::SeqCst);
+        });
+        spawned.abort_all();
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        assert!(!finished.load(Ordering::SeqCst));
     }
 }
