@@ -5,7 +5,7 @@ use clap::Subcommand;
 use migration::{Migrator, MigratorTrait};
 
 use super::connect;
-use crate::{auth::TenantCtx, config::ConfigArgs, service};
+use crate::{config::ConfigArgs, service};
 
 #[derive(Subcommand)]
 pub enum OrgAction {
@@ -73,11 +73,7 @@ pub async fn org(args: &ConfigArgs, action: OrgAction) -> Result<(), String> {
             clear,
         } => {
             let db = connect(args).await?;
-            let org_id = crate::auth::org_by_id_or_slug(&db, &org)
-                .await
-                .map_err(|e| e.describe())?
-                .ok_or_else(|| format!("no organization {org:?}"))?;
-            let ctx = TenantCtx::unsafe_system(org_id);
+            let ctx = super::system_ctx(&db, &org).await?;
             let budget = service::organization::BudgetOverride {
                 in_flight: if clear { None } else { in_flight },
                 requests_per_minute: if clear { None } else { requests_per_minute },
@@ -126,11 +122,7 @@ pub async fn api_key(args: &ConfigArgs, action: ApiKeyAction) -> Result<(), Stri
         project,
     } = action;
     let db = connect(args).await?;
-    let org_id = crate::auth::org_by_id_or_slug(&db, &org)
-        .await
-        .map_err(|e| e.describe())?
-        .ok_or_else(|| format!("no organization {org:?}"))?;
-    let ctx = TenantCtx::unsafe_system(org_id);
+    let ctx = super::system_ctx(&db, &org).await?;
     let scopes = scopes
         .split(',')
         .map(|s| match s.trim() {

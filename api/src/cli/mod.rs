@@ -197,11 +197,8 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
             action: RollupAction::Rebuild { org },
         } => {
             let db = connect(&cli.config).await?;
-            let org_id = crate::auth::org_by_id_or_slug(&db, &org)
-                .await
-                .map_err(|e| e.describe())?
-                .ok_or_else(|| format!("no organization {org:?}"))?;
-            let done = service::rollups::rebuild::rebuild(&TenantCtx::unsafe_system(org_id), &db)
+            let ctx = system_ctx(&db, &org).await?;
+            let done = service::rollups::rebuild::rebuild(&ctx, &db)
                 .await
                 .map_err(|e| e.describe())?;
             println!(
@@ -364,19 +361,27 @@ pub async fn mint_token(
     let (db, _) = db::connect(&config.database_url, 2, None, config.db_acquire_timeout)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    let org = crate::auth::org_by_id_or_slug(&db, org_slug)
-        .await
-        .map_err(|e| e.describe())?
-        .ok_or_else(|| format!("no organization {org_slug:?}"))?;
-    let ctx = TenantCtx::unsafe_system(org);
+    let ctx = system_ctx(&db, org_slug).await?;
     let dev = service::developer::by_email(&ctx, &db, email)
         .await
         .map_err(|e| e.describe())?
         .ok_or_else(|| format!("no developer {email:?} in {org_slug}"))?;
     jwt.mint(
         &dev.auth_subject,
-        Some(&org.uuid().to_string()),
+        Some(&ctx.org_id().uuid().to_string()),
         chrono::Duration::hours(ttl_hours),
     )
     .ok_or_else(|| "tokens can only be minted with an HS256 secret (JWT_SECRET or dev mode)".into())
+}
+
+/// The system's context in the organization an operator named (slug or id).
+pub(crate) async fn system_ctx(
+    db: &sea_orm::DatabaseConnection,
+    org: &str,
+) -> Result<TenantCtx, String> {
+    let org_id = crate::auth::org_by_id_or_slug(db, org)
+        .await
+        .map_err(|e| e.describe())?
+        .ok_or_else(|| format!("no organization {org:?}"))?;
+    Ok(TenantCtx::unsafe_system(org_id))
 }
