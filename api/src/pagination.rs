@@ -382,34 +382,33 @@ mod tests {
     #[test]
     fn limits_and_bad_cursors_are_refused() {
         let limits = Limits::default();
-        let too_many = PageArgs {
-            first: Some(101),
-            ..Default::default()
-        };
-        assert_eq!(
-            PageRequest::new(too_many, None, &limits)
-                .unwrap_err()
-                .code(),
-            "LIMIT_EXCEEDED"
-        );
-        let negative = PageArgs {
-            last: Some(-1),
-            ..Default::default()
-        };
-        assert_eq!(
-            PageRequest::new(negative, None, &limits)
-                .unwrap_err()
-                .code(),
-            "BAD_USER_INPUT"
-        );
-        let junk = PageArgs {
-            after: Some("zzz".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            PageRequest::new(junk, None, &limits).unwrap_err().code(),
-            "BAD_USER_INPUT"
-        );
+        let refused = [
+            (
+                PageArgs {
+                    first: Some(101),
+                    ..Default::default()
+                },
+                "LIMIT_EXCEEDED",
+            ),
+            (
+                PageArgs {
+                    last: Some(-1),
+                    ..Default::default()
+                },
+                "BAD_USER_INPUT",
+            ),
+            (
+                PageArgs {
+                    after: Some("zzz".into()),
+                    ..Default::default()
+                },
+                "BAD_USER_INPUT",
+            ),
+        ];
+        for (args, code) in refused {
+            let err = PageRequest::new(args.clone(), None, &limits).unwrap_err();
+            assert_eq!(err.code(), code, "{args:?}");
+        }
         let by_name = Cursor::of(&Row("a", 1), OrderField::Name).encode();
         let other_order = ListOrder {
             field: OrderField::CreatedAt,

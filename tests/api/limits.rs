@@ -385,11 +385,7 @@ async fn one_tenant_over_its_budget_does_not_slow_another() {
 
     // The operator raises A's budget; the server picks it up.
     let ctx = TenantCtx::unsafe_system(a.org);
-    let raise = organization::BudgetOverride {
-        in_flight: Some(4),
-        requests_per_minute: Some(6000),
-    };
-    organization::set_budget(&ctx, app.db(), raise)
+    organization::set_budget(&ctx, app.db(), Some(4), Some(6000))
         .await
         .unwrap();
     app.app.state.budgets.refresh(app.db()).await.unwrap();

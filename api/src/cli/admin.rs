@@ -74,11 +74,11 @@ pub async fn org(args: &ConfigArgs, action: OrgAction) -> Result<(), String> {
         } => {
             let db = connect(args).await?;
             let ctx = super::system_ctx(&db, &org).await?;
-            let budget = service::organization::BudgetOverride {
-                in_flight: if clear { None } else { in_flight },
-                requests_per_minute: if clear { None } else { requests_per_minute },
+            let (in_flight, per_minute) = match clear {
+                true => (None, None),
+                false => (in_flight, requests_per_minute),
             };
-            let row = service::organization::set_budget(&ctx, &db, budget)
+            let row = service::organization::set_budget(&ctx, &db, in_flight, per_minute)
                 .await
                 .map_err(|e| e.describe())?;
             let shown = |n: Option<i32>| n.map_or("default".to_owned(), |n| n.to_string());

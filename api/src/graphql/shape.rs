@@ -348,6 +348,18 @@ mod tests {
         Shape::of(&parse_query(query).unwrap())
     }
 
+    /// `start`, then fragments F0..F{levels-1} whose selection is `body`
+    /// with `{next}` naming the next one, and the last, F{levels}, of `leaf`.
+    fn fan_out(start: &str, levels: usize, body: &str, leaf: &str) -> String {
+        let mut doc = String::from(start);
+        for i in 0..levels {
+            let body = body.replace("{next}", &(i + 1).to_string());
+            doc.push_str(&format!(" fragment F{i} on Query {{ {body} }}"));
+        }
+        doc.push_str(&format!(" fragment F{levels} on Query {{ {leaf} }}"));
+        doc
+    }
+
     #[test]
     fn data_depth_counts_fields_through_fragments() {
         assert_eq!(shape("{ a { b { c } } }").data_depth, 3);
@@ -388,15 +400,12 @@ mod tests {
         let cycle = "{ a { ...F } } fragment F on T { b { ...F } }";
         assert_eq!(shape(cycle).data_depth, 2);
         // 30 fragments each spreading the next twice: 2^30 paths if expanded.
-        let mut doc = String::from("{ a { ...F0 } }");
-        for i in 0..30 {
-            doc.push_str(&format!(
-                " fragment F{i} on T {{ x {{ ...F{} }} y {{ ...F{} }} }}",
-                i + 1,
-                i + 1
-            ));
-        }
-        doc.push_str(" fragment F30 on T { z }");
+        let doc = fan_out(
+            "{ a { ...F0 } }",
+            30,
+            "x { ...F{next} } y { ...F{next} }",
+            "z",
+        );
         assert_eq!(shape(&doc).data_depth, 32);
     }
 
@@ -423,15 +432,7 @@ mod tests {
 
     #[test]
     fn expanded_counts_of_a_fragment_bomb_saturate() {
-        let mut doc = String::from("{ ...F0 }");
-        for i in 0..70 {
-            doc.push_str(&format!(
-                " fragment F{i} on Query {{ ...F{} ...F{} }}",
-                i + 1,
-                i + 1
-            ));
-        }
-        doc.push_str(" fragment F70 on Query { a: viewer { id } }");
+        let doc = fan_out("{ ...F0 }", 70, "...F{next} ...F{next}", "a: viewer { id }");
         let s = shape(&doc);
         assert_eq!((s.width, s.aliases), (u64::MAX, u64::MAX));
     }

@@ -76,8 +76,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let details = json!({ "name": row.name, "prefix": row.prefix, "scopes": scopes, "projectId": row.project_id });
-    audit::record(ctx, &txn, Entry::of("api_key.create", &row, details)).await?;
-    txn.commit().await?;
+    audit::commit(ctx, txn, Entry::of("api_key.create", &row, details)).await?;
     Ok(CreatedKey {
         row,
         key: format!("{KEY_PREFIX}{prefix}_{secret}"),

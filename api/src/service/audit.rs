@@ -6,8 +6,8 @@ use entity::audit_log;
 use entity::scoped::InOrg as _;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Select,
-    TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Select, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -39,9 +39,17 @@ where
 {
     let txn = db.begin().await?;
     let row = active.update(&txn).await?;
-    record(ctx, &txn, entry(&row)).await?;
-    txn.commit().await?;
+    let entry = entry(&row);
+    commit(ctx, txn, entry).await?;
     Ok(row)
+}
+
+/// Records a write's audit row and commits its transaction: the change and
+/// its record commit together, or neither does.
+pub async fn commit(ctx: &TenantCtx, txn: DatabaseTransaction, entry: Entry) -> AppResult<()> {
+    record(ctx, &txn, entry).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// What a mutation changed, for its audit row.

@@ -217,28 +217,10 @@ pub async fn update(
     save(ctx, db, active, "developer.update", changes.into_json()).await
 }
 
-pub async fn change_role(
-    ctx: &TenantCtx,
-    db: &DatabaseConnection,
-    id: DeveloperId,
-    role: DeveloperRole,
-) -> AppResult<developer::Model> {
-    change_standing(ctx, db, id, Standing::Role(role)).await
-}
-
-/// Deactivates (`active = false`) or reactivates a developer.
-pub async fn set_active(
-    ctx: &TenantCtx,
-    db: &DatabaseConnection,
-    id: DeveloperId,
-    active_now: bool,
-) -> AppResult<developer::Model> {
-    change_standing(ctx, db, id, Standing::Active(active_now)).await
-}
-
-/// The two changes the last-owner rule watches.
+/// The two changes the last-owner rule watches: a new role, or
+/// deactivating (`Active(false)`) or reactivating a developer.
 #[derive(Clone, Copy)]
-enum Standing {
+pub enum Standing {
     Role(DeveloperRole),
     Active(bool),
 }
@@ -247,7 +229,7 @@ enum Standing {
 /// The rule is checked and the row written in one checked transaction
 /// (`begin_checked`: one at a time per organization), so two owners
 /// demoting each other at once leave one owner, never none.
-async fn change_standing(
+pub async fn change_standing(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
     id: DeveloperId,
@@ -296,8 +278,7 @@ async fn change_standing(
     };
     active.updated_at = Set(Utc::now());
     let row = active.update(&txn).await?;
-    audit::record(ctx, &txn, Entry::of(action, &row, details)).await?;
-    txn.commit().await?;
+    audit::commit(ctx, txn, Entry::of(action, &row, details)).await?;
     Ok(row)
 }
 

@@ -61,13 +61,7 @@ pub async fn add(
     .map_err(member_conflict)?;
     crate::service::rollups::team::member_added(ctx, &txn, space.id, dev.id).await?;
     let details = json!({ "developerId": dev.id, "role": change.role });
-    audit::record(
-        ctx,
-        &txn,
-        Entry::of("team_space_member.add", &space, details),
-    )
-    .await?;
-    txn.commit().await?;
+    commit(ctx, txn, "team_space_member.add", &space, details).await?;
     Ok((space, dev, change.role))
 }
 
@@ -88,13 +82,7 @@ pub async fn update(
     active.updated_at = Set(Utc::now());
     active.update(&txn).await?;
     let details = json!({ "developerId": dev.id, "role": { "from": before, "to": change.role } });
-    audit::record(
-        ctx,
-        &txn,
-        Entry::of("team_space_member.update", &space, details),
-    )
-    .await?;
-    txn.commit().await?;
+    commit(ctx, txn, "team_space_member.update", &space, details).await?;
     Ok((space, dev, change.role))
 }
 
@@ -116,14 +104,19 @@ pub async fn remove(
     }
     crate::service::rollups::team::member_removed(ctx, &txn, space.uuid(), dev.uuid()).await?;
     let details = json!({ "developerId": dev_row.id });
-    audit::record(
-        ctx,
-        &txn,
-        Entry::of("team_space_member.remove", &space_row, details),
-    )
-    .await?;
-    txn.commit().await?;
+    commit(ctx, txn, "team_space_member.remove", &space_row, details).await?;
     Ok(space_row)
+}
+
+/// Audits a membership write against its team space, and commits it.
+async fn commit(
+    ctx: &TenantCtx,
+    txn: sea_orm::DatabaseTransaction,
+    action: &'static str,
+    space: &team_space::Model,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    audit::commit(ctx, txn, Entry::of(action, space, details)).await
 }
 
 /// Two requests adding the same member race to the primary key.

@@ -64,53 +64,55 @@ pub async fn update(
         changes.note("eventRetentionDays", &row.event_retention_days, &days);
         active.event_retention_days = Set(days);
     }
-    active.updated_at = Set(Utc::now());
-    audit::update(ctx, db, active, |row| Entry {
-        action: "organization.update",
-        target: NodeKind::Organization,
-        target_id: row.id,
-        details: changes.into_json(),
-    })
-    .await
+    save(ctx, db, active, "organization.update", changes).await
 }
 
-/// The operator's override of an organization's budget; `None` fields
-/// keep (or go back to) the configured defaults.
-pub struct BudgetOverride {
-    pub in_flight: Option<u32>,
-    pub requests_per_minute: Option<u32>,
+/// Writes an organization's change with its audit row.
+async fn save(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    mut active: organization::ActiveModel,
+    action: &'static str,
+    changes: Changes,
+) -> AppResult<organization::Model> {
+    active.updated_at = Set(Utc::now());
+    let details = changes.into_json();
+    audit::update(ctx, db, active, |row| entry(action, row, details)).await
+}
+
+fn entry(action: &'static str, row: &organization::Model, details: serde_json::Value) -> Entry {
+    Entry {
+        action,
+        target: NodeKind::Organization,
+        target_id: row.id,
+        details,
+    }
 }
 
 /// Sets the organization's budget override (operators only: the CLI acts as
-/// the system, and no GraphQL mutation reaches this).
+/// the system, and no GraphQL mutation reaches this); `None` keeps (or goes
+/// back to) the configured default.
 pub async fn set_budget(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
-    budget: BudgetOverride,
+    in_flight: Option<u32>,
+    requests_per_minute: Option<u32>,
 ) -> AppResult<organization::Model> {
     authorize(ctx, db, Action::SetBudget).await?;
     let row = get(ctx, db).await?;
     let to_db = |n: Option<u32>| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+    let (in_flight, per_minute) = (to_db(in_flight), to_db(requests_per_minute));
     let mut changes = Changes::default();
-    let mut active: organization::ActiveModel = row.clone().into();
-    let in_flight = to_db(budget.in_flight);
     changes.note("budgetInFlight", &row.budget_in_flight, &in_flight);
-    active.budget_in_flight = Set(in_flight);
-    let per_minute = to_db(budget.requests_per_minute);
     changes.note(
         "budgetRequestsPerMinute",
         &row.budget_requests_per_minute,
         &per_minute,
     );
+    let mut active: organization::ActiveModel = row.into();
+    active.budget_in_flight = Set(in_flight);
     active.budget_requests_per_minute = Set(per_minute);
-    active.updated_at = Set(Utc::now());
-    audit::update(ctx, db, active, |row| Entry {
-        action: "organization.set_budget",
-        target: NodeKind::Organization,
-        target_id: row.id,
-        details: changes.into_json(),
-    })
-    .await
+    save(ctx, db, active, "organization.set_budget", changes).await
 }
 
 pub struct NewOrganization {
@@ -147,13 +149,8 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
-    let entry = Entry {
-        action: "organization.create",
-        target: NodeKind::Organization,
-        target_id: org.id,
-        details: serde_json::json!({ "slug": org.slug, "name": org.name }),
-    };
-    audit::record(&ctx, &txn, entry).await?;
+    let details = serde_json::json!({ "slug": org.slug, "name": org.name });
+    audit::record(&ctx, &txn, entry("organization.create", &org, details)).await?;
     let owner = developer::NewDeveloper {
         email: input.owner_email,
         name: input.owner_name,

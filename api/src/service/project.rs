@@ -126,8 +126,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let details = json!({ "name": row.name, "slug": row.slug, "teamSpaceId": row.team_space_id });
-    audit::record(ctx, &txn, Entry::of("project.create", &row, details)).await?;
-    txn.commit().await?;
+    audit::commit(ctx, txn, Entry::of("project.create", &row, details)).await?;
     Ok(row)
 }
 
@@ -168,8 +167,7 @@ pub async fn update(
     active.updated_at = Set(Utc::now());
     let row = active.update(&txn).await?;
     let entry = Entry::of("project.update", &row, changes.into_json());
-    audit::record(ctx, &txn, entry).await?;
-    txn.commit().await?;
+    audit::commit(ctx, txn, entry).await?;
     Ok(row)
 }
 
@@ -187,7 +185,6 @@ pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> 
         .exec(&txn)
         .await?;
     let details = json!({ "name": row.name, "slug": row.slug, "teamSpaceId": row.team_space_id });
-    audit::record(ctx, &txn, Entry::of("project.delete", &row, details)).await?;
-    txn.commit().await?;
+    audit::commit(ctx, txn, Entry::of("project.delete", &row, details)).await?;
     Ok(())
 }

@@ -97,8 +97,7 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let details = json!({ "name": row.name, "slug": row.slug });
-    audit::record(ctx, &txn, Entry::of("team_space.create", &row, details)).await?;
-    txn.commit().await?;
+    audit::commit(ctx, txn, Entry::of("team_space.create", &row, details)).await?;
     Ok(row)
 }
 
@@ -177,7 +176,6 @@ pub async fn delete(
         "detachedProjects": deleted.detached_projects,
         "removedMembers": deleted.removed_members,
     });
-    audit::record(ctx, &txn, Entry::of("team_space.delete", &row, details)).await?;
-    txn.commit().await?;
+    audit::commit(ctx, txn, Entry::of("team_space.delete", &row, details)).await?;
     Ok(deleted)
 }

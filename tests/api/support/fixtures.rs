@@ -147,9 +147,14 @@ impl TestApp {
     }
 
     pub async fn deactivate(&self, dev: &Dev) {
-        service::developer::set_active(&system(dev.org), self.db(), dev.id, false)
-            .await
-            .expect("deactivate developer");
+        service::developer::change_standing(
+            &system(dev.org),
+            self.db(),
+            dev.id,
+            service::developer::Standing::Active(false),
+        )
+        .await
+        .expect("deactivate developer");
     }
 
     pub async fn team_space(&self, org: OrgId, name: &str) -> TeamSpaceId {

@@ -13,7 +13,7 @@ use crate::{
         types::{Developer, DeveloperRole},
     },
     ids::DeveloperId,
-    service::developer::{self, DeveloperPatch, NewDeveloper},
+    service::developer::{self, DeveloperPatch, NewDeveloper, Standing},
 };
 
 #[derive(InputObject)]
@@ -123,8 +123,13 @@ impl Mutation for ChangeDeveloperRoleInput {
     type Payload = ChangeDeveloperRolePayload;
 
     async fn run(self, rq: &RequestData) -> AppResult<ChangeDeveloperRolePayload> {
-        let row =
-            developer::change_role(rq.tenant(), &rq.db, id(&self.id)?, self.role.into()).await?;
+        let row = developer::change_standing(
+            rq.tenant(),
+            &rq.db,
+            id(&self.id)?,
+            Standing::Role(self.role.into()),
+        )
+        .await?;
         Ok(row.into())
     }
 }
@@ -133,7 +138,9 @@ impl Mutation for DeactivateDeveloperInput {
     type Payload = DeactivateDeveloperPayload;
 
     async fn run(self, rq: &RequestData) -> AppResult<DeactivateDeveloperPayload> {
-        let row = developer::set_active(rq.tenant(), &rq.db, id(&self.id)?, false).await?;
+        let row =
+            developer::change_standing(rq.tenant(), &rq.db, id(&self.id)?, Standing::Active(false))
+                .await?;
         Ok(row.into())
     }
 }
@@ -142,7 +149,9 @@ impl Mutation for ReactivateDeveloperInput {
     type Payload = ReactivateDeveloperPayload;
 
     async fn run(self, rq: &RequestData) -> AppResult<ReactivateDeveloperPayload> {
-        let row = developer::set_active(rq.tenant(), &rq.db, id(&self.id)?, true).await?;
+        let row =
+            developer::change_standing(rq.tenant(), &rq.db, id(&self.id)?, Standing::Active(true))
+                .await?;
         Ok(row.into())
     }
 }
