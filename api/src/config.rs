@@ -67,7 +67,7 @@ pub struct ConfigArgs {
     #[arg(
         long,
         env = "DEVGRAPH_MAX_COMPLEXITY",
-        default_value_t = 100_000,
+        default_value_t = 250_000,
         global = true
     )]
     pub max_complexity: usize,
@@ -319,7 +319,7 @@ impl Default for Limits {
             max_page_size: 100,
             default_page_size: 20,
             max_depth: 12,
-            max_complexity: 100_000,
+            max_complexity: 250_000,
             max_body_bytes: 1024 * 1024,
             max_query_bytes: 32 * 1024,
             max_aliases: 50,
