@@ -44,6 +44,8 @@ pub enum Action<'a> {
     /// Override the organization's budget: the operator's, never the
     /// tenant's (owners included).
     SetBudget,
+    /// See the organization's budget and what it uses now.
+    ReadBudget,
 }
 
 impl Action<'_> {
@@ -51,6 +53,7 @@ impl Action<'_> {
         match self {
             Action::UpdateOrganization => "update the organization",
             Action::SetBudget => "change the organization's budget (the operator sets it)",
+            Action::ReadBudget => "read the organization's budget",
             Action::ManageTeamSpaces => "manage team spaces",
             Action::ManageMembersOf(_) => "manage this team space's members",
             Action::ManageProjectsIn(_) => "manage projects of this team space",

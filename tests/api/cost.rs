@@ -43,7 +43,9 @@ async fn activity_weighs_its_days() {
     let to = today().to_string();
     let q = |first: u32| {
         let activity = format!("activity(from: \"{from}\", to: \"{to}\") {{ day count }}");
-        let four: String = ["a", "b", "c", "d"].map(|k| format!("{k}: {activity} ")).concat();
+        let four: String = ["a", "b", "c", "d"]
+            .map(|k| format!("{k}: {activity} "))
+            .concat();
         format!("{{ developers(first: {first}) {{ nodes {{ {four} }} }} }}")
     };
     // 100 developers × 4 × 400 days × 2 fields: over 250,000.

@@ -393,5 +393,23 @@ async fn one_tenant_over_its_budget_does_not_slow_another() {
         app.app.state.budgets.budget_of(a.org.uuid()).per_minute,
         6000
     );
-    app.gql(&a.token, "{ viewer { id } }", json!({})).await.ok();
+    // Owners and admins see it, and what they use; members do not. (The
+    // bucket refills at the new rate, 100 requests a second.)
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let q =
+        "{ organization { budget { inFlight requestsPerMinute inFlightNow requestsAvailable } } }";
+    let reply = app.gql(&a.token, q, json!({})).await;
+    let budget = reply.ok()["organization"]["budget"].clone();
+    assert_eq!(budget["inFlight"], 4);
+    assert_eq!(budget["requestsPerMinute"], 6000);
+    assert_eq!(budget["inFlightNow"], 1, "this request");
+    assert!(
+        budget["requestsAvailable"].as_i64().unwrap() > 0,
+        "{budget}"
+    );
+    let member = app
+        .developer(a.org, "Mo Member", DeveloperRole::Member)
+        .await;
+    let reply = app.gql(&app.token_for(&member), q, json!({})).await;
+    assert_eq!(reply.code(), Some("FORBIDDEN"), "{:?}", reply.body);
 }

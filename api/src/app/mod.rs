@@ -147,7 +147,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         .await
         .map_err(StartError::Database)?;
     let in_flight = crate::http::health::in_flight_limit(config.max_in_flight);
-    let budgets = crate::http::budget::Budgets::new(crate::http::budget::Budget {
+    let budgets = crate::budget::Budgets::new(crate::budget::Budget {
         in_flight: config.tenant_in_flight,
         per_minute: config.tenant_requests_per_minute,
     });

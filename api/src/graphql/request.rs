@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::{Caller, TenantCtx},
+    budget::Budgets,
     config::Limits,
     error::{AppError, AppResult},
     graphql::order::ListOrder,
@@ -27,6 +28,8 @@ pub struct RequestData {
     pub limits: Limits,
     /// `recordEvents` counts what it ingests in the same metrics as /v1/events.
     pub telemetry: Arc<Telemetry>,
+    /// The tenants' budgets, for `Organization.budget`.
+    pub budgets: Arc<Budgets>,
     /// Metric rows the request's fields have returned so far.
     metric_rows: AtomicUsize,
 }
@@ -37,6 +40,7 @@ impl RequestData {
         db: DatabaseConnection,
         limits: Limits,
         telemetry: Arc<Telemetry>,
+        budgets: Arc<Budgets>,
     ) -> Self {
         let loaders = Loaders::new(&caller.ctx, &db);
         RequestData {
@@ -45,6 +49,7 @@ impl RequestData {
             loaders,
             limits,
             telemetry,
+            budgets,
             metric_rows: AtomicUsize::new(0),
         }
     }

@@ -37,7 +37,7 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         }
         Err((status, err)) => {
             let resp = (status, Json(err.to_response_body())).into_response();
-            let mut resp = super::budget::with_retry_after(resp, &err);
+            let mut resp = super::health::with_retry_after(resp, &err);
             if status == StatusCode::UNAUTHORIZED {
                 resp.headers_mut().insert(
                     header::WWW_AUTHENTICATE,

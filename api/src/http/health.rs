@@ -93,3 +93,13 @@ pub async fn limit_in_flight(State(state): State<AppState>, req: Request, next: 
         }
     }
 }
+
+/// Adds `Retry-After` to a 429 answer.
+pub fn with_retry_after(mut resp: Response, err: &AppError) -> Response {
+    if let AppError::RateLimited { retry_after } = err
+        && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    resp
+}

@@ -1,7 +1,6 @@
 //! The HTTP surface: routes, shared state, and answers for what is not
 //! GraphQL (health, unknown paths).
 
-pub mod budget;
 mod events;
 mod graphiql;
 pub mod graphql;
@@ -38,7 +37,7 @@ pub struct AppState {
     pub readiness: Arc<health::Readiness>,
     /// Slots for requests in flight to /graphql and /v1/events.
     pub in_flight: Arc<tokio::sync::Semaphore>,
-    pub budgets: Arc<budget::Budgets>,
+    pub budgets: Arc<crate::budget::Budgets>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,7 +1,7 @@
 //! `Organization`: the caller's tenant, and the entry to its lists.
 
 use crate::ids::GlobalId as _;
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::organization;
 
@@ -19,6 +19,7 @@ use crate::{
     },
     ids::OrgId,
     pagination::PageArgs,
+    permissions::{self, Action},
     service::{self, analytics::MetricScope, table},
 };
 
@@ -176,6 +177,34 @@ impl Organization {
         });
         Ok(connection(rows, page.order.field, total, AuditLogEntry))
     }
+
+    /// The organization's budget on /graphql and /v1/events, and what it
+    /// uses now (admins and owners; only the operator changes it).
+    async fn budget(&self, ctx: &Context<'_>) -> Result<OrganizationBudget> {
+        let rq = request(ctx)?;
+        permissions::authorize(rq.tenant(), &rq.db, Action::ReadBudget).await?;
+        let org = self.0.id;
+        let (budget, usage) = (rq.budgets.budget_of(org), rq.budgets.usage(org));
+        Ok(OrganizationBudget {
+            in_flight: budget.in_flight as i32,
+            requests_per_minute: budget.per_minute as i32,
+            in_flight_now: usage.in_flight as i32,
+            requests_available: usage.requests_available as i32,
+        })
+    }
+}
+
+/// Over budget, a request is answered 429 `RATE_LIMITED` with `Retry-After`.
+#[derive(SimpleObject)]
+pub struct OrganizationBudget {
+    /// Requests the organization may have in flight at once.
+    pub in_flight: i32,
+    /// Requests it may send per minute (a token bucket).
+    pub requests_per_minute: i32,
+    /// Its requests in flight now, this one included.
+    pub in_flight_now: i32,
+    /// Requests it may still send before the bucket refills.
+    pub requests_available: i32,
 }
 
 // The top-level lists, shared by `Organization` and the query root.

@@ -160,7 +160,7 @@ async fn execute(
             Ok(admitted) => Some(admitted),
             Err(err) => {
                 let resp = error_response(media, &err, err.status());
-                return super::budget::with_retry_after(resp, &err);
+                return super::health::with_retry_after(resp, &err);
             }
         },
         None => None,
@@ -178,7 +178,9 @@ async fn execute(
     let mut request = raw.into_request(doc);
     if let Some(caller) = caller {
         let (db, telemetry) = (state.db.clone(), state.telemetry.clone());
-        request = request.data(RequestData::new(caller, db, state.config.limits, telemetry));
+        let budgets = state.budgets.clone();
+        let data = RequestData::new(caller, db, state.config.limits, telemetry, budgets);
+        request = request.data(data);
     }
     let execution = state.schema.execute(request);
     let mut response = crate::graphql::weighed(&state.config.limits, execution).await;

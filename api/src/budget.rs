@@ -12,10 +12,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::{
-    http::{HeaderValue, header},
-    response::Response,
-};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, sea_query::ExprTrait,
 };
@@ -30,6 +26,12 @@ const REFRESH: Duration = Duration::from_secs(10);
 pub struct Budget {
     pub in_flight: u32,
     pub per_minute: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub in_flight: u32,
+    pub requests_available: u32,
 }
 
 struct Tenant {
@@ -68,6 +70,31 @@ impl Budgets {
             overrides: Mutex::new(HashMap::new()),
             tenants: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// What the organization has left now: requests in flight, and requests
+    /// it may still send before the bucket refills.
+    pub fn usage(&self, org: Uuid) -> Usage {
+        let budget = self.budget_of(org);
+        let Ok(tenants) = self.tenants.lock() else {
+            return Usage::default();
+        };
+        match tenants.get(&org) {
+            Some(tenant) => {
+                let per_second = f64::from(budget.per_minute) / 60.0;
+                let elapsed = tenant.refilled.elapsed().as_secs_f64();
+                let tokens =
+                    (tenant.tokens + elapsed * per_second).min(f64::from(budget.per_minute));
+                Usage {
+                    in_flight: tenant.in_flight,
+                    requests_available: tokens.floor() as u32,
+                }
+            }
+            None => Usage {
+                in_flight: 0,
+                requests_available: budget.per_minute,
+            },
+        }
     }
 
     pub fn budget_of(&self, org: Uuid) -> Budget {
@@ -179,12 +206,41 @@ async fn read_overrides(
         .collect())
 }
 
-/// Adds `Retry-After` to a 429 answer.
-pub fn with_retry_after(mut resp: Response, err: &AppError) -> Response {
-    if let AppError::RateLimited { retry_after } = err
-        && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
-    {
-        resp.headers_mut().insert(header::RETRY_AFTER, value);
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bucket_refills_at_its_rate_and_usage_reports_it() {
+        let budgets = Budgets::new(Budget {
+            in_flight: 2,
+            per_minute: 60,
+        });
+        let org = Uuid::now_v7();
+        let held = budgets.admit(org).unwrap();
+        assert_eq!(
+            budgets.usage(org),
+            Usage {
+                in_flight: 1,
+                requests_available: 59
+            }
+        );
+        let second = budgets.admit(org).unwrap();
+        assert!(matches!(
+            budgets.admit(org),
+            Err(AppError::RateLimited { retry_after: 1 })
+        ));
+        drop((held, second));
+        assert_eq!(budgets.usage(org).in_flight, 0);
+        for _ in 0..58 {
+            drop(budgets.admit(org).unwrap());
+        }
+        assert!(matches!(
+            budgets.admit(org),
+            Err(AppError::RateLimited { .. })
+        ));
+        assert_eq!(budgets.usage(org).requests_available, 0);
+        // Another organization has its own.
+        assert_eq!(budgets.usage(Uuid::now_v7()).requests_available, 60);
     }
-    resp
 }
