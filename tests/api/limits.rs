@@ -273,7 +273,7 @@ async fn requests_past_the_in_flight_limit_wait_then_get_503() {
     use tokio::io::AsyncWriteExt;
     let app = TestApp::spawn_with(|c| {
         c.max_in_flight = 1;
-        c.db_acquire_timeout = std::time::Duration::from_millis(300);
+        c.db_acquire_timeout = std::time::Duration::from_millis(1000);
     })
     .await;
     let (_, _, token) = app
@@ -337,7 +337,15 @@ async fn one_tenant_over_its_budget_does_not_slow_another() {
         conn.write_all(head.as_bytes()).await.unwrap();
         stuck.push(conn);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Both are admitted once authenticated (slower on PostgreSQL).
+    let waiting = Instant::now();
+    while app.app.state.budgets.usage(a.org.uuid()).in_flight < 2 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "the batches were not admitted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let over = app
         .client
         .post(app.url("/graphql"))
