@@ -44,6 +44,11 @@ pub struct Budgets {
     defaults: Budget,
     overrides: Mutex<HashMap<Uuid, Budget>>,
     tenants: Mutex<HashMap<Uuid, Tenant>>,
+    /// The side connection the overrides are read over, and when they were
+    /// last read (`None`: never). One request reads them when they are
+    /// stale; the others go on with the ones in hand.
+    side: DatabaseConnection,
+    loaded: tokio::sync::Mutex<Option<Instant>>,
 }
 
 /// A request admitted within its organization's budget; dropping it (the
@@ -64,11 +69,13 @@ impl Drop for Admitted {
 }
 
 impl Budgets {
-    pub fn new(defaults: Budget) -> Arc<Budgets> {
+    pub fn new(defaults: Budget, side: DatabaseConnection) -> Arc<Budgets> {
         Arc::new(Budgets {
             defaults,
             overrides: Mutex::new(HashMap::new()),
             tenants: Mutex::new(HashMap::new()),
+            side,
+            loaded: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -154,22 +161,20 @@ impl Budgets {
         Ok(())
     }
 
-    /// Re-reads the overrides every `REFRESH`, over the side connection
-    /// (not the requests' pool), for as long as the process runs.
-    pub fn spawn_refresh(self: &Arc<Self>, db: DatabaseConnection) {
-        let budgets = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(REFRESH);
-            loop {
-                tick.tick().await;
-                let Some(budgets) = budgets.upgrade() else {
-                    return;
-                };
-                if let Err(err) = budgets.refresh(&db).await {
-                    tracing::warn!(%err, "budget overrides not refreshed");
-                }
-            }
-        });
+    /// Re-reads the overrides when the last read is older than `REFRESH`,
+    /// on the request that finds them stale (no background task that would
+    /// outlive the server). A failed read keeps the ones in hand.
+    pub async fn refresh_if_stale(&self) {
+        let Ok(mut loaded) = self.loaded.try_lock() else {
+            return;
+        };
+        if loaded.is_some_and(|at| at.elapsed() < REFRESH) {
+            return;
+        }
+        *loaded = Some(Instant::now());
+        if let Err(err) = self.refresh(&self.side).await {
+            tracing::warn!(%err, "budget overrides not refreshed");
+        }
     }
 }
 
@@ -212,10 +217,14 @@ mod tests {
 
     #[test]
     fn the_bucket_refills_at_its_rate_and_usage_reports_it() {
-        let budgets = Budgets::new(Budget {
-            in_flight: 2,
-            per_minute: 60,
-        });
+        let side = sea_orm::DatabaseConnection::default();
+        let budgets = Budgets::new(
+            Budget {
+                in_flight: 2,
+                per_minute: 60,
+            },
+            side,
+        );
         let org = Uuid::now_v7();
         let held = budgets.admit(org).unwrap();
         assert_eq!(

@@ -147,11 +147,11 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         .await
         .map_err(StartError::Database)?;
     let in_flight = crate::http::health::in_flight_limit(config.max_in_flight);
-    let budgets = crate::budget::Budgets::new(crate::budget::Budget {
+    let defaults = crate::budget::Budget {
         in_flight: config.tenant_in_flight,
         per_minute: config.tenant_requests_per_minute,
-    });
-    budgets.spawn_refresh(probe.clone());
+    };
+    let budgets = crate::budget::Budgets::new(defaults, probe.clone());
     Ok(App {
         state: AppState {
             config: Arc::new(config),

@@ -155,6 +155,9 @@ async fn execute(
         return unauthenticated(media);
     }
     // Held until the answer is built: the organization's in-flight slot.
+    if caller.is_some() {
+        state.budgets.refresh_if_stale().await;
+    }
     let _admitted = match &caller {
         Some(caller) => match state.budgets.admit(caller.ctx.org_id().uuid()) {
             Ok(admitted) => Some(admitted),
