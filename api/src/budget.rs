@@ -2,7 +2,7 @@
 //! requests per minute (a token bucket), on `/graphql` and `/v1/events`.
 //! Defaults come from configuration; the operator may override them per
 //! organization (`devgraph org set-budget`, stored on the organization's
-//! row and picked up within `REFRESH`), never the tenant itself. Over
+//! row and re-read at most every `REFRESH`), never the tenant itself. Over
 //! budget is 429 with `Retry-After` and code `RATE_LIMITED`, so one tenant
 //! saturating its budget leaves the process's capacity to the others.
 

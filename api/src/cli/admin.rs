@@ -24,7 +24,7 @@ pub enum OrgAction {
         owner_subject: Option<String>,
     },
     /// Override an organization's budget (requests in flight, requests per
-    /// minute); a running server picks it up within 10 seconds.
+    /// minute); a running server re-reads overrides at most every 10 seconds.
     SetBudget {
         /// Organization slug or id.
         #[arg(long)]
