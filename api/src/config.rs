@@ -202,7 +202,7 @@ pub struct ConfigArgs {
     #[arg(
         long,
         env = "DEVGRAPH_TENANT_IN_FLIGHT",
-        default_value_t = 8,
+        default_value_t = 2,
         global = true
     )]
     pub tenant_in_flight: u32,
