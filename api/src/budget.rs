@@ -28,6 +28,15 @@ pub struct Budget {
     pub per_minute: u32,
 }
 
+/// Why a request was not admitted now.
+#[derive(Debug)]
+enum Refusal {
+    /// Its organization's requests in flight are all taken.
+    Full,
+    /// Out of requests for now: the bucket refills in this many seconds.
+    Rate(u64),
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Usage {
     pub in_flight: u32,
@@ -49,6 +58,8 @@ pub struct Budgets {
     /// stale; the others go on with the ones in hand.
     side: DatabaseConnection,
     loaded: tokio::sync::Mutex<Option<Instant>>,
+    /// Signalled whenever a request ends, for those waiting for a slot.
+    freed: tokio::sync::Notify,
 }
 
 /// A request admitted within its organization's budget; dropping it (the
@@ -65,6 +76,7 @@ impl Drop for Admitted {
         {
             tenant.in_flight = tenant.in_flight.saturating_sub(1);
         }
+        self.budgets.freed.notify_waiters();
     }
 }
 
@@ -76,6 +88,7 @@ impl Budgets {
             tenants: Mutex::new(HashMap::new()),
             side,
             loaded: tokio::sync::Mutex::new(None),
+            freed: tokio::sync::Notify::new(),
         })
     }
 
@@ -112,14 +125,37 @@ impl Budgets {
             .unwrap_or(self.defaults)
     }
 
-    /// Admits one request of `org`, or says it is over budget and when to
-    /// come back.
-    pub fn admit(self: &Arc<Self>, org: Uuid) -> Result<Admitted, AppError> {
+    /// Admits one request of `org`. When the organization's requests in
+    /// flight are all taken, it waits up to `wait` for one to end (a burst
+    /// from one dashboard is queued, not refused); out of requests per
+    /// minute, or still full after `wait`, it is over budget.
+    pub async fn admit(self: &Arc<Self>, org: Uuid, wait: Duration) -> Result<Admitted, AppError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Registered before the attempt, so a request ending in between
+            // is not missed.
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            match self.try_admit(org) {
+                Err(Refusal::Full) if tokio::time::Instant::now() < deadline => {
+                    let _ = tokio::time::timeout_at(deadline, freed).await;
+                }
+                Err(Refusal::Full) => return Err(AppError::RateLimited { retry_after: 1 }),
+                Err(Refusal::Rate(retry_after)) => {
+                    return Err(AppError::RateLimited { retry_after });
+                }
+                Ok(admitted) => return Ok(admitted),
+            }
+        }
+    }
+
+    /// Admits one request of `org` now, or says why not.
+    fn try_admit(self: &Arc<Self>, org: Uuid) -> Result<Admitted, Refusal> {
         let budget = self.budget_of(org);
-        let mut tenants = self
-            .tenants
-            .lock()
-            .map_err(|_| AppError::internal("budget state poisoned"))?;
+        let Ok(mut tenants) = self.tenants.lock() else {
+            return Err(Refusal::Rate(1));
+        };
         let now = Instant::now();
         let tenant = tenants.entry(org).or_insert(Tenant {
             in_flight: 0,
@@ -132,7 +168,7 @@ impl Budgets {
         tenant.tokens = (tenant.tokens + elapsed * per_second).min(capacity);
         tenant.refilled = now;
         if tenant.in_flight >= budget.in_flight {
-            return Err(AppError::RateLimited { retry_after: 1 });
+            return Err(Refusal::Full);
         }
         if tenant.tokens < 1.0 {
             let wait = if per_second > 0.0 {
@@ -140,9 +176,7 @@ impl Budgets {
             } else {
                 60
             };
-            return Err(AppError::RateLimited {
-                retry_after: Ord::max(wait, 1),
-            });
+            return Err(Refusal::Rate(Ord::max(wait, 1)));
         }
         tenant.tokens -= 1.0;
         tenant.in_flight += 1;
@@ -215,6 +249,33 @@ async fn read_overrides(
 mod tests {
     use super::*;
 
+    /// A request finding its organization's slots taken waits for one to
+    /// free up, up to its wait, and only then is refused.
+    #[tokio::test]
+    async fn a_full_organization_queues_before_it_refuses() {
+        let budgets = Budgets::new(
+            Budget {
+                in_flight: 1,
+                per_minute: 600,
+            },
+            sea_orm::DatabaseConnection::default(),
+        );
+        let org = Uuid::now_v7();
+        let held = budgets.try_admit(org).unwrap();
+        let refused = budgets.admit(org, Duration::from_millis(50)).await;
+        assert!(matches!(
+            refused,
+            Err(AppError::RateLimited { retry_after: 1 })
+        ));
+        let waiting = {
+            let budgets = budgets.clone();
+            tokio::spawn(async move { budgets.admit(org, Duration::from_secs(5)).await.is_ok() })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(held);
+        assert!(waiting.await.unwrap(), "admitted once the slot freed");
+    }
+
     #[test]
     fn the_bucket_refills_at_its_rate_and_usage_reports_it() {
         let side = sea_orm::DatabaseConnection::default();
@@ -226,7 +287,7 @@ mod tests {
             side,
         );
         let org = Uuid::now_v7();
-        let held = budgets.admit(org).unwrap();
+        let held = budgets.try_admit(org).unwrap();
         assert_eq!(
             budgets.usage(org),
             Usage {
@@ -234,20 +295,14 @@ mod tests {
                 requests_available: 59
             }
         );
-        let second = budgets.admit(org).unwrap();
-        assert!(matches!(
-            budgets.admit(org),
-            Err(AppError::RateLimited { retry_after: 1 })
-        ));
+        let second = budgets.try_admit(org).unwrap();
+        assert!(matches!(budgets.try_admit(org), Err(Refusal::Full)));
         drop((held, second));
         assert_eq!(budgets.usage(org).in_flight, 0);
         for _ in 0..58 {
-            drop(budgets.admit(org).unwrap());
+            drop(budgets.try_admit(org).unwrap());
         }
-        assert!(matches!(
-            budgets.admit(org),
-            Err(AppError::RateLimited { .. })
-        ));
+        assert!(matches!(budgets.try_admit(org), Err(Refusal::Rate(1))));
         assert_eq!(budgets.usage(org).requests_available, 0);
         // Another organization has its own.
         assert_eq!(budgets.usage(Uuid::now_v7()).requests_available, 60);

@@ -135,6 +135,9 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Option<Byte
     axum::body::to_bytes(body, limit).await.ok()
 }
 
+/// How long a request waits for one of its organization's in-flight slots.
+const BUDGET_QUEUE: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn execute(
     state: AppState,
     media: MediaType,
@@ -159,7 +162,11 @@ async fn execute(
         state.budgets.refresh_if_stale().await;
     }
     let _admitted = match &caller {
-        Some(caller) => match state.budgets.admit(caller.ctx.org_id().uuid()) {
+        Some(caller) => match state
+            .budgets
+            .admit(caller.ctx.org_id().uuid(), BUDGET_QUEUE)
+            .await
+        {
             Ok(admitted) => Some(admitted),
             Err(err) => {
                 let resp = error_response(media, &err, err.status());
