@@ -19,6 +19,10 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 
+/// How long a request waits for one of its organization's in-flight slots
+/// before it is over budget.
+pub const QUEUE: Duration = Duration::from_secs(2);
+
 /// How often the operator's overrides are re-read.
 const REFRESH: Duration = Duration::from_secs(10);
 
@@ -130,6 +134,7 @@ impl Budgets {
     /// from one dashboard is queued, not refused); out of requests per
     /// minute, or still full after `wait`, it is over budget.
     pub async fn admit(self: &Arc<Self>, org: Uuid, wait: Duration) -> Result<Admitted, AppError> {
+        self.refresh_if_stale().await;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             // Registered before the attempt, so a request ending in between
@@ -198,7 +203,7 @@ impl Budgets {
     /// Re-reads the overrides when the last read is older than `REFRESH`,
     /// on the request that finds them stale (no background task that would
     /// outlive the server). A failed read keeps the ones in hand.
-    pub async fn refresh_if_stale(&self) {
+    async fn refresh_if_stale(&self) {
         let Ok(mut loaded) = self.loaded.try_lock() else {
             return;
         };
@@ -249,6 +254,12 @@ async fn read_overrides(
 mod tests {
     use super::*;
 
+    /// A side connection to an empty database: the overrides' read fails
+    /// and the defaults stand, as on any failed read.
+    async fn side() -> DatabaseConnection {
+        sea_orm::Database::connect("sqlite::memory:").await.unwrap()
+    }
+
     /// A request finding its organization's slots taken waits for one to
     /// free up, up to its wait, and only then is refused.
     #[tokio::test]
@@ -258,7 +269,7 @@ mod tests {
                 in_flight: 1,
                 per_minute: 600,
             },
-            sea_orm::DatabaseConnection::default(),
+            side().await,
         );
         let org = Uuid::now_v7();
         let held = budgets.try_admit(org).unwrap();
@@ -279,6 +290,7 @@ mod tests {
     #[test]
     fn the_bucket_refills_at_its_rate_and_usage_reports_it() {
         let side = sea_orm::DatabaseConnection::default();
+        // try_admit only: no overrides are read.
         let budgets = Budgets::new(
             Budget {
                 in_flight: 2,

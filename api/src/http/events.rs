@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use crate::{
+    budget,
     error::AppError,
     permissions,
     service::{
@@ -51,9 +52,6 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
 
 type Failure = (StatusCode, AppError);
 
-/// How long a request waits for one of its organization's in-flight slots.
-const BUDGET_QUEUE: std::time::Duration = std::time::Duration::from_secs(2);
-
 fn fail(err: AppError) -> Failure {
     (err.status(), err)
 }
@@ -69,9 +67,12 @@ async fn handle(
         .await
         .map_err(fail)?;
     super::observe::record_org(caller.ctx.org_id().uuid());
-    state.budgets.refresh_if_stale().await;
     let org = caller.ctx.org_id().uuid();
-    let _admitted = state.budgets.admit(org, BUDGET_QUEUE).await.map_err(fail)?;
+    let _admitted = state
+        .budgets
+        .admit(org, budget::QUEUE)
+        .await
+        .map_err(fail)?;
     let project = permissions::events_endpoint_project(&caller.ctx).map_err(fail)?;
     if !super::graphql::is_json_content(&headers) {
         let err = AppError::bad_input("Content-Type must be application/json");

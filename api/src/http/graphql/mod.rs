@@ -135,9 +135,6 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Option<Byte
     axum::body::to_bytes(body, limit).await.ok()
 }
 
-/// How long a request waits for one of its organization's in-flight slots.
-const BUDGET_QUEUE: std::time::Duration = std::time::Duration::from_secs(2);
-
 async fn execute(
     state: AppState,
     media: MediaType,
@@ -158,13 +155,10 @@ async fn execute(
         return unauthenticated(media);
     }
     // Held until the answer is built: the organization's in-flight slot.
-    if caller.is_some() {
-        state.budgets.refresh_if_stale().await;
-    }
     let _admitted = match &caller {
         Some(caller) => match state
             .budgets
-            .admit(caller.ctx.org_id().uuid(), BUDGET_QUEUE)
+            .admit(caller.ctx.org_id().uuid(), crate::budget::QUEUE)
             .await
         {
             Ok(admitted) => Some(admitted),
