@@ -1,5 +1,8 @@
 //! Every tenant gets its own budget: requests in flight at once and
-//! requests per minute (a token bucket), on `/graphql` and `/v1/events`.
+//! requests per minute (a token bucket), on `/graphql` and `/v1/events`,
+//! and the query complexity points its GraphQL requests spend per minute
+//! (a second bucket: a request is weighed before it runs, refused when it
+//! weighs more than is left, and charged what it weighed).
 //! Defaults come from configuration; the operator may override them per
 //! organization (`devgraph org set-budget`, stored on the organization's
 //! row and re-read at most every `REFRESH`), never the tenant itself. Over
@@ -30,6 +33,7 @@ const REFRESH: Duration = Duration::from_secs(10);
 pub struct Budget {
     pub in_flight: u32,
     pub per_minute: u32,
+    pub points_per_minute: u32,
 }
 
 /// Why a request was not admitted now.
@@ -45,12 +49,39 @@ enum Refusal {
 pub struct Usage {
     pub in_flight: u32,
     pub requests_available: u32,
+    /// Negative after requests that ran at once spent more than was left.
+    pub points_available: i64,
 }
 
 struct Tenant {
     in_flight: u32,
     tokens: f64,
+    points: f64,
     refilled: Instant,
+}
+
+impl Tenant {
+    fn new(budget: Budget, now: Instant) -> Tenant {
+        Tenant {
+            in_flight: 0,
+            tokens: f64::from(budget.per_minute),
+            points: f64::from(budget.points_per_minute),
+            refilled: now,
+        }
+    }
+
+    /// Both buckets as of `now`: each refills its minute's worth per minute,
+    /// up to that.
+    fn refill(&mut self, budget: Budget, now: Instant) {
+        let minutes = now.duration_since(self.refilled).as_secs_f64() / 60.0;
+        let refill = |level: f64, per_minute: u32| {
+            let capacity = f64::from(per_minute);
+            (level + minutes * capacity).min(capacity)
+        };
+        self.tokens = refill(self.tokens, budget.per_minute);
+        self.points = refill(self.points, budget.points_per_minute);
+        self.refilled = now;
+    }
 }
 
 pub struct Budgets {
@@ -71,6 +102,26 @@ pub struct Budgets {
 pub struct Admitted {
     budgets: Arc<Budgets>,
     org: Uuid,
+}
+
+impl Admitted {
+    /// Points the organization has left now (none when overdrawn).
+    pub fn points_left(&self) -> u64 {
+        Ord::max(self.budgets.usage(self.org).points_available, 0) as u64
+    }
+
+    /// Whether the organization may spend `weight` points on this request
+    /// now (see `Budgets::points_for`).
+    pub fn may_spend(&self, weight: u64) -> Result<(), AppError> {
+        self.budgets.points_for(self.org, weight)
+    }
+
+    /// Charges what the request weighed. Requests of one organization
+    /// running at once may together overdraw the bucket (by at most its
+    /// in-flight budget times the complexity limit); the next ones then wait.
+    pub fn spend(&self, points: u64) {
+        self.budgets.spend_points(self.org, points);
+    }
 }
 
 impl Drop for Admitted {
@@ -100,24 +151,18 @@ impl Budgets {
     /// it may still send before the bucket refills.
     pub fn usage(&self, org: Uuid) -> Usage {
         let budget = self.budget_of(org);
-        let Ok(tenants) = self.tenants.lock() else {
+        let Ok(mut tenants) = self.tenants.lock() else {
             return Usage::default();
         };
-        match tenants.get(&org) {
-            Some(tenant) => {
-                let per_second = f64::from(budget.per_minute) / 60.0;
-                let elapsed = tenant.refilled.elapsed().as_secs_f64();
-                let tokens =
-                    (tenant.tokens + elapsed * per_second).min(f64::from(budget.per_minute));
-                Usage {
-                    in_flight: tenant.in_flight,
-                    requests_available: tokens.floor() as u32,
-                }
-            }
-            None => Usage {
-                in_flight: 0,
-                requests_available: budget.per_minute,
-            },
+        let now = Instant::now();
+        let tenant = tenants
+            .entry(org)
+            .or_insert_with(|| Tenant::new(budget, now));
+        tenant.refill(budget, now);
+        Usage {
+            in_flight: tenant.in_flight,
+            requests_available: tenant.tokens.floor() as u32,
+            points_available: tenant.points.floor() as i64,
         }
     }
 
@@ -162,26 +207,16 @@ impl Budgets {
             return Err(Refusal::Rate(1));
         };
         let now = Instant::now();
-        let tenant = tenants.entry(org).or_insert(Tenant {
-            in_flight: 0,
-            tokens: f64::from(budget.per_minute),
-            refilled: now,
-        });
-        let per_second = f64::from(budget.per_minute) / 60.0;
-        let capacity = f64::from(budget.per_minute);
-        let elapsed = now.duration_since(tenant.refilled).as_secs_f64();
-        tenant.tokens = (tenant.tokens + elapsed * per_second).min(capacity);
-        tenant.refilled = now;
+        let tenant = tenants
+            .entry(org)
+            .or_insert_with(|| Tenant::new(budget, now));
+        tenant.refill(budget, now);
         if tenant.in_flight >= budget.in_flight {
             return Err(Refusal::Full);
         }
         if tenant.tokens < 1.0 {
-            let wait = if per_second > 0.0 {
-                ((1.0 - tenant.tokens) / per_second).ceil() as u64
-            } else {
-                60
-            };
-            return Err(Refusal::Rate(Ord::max(wait, 1)));
+            let wait = seconds_to_refill(1.0 - tenant.tokens, budget.per_minute);
+            return Err(Refusal::Rate(wait));
         }
         tenant.tokens -= 1.0;
         tenant.in_flight += 1;
@@ -189,6 +224,47 @@ impl Budgets {
             budgets: self.clone(),
             org,
         })
+    }
+
+    /// Points the organization may spend now: what its bucket holds, or a
+    /// refusal when `weight` is more than that (RATE_LIMITED, retry once the
+    /// bucket holds enough) or more than a full bucket (LIMIT_EXCEEDED: it
+    /// can never run).
+    fn points_for(&self, org: Uuid, weight: u64) -> Result<(), AppError> {
+        let budget = self.budget_of(org);
+        let Ok(mut tenants) = self.tenants.lock() else {
+            return Err(AppError::RateLimited { retry_after: 1 });
+        };
+        let now = Instant::now();
+        let tenant = tenants
+            .entry(org)
+            .or_insert_with(|| Tenant::new(budget, now));
+        tenant.refill(budget, now);
+        let weight = weight as f64;
+        if weight > f64::from(budget.points_per_minute) {
+            return Err(AppError::LimitExceeded(format!(
+                "this request weighs {weight} points, more than the {} your organization may \
+                 spend per minute; ask for less in each request",
+                budget.points_per_minute
+            )));
+        }
+        if weight > tenant.points {
+            let retry_after = seconds_to_refill(weight - tenant.points, budget.points_per_minute);
+            return Err(AppError::RateLimited { retry_after });
+        }
+        Ok(())
+    }
+
+    fn spend_points(&self, org: Uuid, points: u64) {
+        let budget = self.budget_of(org);
+        if let Ok(mut tenants) = self.tenants.lock() {
+            let now = Instant::now();
+            let tenant = tenants
+                .entry(org)
+                .or_insert_with(|| Tenant::new(budget, now));
+            tenant.refill(budget, now);
+            tenant.points -= points as f64;
+        }
     }
 
     /// Reads the operator's overrides now.
@@ -217,22 +293,36 @@ impl Budgets {
     }
 }
 
+/// Whole seconds (at least one) until a bucket refilling `per_minute` a
+/// minute has gained `missing`.
+fn seconds_to_refill(missing: f64, per_minute: u32) -> u64 {
+    if per_minute == 0 {
+        return 60;
+    }
+    let seconds = missing * 60.0 / f64::from(per_minute);
+    Ord::max(seconds.ceil() as u64, 1)
+}
+
 async fn read_overrides(
     db: &DatabaseConnection,
     defaults: Budget,
 ) -> Result<HashMap<Uuid, Budget>, sea_orm::DbErr> {
     use entity::organization::{Column, Entity};
-    let rows: Vec<(Uuid, Option<i32>, Option<i32>)> = Entity::find()
+    // Organization, in flight, requests and points per minute.
+    type Row = (Uuid, Option<i32>, Option<i32>, Option<i32>);
+    let rows: Vec<Row> = Entity::find()
         .select_only()
         .columns([
             Column::Id,
             Column::BudgetInFlight,
             Column::BudgetRequestsPerMinute,
+            Column::BudgetPointsPerMinute,
         ])
         .filter(
             Column::BudgetInFlight
                 .is_not_null()
-                .or(Column::BudgetRequestsPerMinute.is_not_null()),
+                .or(Column::BudgetRequestsPerMinute.is_not_null())
+                .or(Column::BudgetPointsPerMinute.is_not_null()),
         )
         .into_tuple()
         .all(db)
@@ -240,10 +330,11 @@ async fn read_overrides(
     let positive = |n: Option<i32>, default: u32| n.map_or(default, |n| Ord::max(n, 0) as u32);
     Ok(rows
         .into_iter()
-        .map(|(org, in_flight, per_minute)| {
+        .map(|(org, in_flight, per_minute, points)| {
             let budget = Budget {
                 in_flight: positive(in_flight, defaults.in_flight),
                 per_minute: positive(per_minute, defaults.per_minute),
+                points_per_minute: positive(points, defaults.points_per_minute),
             };
             (org, budget)
         })
@@ -268,6 +359,7 @@ mod tests {
             Budget {
                 in_flight: 1,
                 per_minute: 600,
+                points_per_minute: 1000,
             },
             side().await,
         );
@@ -295,6 +387,7 @@ mod tests {
             Budget {
                 in_flight: 2,
                 per_minute: 60,
+                points_per_minute: 600,
             },
             side,
         );
@@ -304,7 +397,8 @@ mod tests {
             budgets.usage(org),
             Usage {
                 in_flight: 1,
-                requests_available: 59
+                requests_available: 59,
+                points_available: 600,
             }
         );
         let second = budgets.try_admit(org).unwrap();
@@ -318,5 +412,44 @@ mod tests {
         assert_eq!(budgets.usage(org).requests_available, 0);
         // Another organization has its own.
         assert_eq!(budgets.usage(Uuid::now_v7()).requests_available, 60);
+    }
+
+    /// Points are weighed before a request runs and charged after: a request
+    /// weighing more than is left waits for the refill (its Retry-After is
+    /// the time the bucket needs), one weighing more than a full bucket can
+    /// never run, and an overdrawn bucket refuses until it is back above.
+    #[test]
+    fn points_are_checked_before_and_charged_after() {
+        let budgets = Budgets::new(
+            Budget {
+                in_flight: 2,
+                per_minute: 60,
+                points_per_minute: 600,
+            },
+            sea_orm::DatabaseConnection::default(),
+        );
+        let org = Uuid::now_v7();
+        let admitted = budgets.try_admit(org).unwrap();
+        assert!(admitted.may_spend(600).is_ok());
+        assert!(matches!(
+            admitted.may_spend(601),
+            Err(AppError::LimitExceeded(_))
+        ));
+        admitted.spend(500);
+        assert!(admitted.may_spend(100).is_ok());
+        // 200 points missing at 10 a second: 20 seconds.
+        assert!(matches!(
+            admitted.may_spend(300),
+            Err(AppError::RateLimited { retry_after: 20 })
+        ));
+        // Two requests that ran at once overdraw it.
+        admitted.spend(400);
+        assert_eq!(budgets.usage(org).points_available, -300);
+        assert!(matches!(
+            admitted.may_spend(1),
+            Err(AppError::RateLimited { retry_after: 31 })
+        ));
+        // Another organization has its own.
+        assert_eq!(budgets.usage(Uuid::now_v7()).points_available, 600);
     }
 }

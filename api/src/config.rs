@@ -215,6 +215,17 @@ pub struct ConfigArgs {
         global = true
     )]
     pub tenant_requests_per_minute: u32,
+    /// Query complexity points one organization's GraphQL requests may
+    /// spend per minute (a token bucket: a request weighing more than
+    /// what is left waits for the refill; one weighing more than a
+    /// minute's worth is LIMIT_EXCEEDED).
+    #[arg(
+        long,
+        env = "DEVGRAPH_TENANT_POINTS_PER_MINUTE",
+        default_value_t = 6_000_000,
+        global = true
+    )]
+    pub tenant_points_per_minute: u32,
     /// A second address serving only /metrics, /readyz and /healthz, for
     /// deployments that must not expose them; when set, the main address
     /// no longer serves /metrics and /readyz.
@@ -285,6 +296,7 @@ pub struct Config {
     /// Each organization's budget unless the operator overrides it.
     pub tenant_in_flight: u32,
     pub tenant_requests_per_minute: u32,
+    pub tenant_points_per_minute: u32,
     /// Bounds both taking a pooled connection and opening a new one: while
     /// the database is down, requests fail (503) after this long.
     pub db_acquire_timeout: Duration,
@@ -449,6 +461,7 @@ impl Config {
             admin_addr: args.admin_addr,
             tenant_in_flight: args.tenant_in_flight,
             tenant_requests_per_minute: args.tenant_requests_per_minute,
+            tenant_points_per_minute: args.tenant_points_per_minute,
             db_acquire_timeout: Duration::from_millis(args.db_acquire_timeout_ms),
             statement_timeout: (args.statement_timeout_ms > 0)
                 .then(|| Duration::from_millis(args.statement_timeout_ms)),
@@ -475,6 +488,7 @@ impl Config {
             // Tests that measure budgets set their own.
             tenant_in_flight: 64,
             tenant_requests_per_minute: 1_000_000,
+            tenant_points_per_minute: 1_000_000_000,
             db_acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             statement_timeout: Some(Duration::from_secs(10)),
             request_timeout: Duration::from_secs(30),

@@ -22,6 +22,7 @@ pub struct Model {
     /// Operator overrides of the tenant budgets; `None` keeps the default.
     pub budget_in_flight: Option<i32>,
     pub budget_requests_per_minute: Option<i32>,
+    pub budget_points_per_minute: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

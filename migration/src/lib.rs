@@ -20,6 +20,7 @@ mod m20261121_000007_create_audit_log;
 mod m20261122_000008_create_team_space_rollups;
 mod m20261130_000009_event_sources;
 mod m20261130_000010_organization_budgets;
+mod m20261130_000011_organization_point_budgets;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_team_space_rollups::Migration),
             Box::new(m20261130_000009_event_sources::Migration),
             Box::new(m20261130_000010_organization_budgets::Migration),
+            Box::new(m20261130_000011_organization_point_budgets::Migration),
         ]
     }
 }

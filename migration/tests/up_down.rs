@@ -261,6 +261,7 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         event_retention_days: 30,
         budget_in_flight: Some(4),
         budget_requests_per_minute: None,
+        budget_points_per_minute: None,
         created_at: now,
         updated_at: now,
     };

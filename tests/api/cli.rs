@@ -223,6 +223,44 @@ async fn org_create_makes_an_owner_and_api_key_create_a_key() {
     let keys = entity::api_key::Entity::find().all(&conn).await.unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].scopes, json!(["events:write", "read"]));
+
+    // The operator's budget override: the parts given, then back to the
+    // defaults.
+    let budget = [
+        "org",
+        "set-budget",
+        "--org",
+        "prod-co",
+        "--in-flight",
+        "3",
+        "--points-per-minute",
+        "50000",
+    ];
+    assert_eq!(run(&db, &budget).await, ExitCode::SUCCESS);
+    let org = || entity::organization::Entity::find().one(&conn);
+    let row = org().await.unwrap().unwrap();
+    assert_eq!(
+        (
+            row.budget_in_flight,
+            row.budget_requests_per_minute,
+            row.budget_points_per_minute
+        ),
+        (Some(3), None, Some(50_000))
+    );
+    let clear = ["org", "set-budget", "--org", "prod-co", "--clear"];
+    assert_eq!(run(&db, &clear).await, ExitCode::SUCCESS);
+    let row = org().await.unwrap().unwrap();
+    assert_eq!(row.budget_points_per_minute, None);
+    let both = [
+        "org",
+        "set-budget",
+        "--org",
+        "prod-co",
+        "--clear",
+        "--in-flight",
+        "3",
+    ];
+    assert_ne!(run(&db, &both).await, ExitCode::SUCCESS);
     conn.close().await.ok();
 }
 

@@ -393,7 +393,12 @@ async fn one_tenant_over_its_budget_does_not_slow_another() {
 
     // The operator raises A's budget; the server picks it up.
     let ctx = TenantCtx::unsafe_system(a.org);
-    organization::set_budget(&ctx, app.db(), Some(4), Some(6000))
+    let budget = organization::BudgetOverride {
+        in_flight: Some(4),
+        requests_per_minute: Some(6000),
+        points_per_minute: None,
+    };
+    organization::set_budget(&ctx, app.db(), budget)
         .await
         .unwrap();
     app.app.state.budgets.refresh(app.db()).await.unwrap();
@@ -420,4 +425,86 @@ async fn one_tenant_over_its_budget_does_not_slow_another() {
         .await;
     let reply = app.gql(&app.token_for(&member), q, json!({})).await;
     assert_eq!(reply.code(), Some("FORBIDDEN"), "{:?}", reply.body);
+}
+
+/// Each organization also spends query complexity points per minute: a
+/// request is weighed before it runs, refused with RATE_LIMITED and a
+/// `Retry-After` when it weighs more than its organization has left (and
+/// then charged nothing), LIMIT_EXCEEDED when it weighs more than a whole
+/// minute's worth; another organization's points are its own, and the
+/// operator's override raises one organization's.
+#[tokio::test]
+async fn a_tenant_out_of_query_points_waits_while_another_runs() {
+    use crate::support::site::Site;
+    use devgraph::{auth::TenantCtx, service::organization};
+    let app = TestApp::spawn_with(|c| c.tenant_points_per_minute = 1000).await;
+    let a = Site::new(&app, "heavy").await;
+    let b = Site::new(&app, "light").await;
+    // 100 developers × (nodes + id + name): 300 points.
+    let q = "{ developers(first: 100) { nodes { id name } } }";
+    let points =
+        |org: devgraph::ids::OrgId| app.app.state.budgets.usage(org.uuid()).points_available;
+    let before = points(a.org);
+    app.gql(&a.token, q, json!({})).await.ok();
+    let spent = before - points(a.org);
+    // What refilled in between is not spent.
+    assert!((290..=300).contains(&spent), "{spent}");
+    while points(a.org) >= 300 {
+        app.gql(&a.token, q, json!({})).await.ok();
+    }
+    let left = points(a.org);
+    let over = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(&a.token)
+        .json(&json!({ "query": q }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 429);
+    // At most 300 points missing, refilling at 1000 a minute: 18 seconds.
+    let retry: u64 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=18).contains(&retry), "{retry}");
+    let body: serde_json::Value = over.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RATE_LIMITED");
+    assert!(body.get("data").is_none_or(|d| d.is_null()), "{body}");
+    let after = app.app.state.budgets.usage(a.org.uuid()).points_available;
+    assert!(after >= left, "the refused request is charged nothing");
+
+    // B's points are its own, and it sees what it spends.
+    app.gql(&b.token, q, json!({})).await.ok();
+    let reply = app
+        .gql(
+            &b.token,
+            "{ organization { budget { pointsPerMinute pointsAvailable } } }",
+            json!({}),
+        )
+        .await;
+    let budget = reply.ok()["organization"]["budget"].clone();
+    assert_eq!(budget["pointsPerMinute"], 1000);
+    let available = budget["pointsAvailable"].as_i64().unwrap();
+    assert!((600..700).contains(&available), "{budget}");
+    // More than a minute's worth can never run.
+    let four = format!("{{ a: {0} b: {0} c: {0} d: {0} }}", &q[1..q.len() - 1]);
+    let reply = app.gql(&b.token, &four, json!({})).await;
+    assert_eq!(reply.code(), Some("LIMIT_EXCEEDED"), "{:?}", reply.body);
+
+    // The operator raises A's points; the server picks them up.
+    let ctx = TenantCtx::unsafe_system(a.org);
+    let budget = organization::BudgetOverride {
+        points_per_minute: Some(100_000),
+        ..Default::default()
+    };
+    organization::set_budget(&ctx, app.db(), budget)
+        .await
+        .unwrap();
+    app.app.state.budgets.refresh(app.db()).await.unwrap();
+    let budget = app.app.state.budgets.budget_of(a.org.uuid());
+    assert_eq!(budget.points_per_minute, 100_000);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    app.gql(&a.token, q, json!({})).await.ok();
 }

@@ -150,6 +150,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     let defaults = crate::budget::Budget {
         in_flight: config.tenant_in_flight,
         per_minute: config.tenant_requests_per_minute,
+        points_per_minute: config.tenant_points_per_minute,
     };
     let budgets = crate::budget::Budgets::new(defaults, probe.clone());
     Ok(App {

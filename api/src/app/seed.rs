@@ -219,6 +219,7 @@ async fn seed_org(
         event_retention_days: Set((spec.days as i32 + 1).max(90)),
         budget_in_flight: Set(None),
         budget_requests_per_minute: Set(None),
+        budget_points_per_minute: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
     })

@@ -23,8 +23,9 @@ pub enum OrgAction {
         #[arg(long)]
         owner_subject: Option<String>,
     },
-    /// Override an organization's budget (requests in flight, requests per
-    /// minute); a running server re-reads overrides at most every 10 seconds.
+    /// Override an organization's budget (requests in flight, requests and
+    /// query points per minute); a part left out goes back to its default.
+    /// A running server re-reads overrides at most every 10 seconds.
     SetBudget {
         /// Organization slug or id.
         #[arg(long)]
@@ -33,8 +34,12 @@ pub enum OrgAction {
         in_flight: Option<u32>,
         #[arg(long)]
         requests_per_minute: Option<u32>,
+        /// Query complexity the organization's GraphQL requests may spend
+        /// per minute.
+        #[arg(long)]
+        points_per_minute: Option<u32>,
         /// Back to the configured defaults.
-        #[arg(long, conflicts_with_all = ["in_flight", "requests_per_minute"])]
+        #[arg(long, conflicts_with_all = ["in_flight", "requests_per_minute", "points_per_minute"])]
         clear: bool,
     },
 }
@@ -70,23 +75,27 @@ pub async fn org(args: &ConfigArgs, action: OrgAction) -> Result<(), String> {
             org,
             in_flight,
             requests_per_minute,
-            clear,
+            points_per_minute,
+            clear: _,
         } => {
             let db = connect(args).await?;
             let ctx = super::system_ctx(&db, &org).await?;
-            let (in_flight, per_minute) = match clear {
-                true => (None, None),
-                false => (in_flight, requests_per_minute),
+            // `--clear` conflicts with every part, so it leaves them all `None`.
+            let budget = service::organization::BudgetOverride {
+                in_flight,
+                requests_per_minute,
+                points_per_minute,
             };
-            let row = service::organization::set_budget(&ctx, &db, in_flight, per_minute)
+            let row = service::organization::set_budget(&ctx, &db, budget)
                 .await
                 .map_err(|e| e.describe())?;
             let shown = |n: Option<i32>| n.map_or("default".to_owned(), |n| n.to_string());
             println!(
-                "{}: in flight {}, requests per minute {}",
+                "{}: in flight {}, requests per minute {}, points per minute {}",
                 row.slug,
                 shown(row.budget_in_flight),
-                shown(row.budget_requests_per_minute)
+                shown(row.budget_requests_per_minute),
+                shown(row.budget_points_per_minute)
             );
             return Ok(());
         }

@@ -8,8 +8,14 @@
 //! task-local that `weighed` sets around the execution of each request:
 //! the configured default page size and metric row cap are the ones used,
 //! whatever other servers share the process (the tests run many).
+//!
+//! The same task-local meters what the request weighs for its
+//! organization's points per minute: every root field's weight goes
+//! through `root`, so their sum is the complexity async-graphql computes
+//! for the document, known before anything executes; past the points the
+//! organization has left, validation fails and nothing runs.
 
-use std::future::Future;
+use std::{cell::Cell, future::Future};
 
 use chrono::NaiveDate;
 
@@ -21,8 +27,25 @@ struct Weights {
     max_metric_rows: usize,
 }
 
+struct Meter {
+    weights: Weights,
+    /// Points the request may weigh; `None`: not metered.
+    allowance: Option<u64>,
+    weighed: Cell<u64>,
+    over: Cell<bool>,
+}
+
 tokio::task_local! {
-    static WEIGHTS: Weights;
+    static METER: Meter;
+}
+
+/// What a request weighed, known once its validation ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Weighed {
+    pub points: u64,
+    /// It weighed more than its allowance, so it failed validation and
+    /// nothing of it ran.
+    pub over_allowance: bool,
 }
 
 /// Grouped dimensions other than time multiply a metrics estimate by this
@@ -31,19 +54,63 @@ tokio::task_local! {
 const ROWS_PER_DIMENSION: usize = 5;
 
 /// Runs a request's execution (validation and complexity included) with
-/// `limits` as the weights of its fields.
-pub async fn weighed<F: Future>(limits: &Limits, execution: F) -> F::Output {
-    let weights = Weights {
-        default_page_size: limits.default_page_size,
-        max_metric_rows: limits.max_metric_rows,
+/// `limits` as the weights of its fields, refusing it before it runs when
+/// it weighs more than `allowance` points.
+pub async fn weighed<F: Future>(
+    limits: &Limits,
+    allowance: Option<u64>,
+    execution: F,
+) -> (F::Output, Weighed) {
+    let meter = Meter {
+        weights: Weights {
+            default_page_size: limits.default_page_size,
+            max_metric_rows: limits.max_metric_rows,
+        },
+        allowance,
+        weighed: Cell::new(0),
+        over: Cell::new(false),
     };
-    WEIGHTS.scope(weights, execution).await
+    METER
+        .scope(meter, async {
+            let output = execution.await;
+            let weighed = METER.with(|m| Weighed {
+                points: m.weighed.get(),
+                over_allowance: m.over.get(),
+            });
+            (output, weighed)
+        })
+        .await
+}
+
+/// A root field (every field of `Query` and `Mutation` weighs through
+/// here): its weight counts toward the request's total, which may not pass
+/// the allowance. The error only fails validation; the HTTP handler
+/// answers with the budget's own error.
+pub(crate) fn root(weight: usize) -> async_graphql::ServerResult<usize> {
+    let over = METER
+        .try_with(|m| {
+            let total = m.weighed.get().saturating_add(weight as u64);
+            m.weighed.set(total);
+            let over = m.allowance.is_some_and(|allowed| total > allowed);
+            if over {
+                m.over.set(true);
+            }
+            over
+        })
+        .unwrap_or(false);
+    match over {
+        true => Err(async_graphql::ServerError::new(
+            "over the organization's points per minute",
+            None,
+        )),
+        false => Ok(weight),
+    }
 }
 
 /// Outside `weighed` (schema export, tests of the schema alone) the
 /// defaults apply.
 fn weights() -> Weights {
-    WEIGHTS.try_with(|w| *w).unwrap_or_else(|_| {
+    METER.try_with(|m| m.weights).unwrap_or_else(|_| {
         let limits = Limits::default();
         Weights {
             default_page_size: limits.default_page_size,

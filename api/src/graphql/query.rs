@@ -30,6 +30,7 @@ pub struct QueryRoot;
 #[Object(name = "Query")]
 impl QueryRoot {
     /// The authenticated caller.
+    #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let rq = request(ctx)?;
         match &rq.caller.kind {
@@ -47,6 +48,7 @@ impl QueryRoot {
     }
 
     /// The organization the request acts in.
+    #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         let rq = request(ctx)?;
         Ok(Organization(
@@ -55,7 +57,9 @@ impl QueryRoot {
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::root(crate::graphql::cost::list(first, last, child_complexity))?"
+    )]
     async fn team_spaces(
         &self,
         ctx: &Context<'_>,
@@ -76,12 +80,15 @@ impl QueryRoot {
         .await?)
     }
 
+    #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
     async fn team_space(&self, ctx: &Context<'_>, id: ID) -> Option<TeamSpace> {
         or_null(ctx, lookup(ctx, &id).await.map(Some))
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::root(crate::graphql::cost::list(first, last, child_complexity))?"
+    )]
     async fn developers(
         &self,
         ctx: &Context<'_>,
@@ -102,12 +109,15 @@ impl QueryRoot {
         .await?)
     }
 
+    #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
     async fn developer(&self, ctx: &Context<'_>, id: ID) -> Option<Developer> {
         or_null(ctx, lookup(ctx, &id).await.map(Some))
     }
 
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::root(crate::graphql::cost::list(first, last, child_complexity))?"
+    )]
     async fn projects(
         &self,
         ctx: &Context<'_>,
@@ -130,12 +140,14 @@ impl QueryRoot {
         )
     }
 
+    #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
     async fn project(&self, ctx: &Context<'_>, id: ID) -> Option<Project> {
         or_null(ctx, lookup(ctx, &id).await.map(Some))
     }
 
     /// Fetches any object by its global id; null when it does not exist
     /// (or belongs to another organization).
+    #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Option<Node> {
         let found = async {
             let rq = request(ctx)?;
@@ -146,7 +158,9 @@ impl QueryRoot {
     }
 
     /// Fetches objects by global id, in order; null for each that does not exist.
-    #[graphql(complexity = "crate::graphql::cost::ids(&ids, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::root(crate::graphql::cost::ids(&ids, child_complexity))?"
+    )]
     async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> Result<Vec<Option<Node>>> {
         let rq = request(ctx)?;
         if ids.len() > rq.limits.max_page_size {

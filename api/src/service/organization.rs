@@ -95,24 +95,40 @@ fn entry(action: &'static str, row: &organization::Model, details: serde_json::V
 pub async fn set_budget(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
-    in_flight: Option<u32>,
-    requests_per_minute: Option<u32>,
+    budget: BudgetOverride,
 ) -> AppResult<organization::Model> {
     authorize(ctx, db, Action::SetBudget).await?;
     let row = get(ctx, db).await?;
     let to_db = |n: Option<u32>| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
-    let (in_flight, per_minute) = (to_db(in_flight), to_db(requests_per_minute));
+    let in_flight = to_db(budget.in_flight);
+    let requests = to_db(budget.requests_per_minute);
+    let points = to_db(budget.points_per_minute);
     let mut changes = Changes::default();
     changes.note("budgetInFlight", &row.budget_in_flight, &in_flight);
     changes.note(
         "budgetRequestsPerMinute",
         &row.budget_requests_per_minute,
-        &per_minute,
+        &requests,
+    );
+    changes.note(
+        "budgetPointsPerMinute",
+        &row.budget_points_per_minute,
+        &points,
     );
     let mut active: organization::ActiveModel = row.into();
     active.budget_in_flight = Set(in_flight);
-    active.budget_requests_per_minute = Set(per_minute);
+    active.budget_requests_per_minute = Set(requests);
+    active.budget_points_per_minute = Set(points);
     save(ctx, db, active, "organization.set_budget", changes).await
+}
+
+/// An operator's budget for one organization; `None` keeps (or goes back
+/// to) the configured default of that part.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BudgetOverride {
+    pub in_flight: Option<u32>,
+    pub requests_per_minute: Option<u32>,
+    pub points_per_minute: Option<u32>,
 }
 
 pub struct NewOrganization {
@@ -143,6 +159,7 @@ pub async fn create(
         event_retention_days: Set(90),
         budget_in_flight: Set(None),
         budget_requests_per_minute: Set(None),
+        budget_points_per_minute: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -26,6 +26,7 @@ macro_rules! mutations {
         impl $group {
             $(
                 $(#[$doc])*
+                #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
                 async fn $field(
                     &self,
                     ctx: &async_graphql::Context<'_>,

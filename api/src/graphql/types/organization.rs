@@ -190,6 +190,10 @@ impl Organization {
             requests_per_minute: budget.per_minute as i32,
             in_flight_now: usage.in_flight as i32,
             requests_available: usage.requests_available as i32,
+            points_per_minute: i32::try_from(budget.points_per_minute).unwrap_or(i32::MAX),
+            points_available: usage
+                .points_available
+                .clamp(i32::MIN.into(), i32::MAX.into()) as i32,
         })
     }
 }
@@ -205,6 +209,13 @@ pub struct OrganizationBudget {
     pub in_flight_now: i32,
     /// Requests it may still send before the bucket refills.
     pub requests_available: i32,
+    /// Query complexity points its GraphQL requests may spend per minute
+    /// (a token bucket): a request is weighed before it runs and refused
+    /// when it weighs more than is left.
+    pub points_per_minute: i32,
+    /// Points left now (this request's are charged once it has run);
+    /// negative when requests running at once overdrew the bucket.
+    pub points_available: i32,
 }
 
 // The top-level lists, shared by `Organization` and the query root.

@@ -155,7 +155,7 @@ async fn execute(
         return unauthenticated(media);
     }
     // Held until the answer is built: the organization's in-flight slot.
-    let _admitted = match &caller {
+    let admitted = match &caller {
         Some(caller) => match state
             .budgets
             .admit(caller.ctx.org_id().uuid(), crate::budget::QUEUE)
@@ -187,7 +187,21 @@ async fn execute(
         request = request.data(data);
     }
     let execution = state.schema.execute(request);
-    let mut response = crate::graphql::weighed(&state.config.limits, execution).await;
+    let allowance = admitted.as_ref().map(|a| a.points_left());
+    let limits = &state.config.limits;
+    let (mut response, weighed) = crate::graphql::weighed(limits, allowance, execution).await;
+    if let Some(admitted) = &admitted {
+        if weighed.over_allowance {
+            // Refused in validation; the budget says why and for how long.
+            let err = admitted
+                .may_spend(weighed.points)
+                .err()
+                .unwrap_or(AppError::RateLimited { retry_after: 1 });
+            let resp = error_response(media, &err, err.status());
+            return labelled(super::health::with_retry_after(resp, &err), operation);
+        }
+        admitted.spend(weighed.points);
+    }
     descriptions.apply(&mut response.data);
     let max_bytes = state.config.limits.max_response_bytes;
     labelled(graphql_response(media, response, max_bytes), operation)
