@@ -34,6 +34,7 @@ pub struct Telemetry {
     events: Counter,
     pool_size: Gauge,
     pool_idle: Gauge,
+    request_tasks: Gauge,
     /// Operation names kept as labels, to bound the `operation` label.
     operations: std::sync::Mutex<OperationLabels>,
 }
@@ -62,6 +63,7 @@ impl Telemetry {
         let events = Counter::default();
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
+        let request_tasks = Gauge::default();
         registry.register(
             "http_requests",
             "HTTP requests by route, method, status and GraphQL operation",
@@ -87,6 +89,11 @@ impl Telemetry {
             "Idle database connections",
             pool_idle.clone(),
         );
+        registry.register(
+            "request_tasks",
+            "Batch-loading tasks spawned for requests and still running",
+            request_tasks.clone(),
+        );
         Arc::new(Telemetry {
             registry,
             requests,
@@ -94,8 +101,15 @@ impl Telemetry {
             events,
             pool_size,
             pool_idle,
+            request_tasks,
             operations: Default::default(),
         })
+    }
+
+    /// Counts the batch-loading tasks requests spawn while they run (the
+    /// loaders stop a request's tasks when it ends; this shows they do).
+    pub fn request_tasks(&self) -> Gauge {
+        self.request_tasks.clone()
     }
 
     /// The `operation` label for a request of `org`: its operation name when

@@ -207,6 +207,67 @@ async fn a_request_over_the_request_timeout_is_503_and_health_still_answers() {
     .ok();
 }
 
+/// Work spawned for a request stops when the request ends: a `nodes`
+/// lookup whose batch task waits on a locked table is answered 503 at the
+/// request timeout, and its task is gone at once, while the lock that
+/// keeps it from finishing is still held.
+#[tokio::test]
+async fn a_timed_out_request_stops_its_batch_tasks() {
+    use crate::support::Gid;
+    if crate::support::backend_name() != "postgres" {
+        return; // needs a lock another session can hold: PostgreSQL's LOCK TABLE
+    }
+    let app =
+        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_millis(300)).await;
+    let (org, _, token) = app
+        .with_org_and_developer("slow", DeveloperRole::Owner)
+        .await;
+    let project = app.project(org, None, "app").await;
+    let tasks = || async {
+        let text = app.client.get(app.url("/metrics")).send().await.unwrap();
+        let text = text.text().await.unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("devgraph_request_tasks "))
+            .map(str::to_owned);
+        line.and_then(|l| l.rsplit(' ').next().and_then(|n| n.parse::<i64>().ok()))
+    };
+    assert_eq!(tasks().await, Some(0));
+    // Authentication reads developers and organizations; the batch task of
+    // `nodes` reads projects, which another session locks.
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let other = sea_orm::Database::connect(&app.app.state.config.database_url)
+        .await
+        .unwrap();
+    let txn = other.begin().await.unwrap();
+    txn.execute_unprepared("LOCK TABLE projects IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let query = format!(r#"{{ nodes(ids: ["{}"]) {{ id }} }}"#, project.gid());
+    let request = post(&app, &token, "application/graphql-response+json", &query);
+    let watch = async {
+        // The task runs, waiting on the lock, while the request waits.
+        let mut seen = None;
+        for _ in 0..25 {
+            seen = tasks().await;
+            if seen == Some(1) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        seen
+    };
+    let (reply, seen) = tokio::join!(request, watch);
+    assert_eq!(seen, Some(1), "the batch task ran");
+    assert_eq!(
+        (reply.status, reply.code()),
+        (503, Some("SERVICE_UNAVAILABLE"))
+    );
+    assert_eq!(tasks().await, Some(0), "stopped with its request");
+    txn.rollback().await.unwrap();
+    other.close().await.ok();
+}
+
 #[tokio::test]
 async fn postgres_connections_carry_the_statement_timeout() {
     if crate::support::backend_name() != "postgres" {

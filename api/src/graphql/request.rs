@@ -42,7 +42,7 @@ impl RequestData {
         telemetry: Arc<Telemetry>,
         budgets: Arc<Budgets>,
     ) -> Self {
-        let loaders = Loaders::new(&caller.ctx, &db);
+        let loaders = Loaders::new(&caller.ctx, &db, telemetry.request_tasks());
         RequestData {
             caller,
             db,

@@ -22,6 +22,7 @@ use std::{
 
 use async_graphql::dataloader::DataLoader;
 use entity::{developer, project, team_space};
+use prometheus_client::metrics::gauge::Gauge;
 use sea_orm::DatabaseConnection;
 use tokio::task::AbortHandle;
 
@@ -43,12 +44,16 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(ctx: &TenantCtx, db: &DatabaseConnection) -> Self {
+    /// `tasks` counts the batch tasks running.
+    pub fn new(ctx: &TenantCtx, db: &DatabaseConnection, tasks: Gauge) -> Self {
         fn dl<T>(loader: T, spawned: &Spawned) -> DataLoader<T> {
             let spawned = spawned.clone();
             DataLoader::new(loader, move |batch| spawned.spawn(batch))
         }
-        let spawned = Spawned::default();
+        let spawned = Spawned {
+            handles: Default::default(),
+            running: tasks,
+        };
         Loaders {
             ctx: ctx.clone(),
             db: db.clone(),
@@ -71,19 +76,38 @@ impl Drop for Loaders {
 
 /// Tasks spawned for one request.
 #[derive(Clone, Default)]
-struct Spawned(Arc<Mutex<Vec<AbortHandle>>>);
+struct Spawned {
+    handles: Arc<Mutex<Vec<AbortHandle>>>,
+    /// The process's count of running request tasks.
+    running: Gauge,
+}
+
+/// Counts one running task until it ends, finished or aborted.
+struct Running(Gauge);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
 
 impl Spawned {
     fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        let handle = tokio::spawn(task).abort_handle();
-        if let Ok(mut handles) = self.0.lock() {
+        self.running.inc();
+        let running = Running(self.running.clone());
+        let handle = tokio::spawn(async move {
+            let _running = running;
+            task.await
+        })
+        .abort_handle();
+        if let Ok(mut handles) = self.handles.lock() {
             handles.retain(|h| !h.is_finished());
             handles.push(handle);
         }
     }
 
     fn abort_all(&self) {
-        if let Ok(handles) = self.0.lock() {
+        if let Ok(handles) = self.handles.lock() {
             for handle in handles.iter() {
                 handle.abort();
             }
@@ -105,8 +129,14 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             flag.store(true, Ordering::SeqCst);
         });
+        assert_eq!(spawned.running.get(), 1);
         spawned.abort_all();
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
         assert!(!finished.load(Ordering::SeqCst));
+        assert_eq!(
+            spawned.running.get(),
+            0,
+            "an aborted task is no longer counted"
+        );
     }
 }
