@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::developer;
 
-use super::{Date, DayCount, TeamSpace, TeamSpaceFilterInput, page_args};
+use super::{Date, DayCount, Flat, TeamSpace, TeamSpaceFilterInput, page_args};
 use crate::{
     graphql::order::ListOrder,
     graphql::{
@@ -70,7 +70,7 @@ impl Developer {
         from: Date,
         to: Date,
         event_names: Option<Vec<String>>,
-    ) -> Result<Vec<DayCount>> {
+    ) -> Result<Flat<DayCount>> {
         let rq = request(ctx)?;
         check_range(from.0, to.0, rq.limits.max_metrics_days)?;
         let max = rq.limits.max_filter_values;
@@ -80,15 +80,16 @@ impl Developer {
             .activity(&rq.loaders, from.0, to.0, event_names)
             .await?;
         let mine = all.get(&self.row.id);
-        Ok(from
-            .0
-            .iter_days()
-            .take_while(|day| *day <= to.0)
-            .map(|day| DayCount {
-                day: Date(day),
-                count: mine.and_then(|m| m.get(&day)).copied().unwrap_or(0),
-            })
-            .collect())
+        Ok(Flat(
+            from.0
+                .iter_days()
+                .take_while(|day| *day <= to.0)
+                .map(|day| DayCount {
+                    day: Date(day),
+                    count: mine.and_then(|m| m.get(&day)).copied().unwrap_or(0),
+                })
+                .collect(),
+        ))
     }
 
     /// The team spaces this developer is classified into.

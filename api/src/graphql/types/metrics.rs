@@ -9,7 +9,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Developer, Project, TeamSpace};
+use super::{Developer, Project, TeamSpace, flat::FlatRow};
 use crate::{
     error::{AppError, AppResult},
     graphql::request::{RequestData, request},
@@ -155,6 +155,49 @@ pub fn scoped_rows(
 /// grouped by are null.
 pub struct MetricRow(pub Row);
 
+impl MetricRow {
+    fn developer_gid(&self) -> Option<ID> {
+        self.0
+            .developer
+            .filter(|id| *id != entity::UNKNOWN_DEVELOPER)
+            .map(|id| DeveloperId::from_db(id).to_global())
+    }
+    fn team_space_gid(&self) -> Option<ID> {
+        self.0
+            .team_space
+            .map(|id| TeamSpaceId::from_db(id).to_global())
+    }
+    fn project_gid(&self) -> Option<ID> {
+        self.0.project.map(|id| ProjectId::from_db(id).to_global())
+    }
+}
+
+/// The plain fields, for lists resolved in one step (`Flat`); the
+/// resolvers below answer the same.
+impl FlatRow for MetricRow {
+    fn is_plain(field: &str) -> bool {
+        matches!(
+            field,
+            "day" | "week" | "eventName" | "developerId" | "teamSpaceId" | "projectId" | "count"
+        )
+    }
+
+    fn plain(&self, field: &str) -> Option<Value> {
+        let id = |id: Option<ID>| id.map_or(Value::Null, |id| Value::String(id.0));
+        let day = |day: Option<NaiveDate>| day.map_or(Value::Null, |d| Date(d).to_value());
+        Some(match field {
+            "day" => day(self.0.day),
+            "week" => day(self.0.week),
+            "eventName" => self.0.event_name.clone().map_or(Value::Null, Value::String),
+            "developerId" => id(self.developer_gid()),
+            "teamSpaceId" => id(self.team_space_gid()),
+            "projectId" => id(self.project_gid()),
+            "count" => Value::from(self.0.count),
+            _ => return None,
+        })
+    }
+}
+
 #[Object]
 impl MetricRow {
     async fn day(&self) -> Option<Date> {
@@ -169,10 +212,7 @@ impl MetricRow {
     }
     /// Null for events that named no known developer.
     async fn developer_id(&self) -> Option<ID> {
-        self.0
-            .developer
-            .filter(|id| *id != entity::UNKNOWN_DEVELOPER)
-            .map(|id| DeveloperId::from_db(id).to_global())
+        self.developer_gid()
     }
     async fn developer(&self, ctx: &Context<'_>) -> Result<Option<Developer>> {
         let Some(id) = self
@@ -190,9 +230,7 @@ impl MetricRow {
         Ok(found.map(Developer::one))
     }
     async fn team_space_id(&self) -> Option<ID> {
-        self.0
-            .team_space
-            .map(|id| TeamSpaceId::from_db(id).to_global())
+        self.team_space_gid()
     }
     async fn team_space(&self, ctx: &Context<'_>) -> Result<Option<TeamSpace>> {
         let Some(id) = self.0.team_space else {
@@ -206,7 +244,7 @@ impl MetricRow {
         Ok(found.map(TeamSpace::one))
     }
     async fn project_id(&self) -> Option<ID> {
-        self.0.project.map(|id| ProjectId::from_db(id).to_global())
+        self.project_gid()
     }
     async fn project(&self, ctx: &Context<'_>) -> Result<Option<Project>> {
         let Some(id) = self.0.project else {
@@ -229,6 +267,20 @@ impl MetricRow {
 pub struct DayCount {
     pub day: Date,
     pub count: i64,
+}
+
+impl FlatRow for DayCount {
+    fn is_plain(field: &str) -> bool {
+        matches!(field, "day" | "count")
+    }
+
+    fn plain(&self, field: &str) -> Option<Value> {
+        match field {
+            "day" => Some(self.day.to_value()),
+            "count" => Some(Value::from(self.count)),
+            _ => None,
+        }
+    }
 }
 
 /// What a project has sent under one event name.

@@ -7,8 +7,8 @@ use entity::organization;
 
 use super::{
     ApiKey, AuditLogEntry, AuditLogFilterInput, CohortObject, Date, Developer,
-    DeveloperFilterInput, FilterInput as _, MetricDimension, MetricFilterInput, MetricRow, Project,
-    ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, metrics::metric_query, page_args,
+    DeveloperFilterInput, FilterInput as _, Flat, MetricDimension, MetricFilterInput, MetricRow,
+    Project, ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, metrics::metric_query, page_args,
 };
 use crate::error::AppResult;
 use crate::{
@@ -120,13 +120,13 @@ impl Organization {
         to: Date,
         filter: Option<MetricFilterInput>,
         #[graphql(default)] group_by: Vec<MetricDimension>,
-    ) -> Result<Vec<MetricRow>> {
+    ) -> Result<Flat<MetricRow>> {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
         let rows =
             service::analytics::query(rq.tenant(), &rq.db, &MetricScope::Organization, &q).await?;
         rq.charge_metric_rows(rows.len())?;
-        Ok(rows.into_iter().map(MetricRow).collect())
+        Ok(Flat(rows.into_iter().map(MetricRow).collect()))
     }
 
     /// API keys of the organization (admins and owners).

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::project;
 
 use super::{
-    Date, EventMeta, MetricDimension, MetricFilterInput, MetricRow, TeamSpace,
+    Date, EventMeta, Flat, MetricDimension, MetricFilterInput, MetricRow, TeamSpace,
     metrics::{metric_query, scoped_rows},
 };
 use crate::{
@@ -44,12 +44,12 @@ impl Project {
         to: Date,
         filter: Option<MetricFilterInput>,
         #[graphql(default)] group_by: Vec<MetricDimension>,
-    ) -> Result<Vec<MetricRow>> {
+    ) -> Result<Flat<MetricRow>> {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
         let ungrouped = q.group_by.is_empty();
         let rows = self.cohort.metrics(&rq.loaders, q).await?;
-        Ok(scoped_rows(rq, rows.get(&self.row.id), ungrouped)?)
+        Ok(Flat(scoped_rows(rq, rows.get(&self.row.id), ungrouped)?))
     }
 
     /// The event names this project has sent.

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use entity::team_space;
 
 use super::{
-    Date, Developer, DeveloperFilterInput, MetricDimension, MetricFilterInput, MetricRow, Project,
-    ProjectFilterInput,
+    Date, Developer, DeveloperFilterInput, Flat, MetricDimension, MetricFilterInput, MetricRow,
+    Project, ProjectFilterInput,
     metrics::{metric_query, scoped_rows},
     page_args,
 };
@@ -78,12 +78,12 @@ impl TeamSpace {
         to: Date,
         filter: Option<MetricFilterInput>,
         #[graphql(default)] group_by: Vec<MetricDimension>,
-    ) -> Result<Vec<MetricRow>> {
+    ) -> Result<Flat<MetricRow>> {
         let rq = request(ctx)?;
         let q = metric_query(rq, from, to, filter, group_by)?;
         let ungrouped = q.group_by.is_empty();
         let rows = self.cohort.metrics(&rq.loaders, q).await?;
-        Ok(scoped_rows(rq, rows.get(&self.row.id), ungrouped)?)
+        Ok(Flat(scoped_rows(rq, rows.get(&self.row.id), ungrouped)?))
     }
 
     /// Developers classified into this team space.
