@@ -166,8 +166,7 @@ async fn a_request_over_the_request_timeout_is_503_and_health_still_answers() {
     if crate::support::backend_name() != "postgres" {
         return; // needs a lock another session can hold: PostgreSQL's LOCK TABLE
     }
-    let app =
-        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_secs(2)).await;
+    let app = TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_secs(2)).await;
     let (_, _, token) = app
         .with_org_and_developer("slow", DeveloperRole::Owner)
         .await;
@@ -217,8 +216,7 @@ async fn a_timed_out_request_stops_its_batch_tasks() {
     if crate::support::backend_name() != "postgres" {
         return; // needs a lock another session can hold: PostgreSQL's LOCK TABLE
     }
-    let app =
-        TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_secs(2)).await;
+    let app = TestApp::spawn_with(|c| c.request_timeout = std::time::Duration::from_secs(2)).await;
     let (org, _, token) = app
         .with_org_and_developer("slow", DeveloperRole::Owner)
         .await;

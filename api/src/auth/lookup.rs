@@ -32,16 +32,21 @@ pub async fn org_by_id_or_slug(
     Ok(org.map(|o| OrgId::from_db(o.id)))
 }
 
+/// The subject's active developer row in the organization, and the
+/// organization's row, read in the same statement: most operations need
+/// the organization, and authenticating already pays for the round trip.
 pub async fn active_developer(
     db: &DatabaseConnection,
     org_id: OrgId,
     subject: &str,
-) -> Result<Option<developer::Model>, AppError> {
-    Ok(developer::Entity::find_in(org_id)
+) -> Result<Option<(developer::Model, organization::Model)>, AppError> {
+    let found = developer::Entity::find_in(org_id)
         .filter(developer::Column::AuthSubject.eq(subject))
         .filter(developer::Column::DeactivatedAt.is_null())
+        .find_also_related(organization::Entity)
         .one(db)
-        .await?)
+        .await?;
+    Ok(found.and_then(|(developer, org)| org.map(|org| (developer, org))))
 }
 
 #[derive(Debug, Clone)]

@@ -40,6 +40,8 @@ pub enum CallerKind {
         subject: String,
         /// The caller's developer row, as read while authenticating.
         developer: Box<entity::developer::Model>,
+        /// The organization's row, read in the same statement.
+        organization: Box<entity::organization::Model>,
     },
     /// An API key; what it may do is in the context's `KeyGrant`.
     Machine,
@@ -99,8 +101,8 @@ impl Authenticator {
             (None, None) => only_membership(db, &claims.sub).await?,
         };
 
-        let developer = lookup::active_developer(db, org_id, &claims.sub).await?;
-        let Some(developer) = developer else {
+        let found = lookup::active_developer(db, org_id, &claims.sub).await?;
+        let Some((developer, organization)) = found else {
             return Err(if claims.org.is_some() {
                 AppError::Unauthenticated("unknown organization or developer".into())
             } else {
@@ -116,6 +118,7 @@ impl Authenticator {
             kind: CallerKind::Person {
                 subject: claims.sub,
                 developer: Box::new(developer),
+                organization: Box::new(organization),
             },
         })
     }

@@ -14,7 +14,6 @@ use super::{
 use crate::{
     error::AppResult,
     ids::{self, DeveloperId, NodeKind, ProjectId, TeamSpaceId},
-    service,
 };
 
 #[derive(Interface)]
@@ -60,7 +59,7 @@ pub async fn load_nodes(rq: &RequestData, ids: &[ID]) -> AppResult<Vec<Option<No
         .await?;
     let org_id = rq.tenant().org_id().uuid();
     let org = if of_kind(NodeKind::Organization).any(|id| id == org_id) {
-        Some(service::organization::get(rq.tenant(), &rq.db).await?)
+        Some(rq.organization().await?)
     } else {
         None
     };

@@ -19,10 +19,7 @@ use crate::{
     graphql::order::ListOrder,
     graphql::types::organization as lists,
     ids::GlobalId,
-    service::{
-        self,
-        table::{self, Listed},
-    },
+    service::table::{self, Listed},
 };
 
 pub struct QueryRoot;
@@ -51,9 +48,7 @@ impl QueryRoot {
     #[graphql(complexity = "crate::graphql::cost::root(1 + child_complexity)?")]
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         let rq = request(ctx)?;
-        Ok(Organization(
-            service::organization::get(rq.tenant(), &rq.db).await?,
-        ))
+        Ok(Organization(rq.organization().await?))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -11,13 +11,14 @@ use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::{Caller, TenantCtx},
+    auth::{Caller, CallerKind, TenantCtx},
     budget::Budgets,
     config::Limits,
     error::{AppError, AppResult},
     graphql::order::ListOrder,
     loaders::Loaders,
     pagination::{PageArgs, PageRequest},
+    service,
     telemetry::Telemetry,
 };
 
@@ -71,6 +72,16 @@ impl RequestData {
 
     pub fn tenant(&self) -> &TenantCtx {
         &self.caller.ctx
+    }
+
+    /// The caller's organization: a person's was read with their developer
+    /// row while authenticating (no statement of its own); a key's is read
+    /// now.
+    pub async fn organization(&self) -> AppResult<entity::organization::Model> {
+        match &self.caller.kind {
+            CallerKind::Person { organization, .. } => Ok((**organization).clone()),
+            CallerKind::Machine => service::organization::get(self.tenant(), &self.db).await,
+        }
     }
 
     pub fn page(&self, args: PageArgs, order: Option<ListOrder>) -> AppResult<PageRequest> {
