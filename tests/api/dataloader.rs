@@ -103,12 +103,13 @@ async fn dashboard_statement_count_does_not_grow_with_data() {
     assert!(large <= 7, "unexpectedly many statements: {large}");
 }
 
-/// A person's organization is read in authentication's own statement, so
-/// asking for it costs nothing more.
+/// Authentication is one statement: a person's developer row with their
+/// organization's (so asking for the organization costs nothing more), or
+/// a key's prefix with its key.
 #[tokio::test]
-async fn a_persons_organization_comes_with_authentication() {
+async fn authentication_is_one_statement_and_brings_a_persons_organization() {
     let app = TestApp::spawn().await;
-    let (_, _, token) = app
+    let (org, _, token) = app
         .with_org_and_developer("acme", entity::enums::DeveloperRole::Member)
         .await;
     let q = "{ organization { id name slug timeZone } viewer { id } }";
@@ -118,6 +119,20 @@ async fn a_persons_organization_comes_with_authentication() {
     let statements = app.statements() - before;
     assert_eq!(reply.ok()["organization"]["slug"], "acme");
     assert_eq!(statements, 1, "authentication, and nothing else");
+
+    // An API key is one statement too (its prefix joined to its key); the
+    // organization is then read when asked for.
+    let owner = app
+        .developer(org, "Olive Owner", entity::enums::DeveloperRole::Owner)
+        .await;
+    let key = crate::support::create_key(&app, &app.token_for(&owner), "READ", None).await;
+    let q = "{ organization { slug } }";
+    app.gql(&key.secret, q, json!({})).await.ok();
+    let before = app.statements();
+    let reply = app.gql(&key.secret, q, json!({})).await;
+    let statements = app.statements() - before;
+    assert_eq!(reply.ok()["organization"]["slug"], "acme");
+    assert_eq!(statements, 2, "the key, then the organization");
 }
 
 #[tokio::test]

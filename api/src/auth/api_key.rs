@@ -3,11 +3,8 @@
 //! request, so revocation is immediate) must be live and its hash match.
 
 use chrono::{Duration, Utc};
-use entity::scoped::InOrg as _;
 use entity::{api_key, api_key_prefix};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
-};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait};
 use subtle::ConstantTimeEq;
 
 use super::{
@@ -30,15 +27,15 @@ pub struct VerifiedKey {
 pub async fn verify(db: &DatabaseConnection, token: &str) -> AppResult<VerifiedKey> {
     let invalid = || AppError::Unauthenticated("invalid or revoked API key".into());
     let (prefix, secret) = split_key(token).ok_or_else(invalid)?;
-    let entry = api_key_prefix::Entity::find_by_id(prefix.to_owned())
+    // The prefix and its key in one statement, joined on the organization
+    // as well as the id (`belongs_to!`), so a prefix row can only ever
+    // reach a key of its own organization.
+    let (_, key) = api_key_prefix::Entity::find_by_id(prefix.to_owned())
+        .find_also_related(api_key::Entity)
         .one(db)
         .await?
         .ok_or_else(invalid)?;
-    let key = api_key::Entity::find_in(OrgId::from_db(entry.organization_id))
-        .filter(api_key::Column::Id.eq(entry.api_key_id))
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
+    let key = key.ok_or_else(invalid)?;
     let matches: bool = hash_secret(secret)
         .as_bytes()
         .ct_eq(key.secret_hash.as_bytes())
