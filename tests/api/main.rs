@@ -22,5 +22,6 @@ mod limits;
 mod metrics;
 mod mutations;
 mod permissions;
+mod plans;
 mod reads;
 mod tenancy;

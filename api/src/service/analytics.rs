@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration, NaiveDate};
 use entity::{aggregated_event as agg, team_space_member as member, team_space_rollup as rollup};
 use sea_orm::{
-    ConnectionTrait, QueryResult,
+    ConnectionTrait, DbBackend, QueryResult,
     sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
+    service::any_of::any_of,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,7 +99,7 @@ pub async fn query(
     scope: &MetricScope,
     q: &MetricQuery,
 ) -> AppResult<Vec<MetricRow>> {
-    let (mut select, keys) = build(ctx, scope, q);
+    let (mut select, keys) = build(ctx, db.get_database_backend(), scope, q);
     if let Some(max) = q.max_rows {
         select.limit(max as u64 + 1);
     }
@@ -140,7 +141,12 @@ struct Keys {
     dims: Vec<Dim>,
 }
 
-fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatement, Keys) {
+fn build(
+    ctx: &TenantCtx,
+    backend: DbBackend,
+    scope: &MetricScope,
+    q: &MetricQuery,
+) -> (SelectStatement, Keys) {
     let mut dims: Vec<Dim> = q.group_by.clone();
     // Weeks are folded from days.
     if dims.contains(&Dim::Week) && !dims.contains(&Dim::Day) {
@@ -149,7 +155,7 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
     dims.retain(|d| *d != Dim::Week);
     dims.sort();
     dims.dedup();
-    if let Some(built) = from_team_rollup(ctx, scope, q, &dims) {
+    if let Some(built) = from_team_rollup(ctx, backend, scope, q, &dims) {
         return built;
     }
 
@@ -184,32 +190,32 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
     let scope_col = match scope {
         MetricScope::Organization => None,
         MetricScope::TeamSpaces(ids) => {
-            select.and_where(m(member::Column::TeamSpaceId).is_in(ids.clone()));
+            select.and_where(any_of(backend, m(member::Column::TeamSpaceId), ids));
             Some(m(member::Column::TeamSpaceId))
         }
         MetricScope::Projects(ids) => {
-            select.and_where(a(agg::Column::ProjectId).is_in(ids.clone()));
+            select.and_where(any_of(backend, a(agg::Column::ProjectId), ids));
             Some(a(agg::Column::ProjectId))
         }
     };
     if let Some(names) = &q.filter.event_names {
-        select.and_where(a(agg::Column::Name).is_in(names.clone()));
+        select.and_where(any_of(backend, a(agg::Column::Name), names));
     }
     if let Some(ids) = &q.filter.projects {
-        select.and_where(a(agg::Column::ProjectId).is_in(ids.clone()));
+        select.and_where(any_of(backend, a(agg::Column::ProjectId), ids));
     }
     if let Some(ids) = &q.filter.developers {
-        select.and_where(a(agg::Column::DeveloperId).is_in(ids.clone()));
+        select.and_where(any_of(backend, a(agg::Column::DeveloperId), ids));
     }
     if let Some(ids) = &q.filter.team_spaces {
         if needs_members {
-            select.and_where(m(member::Column::TeamSpaceId).is_in(ids.clone()));
+            select.and_where(any_of(backend, m(member::Column::TeamSpaceId), ids));
         } else {
             let members = Query::select()
                 .column(member::Column::DeveloperId)
                 .from(member::Entity)
                 .and_where(m(member::Column::OrganizationId).eq(org))
-                .and_where(m(member::Column::TeamSpaceId).is_in(ids.clone()))
+                .and_where(any_of(backend, m(member::Column::TeamSpaceId), ids))
                 .to_owned();
             select.and_where(a(agg::Column::DeveloperId).in_subquery(members));
         }
@@ -251,6 +257,7 @@ fn build(ctx: &TenantCtx, scope: &MetricScope, q: &MetricQuery) -> (SelectStatem
 /// holds the same sums (see `service::rollups::team`).
 fn from_team_rollup(
     ctx: &TenantCtx,
+    backend: DbBackend,
     scope: &MetricScope,
     q: &MetricQuery,
     dims: &[Dim],
@@ -276,7 +283,7 @@ fn from_team_rollup(
         .and_where(r(rollup::Column::Day).lte(q.to));
     let scoped = if let MetricScope::TeamSpaces(ids) = scope {
         select
-            .and_where(r(rollup::Column::TeamSpaceId).is_in(ids.clone()))
+            .and_where(any_of(backend, r(rollup::Column::TeamSpaceId), ids))
             .expr_as(r(rollup::Column::TeamSpaceId), Alias::new("scope_id"))
             .add_group_by([r(rollup::Column::TeamSpaceId)])
             .order_by_expr(r(rollup::Column::TeamSpaceId), Order::Asc);
@@ -285,10 +292,10 @@ fn from_team_rollup(
         false
     };
     if let Some(names) = &q.filter.event_names {
-        select.and_where(r(rollup::Column::Name).is_in(names.clone()));
+        select.and_where(any_of(backend, r(rollup::Column::Name), names));
     }
     if let Some(ids) = &q.filter.team_spaces {
-        select.and_where(r(rollup::Column::TeamSpaceId).is_in(ids.clone()));
+        select.and_where(any_of(backend, r(rollup::Column::TeamSpaceId), ids));
     }
     for dim in dims {
         let col = match dim {

@@ -6,7 +6,7 @@ use sea_orm::{JoinType, QuerySelect, RelationTrait, Select, sea_query::Query};
 use crate::{
     ids::{DeveloperId, TeamSpaceId},
     pagination::{ChildRow, PageRequest, fetch_window},
-    service::{name_contains, prelude::*},
+    service::{any_of::any_of, name_contains, prelude::*},
 };
 
 listed!(developer, "developer", name: Name, created_at: CreatedAt);
@@ -73,7 +73,11 @@ pub async fn of_team_spaces(
             team_space_member::Relation::Developer.def().rev(),
         )
         .filter(team_space_member::Column::OrganizationId.eq(org))
-        .filter(team_space_member::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
+        .filter(any_of(
+            db.get_database_backend(),
+            team_space_member::Column::TeamSpaceId.into_expr(),
+            spaces.iter().map(|s| s.uuid()),
+        ));
     let statement = page.window_sql(
         apply_filter(ctx, select, filter),
         (

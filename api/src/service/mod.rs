@@ -4,6 +4,7 @@
 //! tables.
 
 pub mod analytics;
+pub(crate) mod any_of;
 pub mod api_key;
 pub mod audit;
 pub mod developer;

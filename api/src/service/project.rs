@@ -7,7 +7,7 @@ use sea_orm::Select;
 use crate::{
     ids::{ProjectId, TeamSpaceId},
     pagination::{ChildRow, PageRequest, fetch_window},
-    service::{name_contains, prelude::*},
+    service::{any_of::any_of, name_contains, prelude::*},
 };
 
 listed!(project, "project", name: Name, created_at: CreatedAt);
@@ -47,8 +47,11 @@ pub async fn of_team_spaces(
     filter: &ProjectFilter,
     page: &PageRequest,
 ) -> AppResult<Vec<ChildRow<project::Model>>> {
-    let select = project::Entity::find_in(ctx.org_id())
-        .filter(project::Column::TeamSpaceId.is_in(spaces.iter().map(|s| s.uuid())));
+    let select = project::Entity::find_in(ctx.org_id()).filter(any_of(
+        db.get_database_backend(),
+        project::Column::TeamSpaceId.into_expr(),
+        spaces.iter().map(|s| s.uuid()),
+    ));
     let statement = page.window_sql(
         apply_filter(select, filter),
         (project::Entity, project::Column::TeamSpaceId),

@@ -6,10 +6,13 @@
 use entity::scoped::{ByIdInOrg, InOrg};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Select};
 
+use uuid::Uuid;
+
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     pagination::{Keyed, OrderField, Page, PageRequest},
+    service::any_of::any_of,
 };
 
 /// A tenant table that lists in pages.
@@ -38,14 +41,23 @@ pub async fn get<E: Listed>(
         .ok_or_else(|| AppError::not_found(E::NOUN))
 }
 
-/// The rows of these ids in the caller's organization, in one statement.
+/// The rows of these ids in the caller's organization, in one statement
+/// whose text is the same for any number of ids (see `any_of`).
 pub async fn by_ids<E: Listed>(
     ctx: &TenantCtx,
     db: &impl ConnectionTrait,
     ids: &[E::Id],
-) -> AppResult<Vec<E::Model>> {
+) -> AppResult<Vec<E::Model>>
+where
+    E::Id: Into<Uuid>,
+{
+    let ids = ids.iter().map(|id| (*id).into());
     Ok(E::find_in(ctx.org_id())
-        .filter(E::id_column().is_in(ids.iter().copied()))
+        .filter(any_of(
+            db.get_database_backend(),
+            E::id_column().into_expr(),
+            ids,
+        ))
         .all(db)
         .await?)
 }

@@ -6,7 +6,7 @@ use sea_orm::{JoinType, QuerySelect, RelationTrait, Select, sea_query::Expr};
 use crate::{
     ids::{DeveloperId, TeamSpaceId},
     pagination::{ChildRow, PageRequest, fetch_window},
-    service::{name_contains, prelude::*},
+    service::{any_of::any_of, name_contains, prelude::*},
 };
 
 listed!(team_space, "team space", name: Name, created_at: CreatedAt);
@@ -46,7 +46,11 @@ pub async fn of_developers(
             team_space_member::Relation::TeamSpace.def().rev(),
         )
         .filter(team_space_member::Column::OrganizationId.eq(org))
-        .filter(team_space_member::Column::DeveloperId.is_in(developers.iter().map(|d| d.uuid())));
+        .filter(any_of(
+            db.get_database_backend(),
+            team_space_member::Column::DeveloperId.into_expr(),
+            developers.iter().map(|d| d.uuid()),
+        ));
     if let Some(text) = &filter.name_contains {
         select = select.filter(name_contains(team_space::Column::Name, text));
     }

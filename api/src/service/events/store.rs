@@ -20,7 +20,7 @@ use crate::{
     config::IngestLimits,
     error::{AppError, AppResult},
     ids::ProjectId,
-    service::rollups,
+    service::{any_of::any_of, rollups},
 };
 
 /// The developers the batch names, by email or id, in one statement.
@@ -40,11 +40,16 @@ pub(super) async fn resolve_developers(
     if emails.is_empty() && ids.is_empty() {
         return Ok(HashMap::new());
     }
+    let backend = db.get_database_backend();
     let rows = developer::Entity::find_in(ctx.org_id())
         .filter(
             sea_orm::Condition::any()
-                .add(developer::Column::Email.is_in(emails))
-                .add(developer::Column::Id.is_in(ids)),
+                .add(any_of(
+                    backend,
+                    developer::Column::Email.into_expr(),
+                    emails,
+                ))
+                .add(any_of(backend, developer::Column::Id.into_expr(), ids)),
         )
         .all(db)
         .await?;
@@ -250,7 +255,11 @@ pub(super) async fn add_to_meta(
     }
     let stored = event_meta::Entity::find_in(ctx.org_id())
         .filter(C::ProjectId.eq(project_id.uuid()))
-        .filter(C::Name.is_in(metas.keys().copied()))
+        .filter(any_of(
+            txn.get_database_backend(),
+            C::Name.into_expr(),
+            metas.keys(),
+        ))
         .all(txn)
         .await?;
     // Names already over the cap (concurrent batches can overshoot it)

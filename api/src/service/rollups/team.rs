@@ -26,7 +26,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{auth::TenantCtx, error::AppResult};
+use crate::{auth::TenantCtx, error::AppResult, service::any_of::any_of};
 
 /// (team space, day, event name) → count to add (negative: subtract).
 type Deltas = BTreeMap<(Uuid, NaiveDate, String), i64>;
@@ -48,7 +48,11 @@ pub async fn add_events(
     }
     lock_developers(ctx, txn, &devs, LockType::KeyShare).await?;
     let rows = member::Entity::find_in(ctx.org_id())
-        .filter(member::Column::DeveloperId.is_in(devs))
+        .filter(any_of(
+            txn.get_database_backend(),
+            member::Column::DeveloperId.into_expr(),
+            devs,
+        ))
         .all(txn)
         .await?;
     let mut spaces: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -239,7 +243,11 @@ async fn lock_developers(
         .column(developer::Column::Id)
         .from(developer::Entity)
         .and_where(Expr::col(developer::Column::OrganizationId).eq(ctx.org_id().uuid()))
-        .and_where(Expr::col(developer::Column::Id).is_in(devs.iter().copied()))
+        .and_where(any_of(
+            txn.get_database_backend(),
+            Expr::col(developer::Column::Id),
+            devs,
+        ))
         .order_by(developer::Column::Id, sea_orm::Order::Asc)
         .lock(lock)
         .to_owned();
@@ -265,7 +273,11 @@ async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> A
     super::add_counts::<rollup::Entity, _>(txn, keys, C::Count, &rows).await?;
     if subtracted {
         rollup::Entity::delete_in(ctx.org_id())
-            .filter(rollup::Column::TeamSpaceId.is_in(spaces))
+            .filter(any_of(
+                txn.get_database_backend(),
+                rollup::Column::TeamSpaceId.into_expr(),
+                spaces,
+            ))
             .filter(rollup::Column::Count.lte(0))
             .exec(txn)
             .await?;
