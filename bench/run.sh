@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # devgraph against PostGraphile v4 on one machine, one PostgreSQL, one data
-# set and one load client. Prints a table per scenario and concurrency and
-# writes bench/out/results.md (the README's Performance table).
+# set and one load client. Before measuring, checks that both servers answer
+# every scenario with the same data (bench/compare.py; a difference stops
+# the run). Then prints a table per scenario, concurrency and server, the
+# first and the last third of each level beside the whole level, and writes
+# bench/out/results.md.
 #
-#   bash bench/run.sh                  # 10 s per level, concurrency 1,8,32
-#   BENCH_SECONDS=30 bash bench/run.sh
+#   bash bench/run.sh                  # the durations below, concurrency 1,8,32
+#   BENCH_SECONDS=6 BENCH_CONCURRENCY=1,8 bash bench/run.sh   # a smoke run: 6 s a level
 #   BENCH_REUSE=1 BENCH_SERVERS=devgraph BENCH_SCENARIOS="dashboard-30d metrics" bash bench/run.sh
 #
 # Needs: PostgreSQL (installed and started like .ci/run does), Node.js and
@@ -13,7 +16,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-seconds=${BENCH_SECONDS:-10}
+# Measured seconds per level, per scenario (bench/README.md has the
+# arithmetic): long enough that at concurrency 1 devgraph runs every
+# statement of the scenario about 40 times or more on each of its 10 pooled
+# connections (PostgreSQL may change a prepared statement's plan after its
+# fifth execution on a connection), short enough for a full run in about
+# 25 minutes. BENCH_SECONDS sets one duration for every scenario.
+declare -A default_seconds=(
+  [dashboard-30d]=45 [dashboard-90d]=100 [lookup]=10 [deep]=15 [metrics]=10 [totals-60d]=30
+)
+seconds_of() { echo "${BENCH_SECONDS:-${default_seconds[$1]:-}}"; }
 levels=${BENCH_CONCURRENCY:-1,8,32}
 db=${BENCH_DB:-devgraph_bench}
 dg_port=${BENCH_DEVGRAPH_PORT:-8123}
@@ -23,11 +35,12 @@ work=$(mktemp -d /tmp/devgraph-bench.XXXXXX)
 pgl=${BENCH_POSTGRAPHILE_DIR:-/tmp/devgraph-bench-postgraphile}
 mkdir -p "$out"
 step() { printf '\n==> %s\n' "$*"; }
-pids=()
+dg_pid='' pgl_pid=''
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  # PostGraphile's cluster workers outlive a killed master.
-  pkill -9 -f "$pgl/node_modules/.bin/postgraphile" 2>/dev/null || true
+  if [ -n "$dg_pid" ]; then kill -9 "$dg_pid" 2>/dev/null || true; fi
+  # PostGraphile runs in a process group of its own: its cluster workers
+  # outlive a killed master, so the whole group goes.
+  if [ -n "$pgl_pid" ]; then kill -9 -- "-$pgl_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -45,8 +58,9 @@ url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
 
 step "Build (release)"
 cargo build --release -p devgraph --bin devgraph --example load
-bin=$root/target/release/devgraph
-load=$root/target/release/examples/load
+target=${CARGO_TARGET_DIR:-$root/target}
+bin=$target/release/devgraph
+load=$target/release/examples/load
 export DATABASE_URL=$url JWT_SECRET=bench-secret-that-is-long-enough-0123456789 RUST_LOG=warn
 # The tenant budgets are lifted: this run measures the server, not one
 # organization's share of it (bench/budgets.sh measures that).
@@ -73,15 +87,17 @@ someone=$(psql_admin -d "$db" -c "SELECT id FROM developers WHERE organization_i
 token=$("$bin" token --org "$org_slug" --developer "$owner")
 
 # Request bodies: the same variables for both servers (devgraph takes its
-# opaque global id where PostGraphile takes the raw uuid).
-python3 - "$root/bench/queries" "$work" "$org_id" "$me" "$someone" <<'EOF'
+# opaque global id where PostGraphile takes the raw uuid), and each
+# scenario's query name for the equality check.
+python3 - "$root/bench/queries" "$work" "$org_id" "$me" "$someone" <<'PY'
 import base64, datetime, json, re, sys
 queries, work, org, me, someone = sys.argv[1:]
 today = datetime.date.today()
 def rng(days): return {"from": str(today - datetime.timedelta(days=days - 1)), "to": str(today)}
 gid = base64.urlsafe_b64encode(f"Developer:{someone}".encode()).decode().rstrip("=")
 cases = {"dashboard-30d": ("dashboard", rng(30)), "dashboard-90d": ("dashboard", rng(90)),
-         "lookup": ("lookup", {}), "deep": ("deep", {}), "metrics": ("metrics", rng(30))}
+         "lookup": ("lookup", {}), "deep": ("deep", {}), "metrics": ("metrics", rng(30)),
+         "totals-60d": ("totals", rng(60))}
 for server in ("devgraph", "postgraphile"):
     for case, (q, extra) in cases.items():
         text = open(f"{queries}/{server}/{q}.graphql").read()
@@ -89,63 +105,123 @@ for server in ("devgraph", "postgraphile"):
         used = set(re.findall(r"\$(\w+)", text))
         body = {"query": text, "variables": {k: values[k] for k in used}}
         open(f"{work}/{server}-{case}.json", "w").write(json.dumps(body))
-EOF
-scenarios="dashboard-30d dashboard-90d lookup deep metrics"
+        open(f"{work}/{case}.query", "w").write(q)
+PY
+servers=${BENCH_SERVERS:-devgraph,postgraphile}
+scenarios=${BENCH_SCENARIOS:-dashboard-30d dashboard-90d lookup deep metrics totals-60d}
+for s in $scenarios; do
+  [ -f "$work/$s.query" ] || { echo "unknown scenario $s" >&2; exit 1; }
+  [ -n "$(seconds_of "$s")" ] || { echo "no duration for $s: set BENCH_SECONDS" >&2; exit 1; }
+done
 results=${BENCH_RESULTS:-$out/results.jsonl}
 : > "$results"
+: > "$out/devgraph.log"
+: > "$out/postgraphile.log"
+mkdir -p "$work/answers"
+rm -rf "$out/answers"  # a failed check's answers, from an earlier run
 
-# One request first: a wrong query must stop the run, not be measured.
-check_body() {
-  local reply
-  reply=$(curl -sS -H 'content-type: application/json' "${@:3}" --data @"$2" "$1")
-  if [[ "$reply" != '{"data":'* ]] || [[ "$reply" == *'"errors":'* ]]; then
-    echo "bad reply for $2: ${reply:0:400}" >&2; return 1
+start_devgraph() {
+  step "devgraph (release) on :$dg_port"
+  DEVGRAPH_ADDR=127.0.0.1:$dg_port "$bin" serve >> "$out/devgraph.log" 2>&1 &
+  dg_pid=$!
+  wait_http "http://127.0.0.1:$dg_port/readyz"
+}
+stop_devgraph() { kill "$dg_pid" 2>/dev/null || true; wait "$dg_pid" 2>/dev/null || true; dg_pid=''; }
+start_postgraphile() {
+  step "PostGraphile v4 on :$pgl_port"
+  if [ ! -x "$pgl/node_modules/.bin/postgraphile" ]; then
+    mkdir -p "$pgl"
+    (cd "$pgl" && npm install --no-audit --no-fund --silent postgraphile@4)
   fi
+  echo "PostGraphile $(cd "$pgl" && node -p 'require("postgraphile/package.json").version')"
+  # Its production settings: one worker per core, no query log, no GraphiQL.
+  # setsid gives it a process group of its own (see cleanup).
+  NODE_ENV=production setsid "$pgl/node_modules/.bin/postgraphile" -c "$url" --schema public \
+    --host 127.0.0.1 --port "$pgl_port" --cluster-workers "$(nproc)" \
+    --disable-query-log --disable-graphiql >> "$out/postgraphile.log" 2>&1 &
+  pgl_pid=$!
+  for _ in $(seq 1 120); do
+    curl -fsS -o /dev/null -H 'content-type: application/json' --data '{"query":"{__typename}"}' \
+      "http://127.0.0.1:$pgl_port/graphql" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  echo "PostGraphile did not answer; see $out/postgraphile.log" >&2; return 1
+}
+stop_postgraphile() {
+  kill -- "-$pgl_pid" 2>/dev/null || true
+  wait "$pgl_pid" 2>/dev/null || true
+  pgl_pid=''
 }
 
-servers=${BENCH_SERVERS:-devgraph,postgraphile}
-scenarios=${BENCH_SCENARIOS:-$scenarios}
+# One request per scenario first, its answer kept: a wrong query must stop
+# the run, not be measured, and the answers are compared below.
+answer() {  # url body saved [curl options]
+  curl -sS -o "$3" -H 'content-type: application/json' "${@:4}" --data @"$2" "$1"
+  if [ "$(head -c 8 "$3")" != '{"data":' ] || grep -q '"errors":' "$3"; then
+    echo "bad reply for $2: $(head -c 400 "$3")" >&2; return 1
+  fi
+}
+answers_of() {  # server
+  for s in $scenarios; do
+    if [ "$1" = devgraph ]; then
+      answer "http://127.0.0.1:$dg_port/graphql" "$work/devgraph-$s.json" \
+        "$work/answers/devgraph-$s.json" -H "authorization: Bearer $token"
+    else
+      answer "http://127.0.0.1:$pgl_port/graphql" "$work/postgraphile-$s.json" \
+        "$work/answers/postgraphile-$s.json"
+    fi
+  done
+}
+measure() {  # server endpoint [load options]
+  local server=$1 endpoint=$2; shift 2
+  for s in $scenarios; do
+    "$load" --url "$endpoint" --body "$work/$server-$s.json" "$@" --concurrency "$levels" \
+      --duration "$(seconds_of "$s")" --pg-url "$url" --server "$server" --scenario "$s" \
+      --out "$results"
+  done
+}
+
+# The fair-peer check: before anything is measured, both servers must answer
+# every scenario with the same data. One server runs at a time, as when
+# measured.
+if [[ ",$servers," == *",devgraph,"* && ",$servers," == *",postgraphile,"* ]]; then
+  start_postgraphile
+  answers_of postgraphile
+  stop_postgraphile
+  start_devgraph
+  answers_of devgraph
+  step "Equality check: the same data from both servers"
+  for s in $scenarios; do
+    printf '%-14s ' "$s"
+    if ! python3 "$root/bench/compare.py" "$(cat "$work/$s.query")" \
+        "$work/answers/devgraph-$s.json" "$work/answers/postgraphile-$s.json"; then
+      mkdir -p "$out/answers"
+      cp "$work/answers/devgraph-$s.json" "$work/answers/postgraphile-$s.json" "$out/answers/"
+      echo "devgraph and PostGraphile answer $s differently: nothing measured" \
+        "(both answers are in $out/answers)" >&2
+      exit 1
+    fi
+  done
+else
+  echo "one server only ($servers): no equality check"
+fi
 
 if [[ ",$servers," == *",devgraph,"* ]]; then
-step "devgraph (release) on :$dg_port"
-DEVGRAPH_ADDR=127.0.0.1:$dg_port "$bin" serve > "$out/devgraph.log" 2>&1 &
-pids+=($!)
-wait_http "http://127.0.0.1:$dg_port/readyz"
-for s in $scenarios; do
-  check_body "http://127.0.0.1:$dg_port/graphql" "$work/devgraph-$s.json" -H "authorization: Bearer $token"
-  "$load" --url "http://127.0.0.1:$dg_port/graphql" --body "$work/devgraph-$s.json" \
-    --header "authorization: Bearer $token" --concurrency "$levels" --duration "$seconds" \
-    --pg-url "$url" --server devgraph --scenario "$s" --out "$results"
-done
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  if [ -z "$dg_pid" ]; then start_devgraph; answers_of devgraph; fi
+  step "Measure devgraph"
+  measure devgraph "http://127.0.0.1:$dg_port/graphql" --header "authorization: Bearer $token"
+  stop_devgraph
 fi
 
 if [[ ",$servers," == *",postgraphile,"* ]]; then
-step "PostGraphile v4 on :$pgl_port"
-if [ ! -x "$pgl/node_modules/.bin/postgraphile" ]; then
-  mkdir -p "$pgl"
-  (cd "$pgl" && npm install --no-audit --no-fund --silent postgraphile@4)
-fi
-echo "PostGraphile $(cd "$pgl" && node -p 'require("postgraphile/package.json").version')"
-# Its production settings: one worker per core, no query log, no GraphiQL.
-NODE_ENV=production "$pgl/node_modules/.bin/postgraphile" -c "$url" --schema public \
-  --host 127.0.0.1 --port "$pgl_port" --cluster-workers "$(nproc)" \
-  --disable-query-log --disable-graphiql > "$out/postgraphile.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 120); do
-  curl -fsS -o /dev/null -H 'content-type: application/json' --data '{"query":"{__typename}"}' \
-    "http://127.0.0.1:$pgl_port/graphql" 2>/dev/null && break
-  sleep 0.5
-done
-for s in $scenarios; do
-  check_body "http://127.0.0.1:$pgl_port/graphql" "$work/postgraphile-$s.json"
-  "$load" --url "http://127.0.0.1:$pgl_port/graphql" --body "$work/postgraphile-$s.json" \
-    --concurrency "$levels" --duration "$seconds" \
-    --pg-url "$url" --server postgraphile --scenario "$s" --out "$results"
-done
+  start_postgraphile
+  answers_of postgraphile
+  step "Measure PostGraphile"
+  measure postgraphile "http://127.0.0.1:$pgl_port/graphql"
+  stop_postgraphile
 fi
 
 step "Results"
 python3 "$root/bench/report.py" "$results" \
-  "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(psql_admin -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, ${seconds} s per level, $(date -u +%Y-%m-%d)" \
+  "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(psql_admin -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(date -u +%Y-%m-%d)" \
   | tee "$out/results.md"

@@ -5,6 +5,15 @@
 //! drives it against devgraph and PostGraphile alike, so both see the same
 //! client.
 //!
+//! Each answered request keeps the moment it completed, so the same figures
+//! are also given for the first and the last third of the measured window:
+//! a server that slows down as the run goes on (PostgreSQL switching a
+//! prepared statement to a generic plan after its fifth execution on a
+//! connection, say) shows it as a last third slower than the first. The
+//! first third is completions in `[0, duration/3)`, the last third those
+//! from `2·duration/3` to the end of the run (requests still in flight at
+//! the deadline complete in it); each third's req/s is over its own length.
+//!
 //! An error is a transport failure, a status other than `--expect-status`,
 //! or a body with a top-level GraphQL `errors` entry. Each `__SEQ__` in the
 //! body becomes a string unique to the request, so ingestion bodies carry
@@ -57,9 +66,54 @@ struct Args {
 
 #[derive(Default)]
 struct Tally {
-    latencies_us: Vec<u32>,
+    /// Seconds from the start of the clock to the last answer.
+    elapsed: f64,
+    /// Per answered request: when it completed (µs after the clock
+    /// started) and how long it took (µs).
+    done: Vec<(u64, u32)>,
     errors: u64,
     first_error: Option<String>,
+}
+
+/// Requests/s, p50 and p99 of some answered requests over `seconds`.
+struct Figures {
+    requests: usize,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Figures {
+    fn of(mut latencies_us: Vec<u32>, seconds: f64) -> Figures {
+        latencies_us.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if latencies_us.is_empty() {
+                return 0.0;
+            }
+            let n = latencies_us.len();
+            let i = ((n as f64 * p).ceil() as usize).clamp(1, n) - 1;
+            latencies_us[i] as f64 / 1000.0
+        };
+        Figures {
+            requests: latencies_us.len(),
+            rps: if seconds > 0.0 {
+                latencies_us.len() as f64 / seconds
+            } else {
+                0.0
+            },
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "requests": self.requests,
+            "rps": self.rps,
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
+        })
+    }
 }
 
 #[tokio::main]
@@ -90,50 +144,74 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         drive(&run, clients, args.warmup).await;
         if let Some(pg) = &pg {
-            pg.execute_unprepared("select pg_stat_statements_reset()")
-                .await?;
+            // This database's statistics only: the cluster may serve others.
+            pg.execute_unprepared(
+                "select pg_stat_statements_reset(0, \
+                 (select oid from pg_database where datname = current_database()), 0)",
+            )
+            .await?;
         }
-        let started = Instant::now();
         let tally = drive(&run, clients, args.duration).await;
-        let elapsed = started.elapsed().as_secs_f64();
+        let elapsed = tally.elapsed;
         let statements = match &pg {
             Some(pg) => Some(statement_calls(pg).await?),
             None => None,
         };
-        let mut lat = tally.latencies_us;
-        lat.sort_unstable();
-        let done = lat.len() as u64;
-        let total = done + tally.errors;
-        let pct = |p: f64| -> f64 {
-            if lat.is_empty() {
-                return 0.0;
-            }
-            let i = ((lat.len() as f64 * p).ceil() as usize).clamp(1, lat.len()) - 1;
-            lat[i] as f64 / 1000.0
-        };
+        let total = tally.done.len() as u64 + tally.errors;
+        let all = Figures::of(tally.done.iter().map(|d| d.1).collect(), elapsed);
+        // Thirds of the nominal window; the last one runs on to the end
+        // (the requests in flight at the deadline), over its real length.
+        let third_us = args.duration * 1_000_000 / 3;
+        let last_from_us = 2 * third_us;
+        let first = Figures::of(
+            tally
+                .done
+                .iter()
+                .filter(|d| d.0 < third_us)
+                .map(|d| d.1)
+                .collect(),
+            third_us as f64 / 1e6,
+        );
+        let last = Figures::of(
+            tally
+                .done
+                .iter()
+                .filter(|d| d.0 >= last_from_us)
+                .map(|d| d.1)
+                .collect(),
+            elapsed - last_from_us as f64 / 1e6,
+        );
         let per_request = statements.map(|s| s as f64 / total.max(1) as f64);
         let line = json!({
             "server": args.server,
             "scenario": args.scenario,
             "concurrency": clients,
+            "duration": args.duration,
             "requests": total,
             "seconds": elapsed,
-            "rps": done as f64 / elapsed,
-            "p50_ms": pct(0.50),
-            "p99_ms": pct(0.99),
+            "rps": all.rps,
+            "p50_ms": all.p50_ms,
+            "p99_ms": all.p99_ms,
             "errors": tally.errors,
             "statements_per_request": per_request,
+            "first_third": first.json(),
+            "last_third": last.json(),
         });
         println!(
             "{:<12} {:<14} c={:<3} {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms  errors {:<5} stmts/req {}",
             args.server,
             args.scenario,
             clients,
-            done as f64 / elapsed,
-            pct(0.50),
-            pct(0.99),
+            all.rps,
+            all.p50_ms,
+            all.p99_ms,
             tally.errors,
             per_request.map_or("-".into(), |s| format!("{s:.2}")),
+        );
+        println!(
+            "{:<12} {:<14}       first third {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms   \
+             last third {:>8.1} req/s  p50 {:>8.2} ms  p99 {:>8.2} ms",
+            "", "", first.rps, first.p50_ms, first.p99_ms, last.rps, last.p50_ms, last.p99_ms,
         );
         if let Some(e) = &tally.first_error {
             println!("  first error: {e}");
@@ -172,7 +250,8 @@ fn next_body(template: &str, run_id: &str) -> Vec<u8> {
 /// Closed loop: each client sends its next request when the last one is
 /// answered, until the deadline.
 async fn drive(run: &Run<'_>, clients: usize, seconds: u64) -> Tally {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let origin = Instant::now();
+    let deadline = origin + Duration::from_secs(seconds);
     let mut tasks = Vec::with_capacity(clients);
     let template = String::from_utf8_lossy(run.body).into_owned();
     // Unique across runs too, so a second soak does not replay ids.
@@ -209,10 +288,12 @@ async fn drive(run: &Run<'_>, clients: usize, seconds: u64) -> Tally {
                     }
                     Err(e) => Err(e.to_string()),
                 };
+                let end = Instant::now();
                 match outcome {
-                    Ok(()) => tally
-                        .latencies_us
-                        .push(t.elapsed().as_micros().min(u32::MAX as u128) as u32),
+                    Ok(()) => tally.done.push((
+                        end.duration_since(origin).as_micros() as u64,
+                        end.duration_since(t).as_micros().min(u32::MAX as u128) as u32,
+                    )),
                     Err(e) => {
                         tally.errors += 1;
                         tally.first_error.get_or_insert(e);
@@ -225,13 +306,14 @@ async fn drive(run: &Run<'_>, clients: usize, seconds: u64) -> Tally {
     let mut all = Tally::default();
     for task in tasks {
         if let Ok(t) = task.await {
-            all.latencies_us.extend(t.latencies_us);
+            all.done.extend(t.done);
             all.errors += t.errors;
             if all.first_error.is_none() {
                 all.first_error = t.first_error;
             }
         }
     }
+    all.elapsed = origin.elapsed().as_secs_f64();
     all
 }
 
