@@ -14,27 +14,15 @@ root=$PWD
 seconds=${BUDGET_SECONDS:-30}
 db=${BUDGET_DB:-devgraph_budgets}
 port_http=${BUDGET_PORT:-8126}
-out=$root/bench/out
-work=$(mktemp -d /tmp/devgraph-budgets.XXXXXX)
-mkdir -p "$out"
-step() { printf '\n==> %s\n' "$*"; }
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/lib.sh"
+scratch budgets
 
 step "PostgreSQL"
 source "$root/bench/pg.sh"
 fresh_db "$db"
 url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
 
-step "Build (release)"
-cargo build --release -p devgraph --bin devgraph --example load
-target=${CARGO_TARGET_DIR:-$root/target}
-bin=$target/release/devgraph
-load=$target/release/examples/load
+release_build
 export DATABASE_URL=$url JWT_SECRET=budget-bench-secret-that-is-long-enough-01 RUST_LOG=warn
 
 step "Seed: 2 organizations, 10 team spaces, 200 developers, 20 projects, 30 days each"

@@ -1,4 +1,4 @@
-# Sourced by run.sh and soak.sh: a running PostgreSQL with pg_stat_statements
+# Sourced by the PostgreSQL benchmarks: a running PostgreSQL with pg_stat_statements
 # preloaded and a `devgraph` role, installed the way .ci/run does it.
 # Defines: port, psql_admin, fresh_db NAME.
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -30,8 +30,4 @@ fresh_db() {
   psql_admin -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)"
   psql_admin -c "CREATE DATABASE $1 OWNER devgraph"
   psql_admin -d "$1" -c "CREATE EXTENSION pg_stat_statements"
-}
-wait_http() {
-  for _ in $(seq 1 120); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.5; done
-  echo "no answer from $1" >&2; return 1
 }

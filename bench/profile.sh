@@ -16,31 +16,17 @@ seconds=${PROFILE_SECONDS:-30}
 scenarios=${PROFILE_SCENARIOS:-"dashboard-30d dashboard-90d lookup"}
 db=${PROFILE_DB:-devgraph_profile}
 port_http=${PROFILE_PORT:-8126}
-out=$root/bench/out
-work=$(mktemp -d /tmp/devgraph-profile.XXXXXX)
-mkdir -p "$out"
-step() { printf '\n==> %s\n' "$*"; }
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/lib.sh"
+scratch profile
 command -v perf >/dev/null || { echo "perf is not installed (Debian: linux-perf)" >&2; exit 1; }
 
 step "PostgreSQL"
 source "$root/bench/pg.sh"
 url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
 
-step "Build (release)"
-cargo build --release -p devgraph --bin devgraph --example load
-target=${CARGO_TARGET_DIR:-$root/target}
-bin=$target/release/devgraph
-load=$target/release/examples/load
+release_build
 export DATABASE_URL=$url JWT_SECRET=profile-secret-that-is-long-enough-0123456 RUST_LOG=warn
-# The tenant budgets are lifted: this run measures the server's own work.
-export DEVGRAPH_TENANT_IN_FLIGHT=100000 DEVGRAPH_TENANT_REQUESTS_PER_MINUTE=1000000000 \
-  DEVGRAPH_TENANT_POINTS_PER_MINUTE=2000000000
+lift_budgets
 
 if [ "${PROFILE_REUSE:-0}" != 1 ] || ! psql_admin -d "$db" -c 'SELECT 1' >/dev/null 2>&1; then
   step "Seed: 1 organization, 10 team spaces, 500 developers, 50 projects, 90 days"

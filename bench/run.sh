@@ -34,7 +34,7 @@ out=$root/bench/out
 work=$(mktemp -d /tmp/devgraph-bench.XXXXXX)
 pgl=${BENCH_POSTGRAPHILE_DIR:-/tmp/devgraph-bench-postgraphile}
 mkdir -p "$out"
-step() { printf '\n==> %s\n' "$*"; }
+source "$root/bench/lib.sh"
 dg_pid='' pgl_pid=''
 cleanup() {
   if [ -n "$dg_pid" ]; then kill -9 "$dg_pid" 2>/dev/null || true; fi
@@ -56,16 +56,9 @@ else
 fi
 url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
 
-step "Build (release)"
-cargo build --release -p devgraph --bin devgraph --example load
-target=${CARGO_TARGET_DIR:-$root/target}
-bin=$target/release/devgraph
-load=$target/release/examples/load
+release_build
 export DATABASE_URL=$url JWT_SECRET=bench-secret-that-is-long-enough-0123456789 RUST_LOG=warn
-# The tenant budgets are lifted: this run measures the server, not one
-# organization's share of it (bench/budgets.sh measures that).
-export DEVGRAPH_TENANT_IN_FLIGHT=100000 DEVGRAPH_TENANT_REQUESTS_PER_MINUTE=1000000000 \
-  DEVGRAPH_TENANT_POINTS_PER_MINUTE=2000000000
+lift_budgets
 
 step "Seed: 3 organizations x 10 team spaces, 500 developers and 50 projects each, 90 days of events"
 # 50 developers and 5 projects per team space; each developer is in 1 to 3.

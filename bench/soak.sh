@@ -13,31 +13,17 @@ root=$PWD
 seconds=${SOAK_SECONDS:-600}
 db=${SOAK_DB:-devgraph_soak}
 port_http=${SOAK_PORT:-8124}
-out=$root/bench/out
-work=$(mktemp -d /tmp/devgraph-soak.XXXXXX)
-mkdir -p "$out"
-step() { printf '\n==> %s\n' "$*"; }
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/lib.sh"
+scratch soak
 
 step "PostgreSQL"
 source "$root/bench/pg.sh"
 fresh_db "$db"
 url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
 
-step "Build (release)"
-cargo build --release -p devgraph --bin devgraph --example load
-bin=$root/target/release/devgraph
-load=$root/target/release/examples/load
+release_build
 export DATABASE_URL=$url JWT_SECRET=soak-secret-that-is-long-enough-0123456789 RUST_LOG=warn
-# The tenant budgets are lifted: this run measures the server, not one
-# organization's share of it (bench/budgets.sh measures that).
-export DEVGRAPH_TENANT_IN_FLIGHT=100000 DEVGRAPH_TENANT_REQUESTS_PER_MINUTE=1000000000 \
-  DEVGRAPH_TENANT_POINTS_PER_MINUTE=2000000000
+lift_budgets
 
 step "Seed: 1 organization, 10 team spaces, 200 developers, 20 projects, 30 days"
 "$bin" migrate up

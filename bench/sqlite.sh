@@ -15,32 +15,15 @@ root=$PWD
 seconds=${SQLITE_SECONDS:-45}
 levels=${SQLITE_CONCURRENCY:-1,8}
 port_http=${SQLITE_PORT:-8127}
-out=$root/bench/out
 data=${SQLITE_DIR:-/tmp/devgraph-bench-sqlite}
-work=$(mktemp -d /tmp/devgraph-sqlite.XXXXXX)
-mkdir -p "$out" "$data"
-step() { printf '\n==> %s\n' "$*"; }
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-wait_http() {
-  for _ in $(seq 1 120); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.5; done
-  echo "no answer from $1" >&2; return 1
-}
+mkdir -p "$data"
+source "$root/bench/lib.sh"
+scratch sqlite
 
-step "Build (release)"
-cargo build --release -p devgraph --bin devgraph --example load
-target=${CARGO_TARGET_DIR:-$root/target}
-bin=$target/release/devgraph
-load=$target/release/examples/load
+release_build
 export DATABASE_URL="sqlite://$data/devgraph.db?mode=rwc" \
   JWT_SECRET=sqlite-bench-secret-that-is-long-enough-0123 RUST_LOG=warn
-# The tenant budgets are lifted: this run measures the server.
-export DEVGRAPH_TENANT_IN_FLIGHT=100000 DEVGRAPH_TENANT_REQUESTS_PER_MINUTE=1000000000 \
-  DEVGRAPH_TENANT_POINTS_PER_MINUTE=2000000000
+lift_budgets
 
 sql() { python3 -c 'import sqlite3, sys; print("\n".join(str(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])))' "$data/devgraph.db" "$1"; }
 if [ "${SQLITE_REUSE:-0}" != 1 ] || [ ! -s "$data/devgraph.db" ]; then

@@ -14,27 +14,15 @@ root=$PWD
 seconds=${WORST_SECONDS:-60}
 db=${WORST_DB:-devgraph_worst}
 port_http=${WORST_PORT:-8125}
-out=$root/bench/out
-work=$(mktemp -d /tmp/devgraph-worst.XXXXXX)
-mkdir -p "$out"
-step() { printf '\n==> %s\n' "$*"; }
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source "$root/bench/lib.sh"
+scratch worst
 
 step "PostgreSQL"
 source "$root/bench/pg.sh"
 fresh_db "$db"
 url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
 
-step "Build (release)"
-cargo build --release -p devgraph --bin devgraph --example load
-target=${CARGO_TARGET_DIR:-$root/target}
-bin=$target/release/devgraph
-load=$target/release/examples/load
+release_build
 export DATABASE_URL=$url JWT_SECRET=worst-case-secret-that-is-long-enough-0123 RUST_LOG=warn
 # The default budgets, but for query points: at their default the points
 # would refuse all but 24 of these a minute, and the memory bound must hold
