@@ -13,6 +13,7 @@ pub mod ops;
 pub mod postgres;
 pub mod proxy;
 pub mod random;
+pub mod recorder;
 pub mod recount;
 pub mod scene;
 pub mod shop;

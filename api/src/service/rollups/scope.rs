@@ -71,7 +71,12 @@ pub async fn add_events(
         .project
         .iter()
         .map(|((day, name), n)| {
-            let key = [org.into(), project.into(), (*day).into(), name.clone().into()];
+            let key = [
+                org.into(),
+                project.into(),
+                (*day).into(),
+                name.clone().into(),
+            ];
             (key, *n)
         })
         .collect();
@@ -141,9 +146,23 @@ pub async fn rebuild(ctx: &TenantCtx, txn: &impl ConnectionTrait) -> AppResult<(
     let columns = [O::OrganizationId, O::Day, O::Name, O::Count];
     refill(ctx, txn, org_rollup::Entity, columns, &[]).await?;
     let columns = [P::OrganizationId, P::ProjectId, P::Day, P::Name, P::Count];
-    refill(ctx, txn, project_rollup::Entity, columns, &[agg::Column::ProjectId]).await?;
+    refill(
+        ctx,
+        txn,
+        project_rollup::Entity,
+        columns,
+        &[agg::Column::ProjectId],
+    )
+    .await?;
     let columns = [D::OrganizationId, D::DeveloperId, D::Day, D::Name, D::Count];
-    refill(ctx, txn, dev_rollup::Entity, columns, &[agg::Column::DeveloperId]).await
+    refill(
+        ctx,
+        txn,
+        dev_rollup::Entity,
+        columns,
+        &[agg::Column::DeveloperId],
+    )
+    .await
 }
 
 /// `INSERT INTO table (columns…)` of the organization's `aggregated_events`
@@ -203,7 +222,12 @@ async fn add_dev(
         .iter()
         .filter(|(_, n)| **n != 0)
         .map(|((dev, day, name), n)| {
-            let key = [org.into(), (*dev).into(), (*day).into(), name.clone().into()];
+            let key = [
+                org.into(),
+                (*dev).into(),
+                (*day).into(),
+                name.clone().into(),
+            ];
             (key, *n)
         })
         .collect();
