@@ -99,6 +99,21 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
             "day",
         ],
     ),
+    key(
+        "pk_organization_rollups",
+        "organization_rollups",
+        &["organization_id", "day", "name"],
+    ),
+    key(
+        "pk_project_rollups",
+        "project_rollups",
+        &["organization_id", "project_id", "day", "name"],
+    ),
+    key(
+        "pk_developer_rollups",
+        "developer_rollups",
+        &["organization_id", "developer_id", "day", "name"],
+    ),
     key("pk_audit_log", "audit_log", &["organization_id", "id"]),
 ];
 

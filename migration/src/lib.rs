@@ -21,6 +21,7 @@ mod m20261122_000008_create_team_space_rollups;
 mod m20261130_000009_event_sources;
 mod m20261130_000010_organization_budgets;
 mod m20261130_000011_organization_point_budgets;
+mod m20261130_000012_create_scope_rollups;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_event_sources::Migration),
             Box::new(m20261130_000010_organization_budgets::Migration),
             Box::new(m20261130_000011_organization_point_budgets::Migration),
+            Box::new(m20261130_000012_create_scope_rollups::Migration),
         ]
     }
 }

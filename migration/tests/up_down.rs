@@ -32,10 +32,13 @@ const TABLES: &[&str] = &[
     "api_key_prefixes",
     "api_keys",
     "audit_log",
+    "developer_rollups",
     "developers",
     "event_meta",
     "events",
+    "organization_rollups",
     "organizations",
+    "project_rollups",
     "projects",
     "seaql_migrations",
     "team_space_members",
@@ -121,6 +124,7 @@ async fn cycle(url: String) {
     Migrator::fresh(&db).await.expect("fresh");
     assert_eq!(tables(&db).await, TABLES);
     assert_eq!(Organization::find().count(&db).await.expect("count"), 0);
+    check_rollup_backfill(&db).await;
 
     db.close().await.expect("close");
 }
@@ -560,6 +564,67 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         [rollup]
     );
 
+    let day = NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
+    let org_rollup = entity::organization_rollup::Model {
+        organization_id: org.id,
+        day,
+        name: "commit".into(),
+        count: 3,
+    };
+    org_rollup
+        .clone()
+        .into_active_model()
+        .insert(db)
+        .await
+        .expect("org rollup");
+    assert_eq!(
+        OrganizationRollup::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("org rollup"),
+        [org_rollup]
+    );
+    let project_rollup = entity::project_rollup::Model {
+        organization_id: org.id,
+        project_id: proj.id,
+        day,
+        name: "commit".into(),
+        count: 3,
+    };
+    project_rollup
+        .clone()
+        .into_active_model()
+        .insert(db)
+        .await
+        .expect("project rollup");
+    assert_eq!(
+        ProjectRollup::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("project rollup"),
+        [project_rollup]
+    );
+    let developer_rollup = entity::developer_rollup::Model {
+        organization_id: org.id,
+        developer_id: entity::UNKNOWN_DEVELOPER,
+        day,
+        name: "commit".into(),
+        count: 3,
+    };
+    developer_rollup
+        .clone()
+        .into_active_model()
+        .insert(db)
+        .await
+        .expect("developer rollup");
+    assert_eq!(
+        DeveloperRollup::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("developer rollup"),
+        [developer_rollup]
+    );
+
     let audit = audit_log::Model {
         organization_id: org.id,
         id: Uuid::now_v7(),
@@ -844,9 +909,135 @@ async fn check_cascade(db: &DatabaseConnection, org: &organization::Model) {
         TeamSpaceRollup::find_in(OrgId::from_db(org.id))
             .count(db)
             .await,
+        OrganizationRollup::find_in(OrgId::from_db(org.id))
+            .count(db)
+            .await,
+        ProjectRollup::find_in(OrgId::from_db(org.id))
+            .count(db)
+            .await,
+        DeveloperRollup::find_in(OrgId::from_db(org.id))
+            .count(db)
+            .await,
         AuditLog::find_in(OrgId::from_db(org.id)).count(db).await,
     ];
     for count in counts {
         assert_eq!(count.expect("count"), 0);
+    }
+}
+
+/// The migration that creates the organization, project and developer rollups fills them from
+/// the `aggregated_events` already stored: summed over the dimensions each one drops, per
+/// organization.
+async fn check_rollup_backfill(db: &DatabaseConnection) {
+    Migrator::down(db, Some(1)).await.expect("down one");
+    let now = now();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
+    let mut projects = Vec::new();
+    for slug in ["one", "two"] {
+        let org = organization::Model {
+            id: Uuid::now_v7(),
+            slug: slug.into(),
+            name: slug.into(),
+            time_zone: "UTC".into(),
+            event_retention_days: 90,
+            budget_in_flight: None,
+            budget_requests_per_minute: None,
+            budget_points_per_minute: None,
+            created_at: now,
+            updated_at: now,
+        };
+        org.clone()
+            .into_active_model()
+            .insert(db)
+            .await
+            .expect("org");
+        for p in 0..2 {
+            let proj = project::Model {
+                organization_id: org.id,
+                id: Uuid::now_v7(),
+                team_space_id: None,
+                slug: format!("p{p}"),
+                name: format!("P{p}"),
+                created_at: now,
+                updated_at: now,
+            };
+            proj.clone()
+                .into_active_model()
+                .insert(db)
+                .await
+                .expect("project");
+            projects.push(proj);
+        }
+    }
+    let devs = [entity::UNKNOWN_DEVELOPER, Uuid::now_v7()];
+    // Per project, developer, name and day: 1, 2, 3, ... so every sum is distinct.
+    let mut n = 0;
+    for proj in &projects {
+        for dev in devs {
+            for name in ["commit", "review"] {
+                for d in 0..2 {
+                    n += 1;
+                    aggregated_event::Model {
+                        organization_id: proj.organization_id,
+                        project_id: proj.id,
+                        developer_id: dev,
+                        name: name.into(),
+                        day: day + chrono::Duration::days(d),
+                        count: n,
+                    }
+                    .into_active_model()
+                    .insert(db)
+                    .await
+                    .expect("agg");
+                }
+            }
+        }
+    }
+    Migrator::up(db, None).await.expect("up again");
+    for org in [projects[0].organization_id, projects[2].organization_id] {
+        let agg = AggregatedEvent::find_in(OrgId::from_db(org))
+            .all(db)
+            .await
+            .expect("agg");
+        let mut by_org = BTreeMap::new();
+        let mut by_project = BTreeMap::new();
+        let mut by_dev = BTreeMap::new();
+        for a in &agg {
+            *by_org.entry((a.day, a.name.clone())).or_insert(0) += a.count;
+            *by_project
+                .entry((a.project_id, a.day, a.name.clone()))
+                .or_insert(0) += a.count;
+            *by_dev
+                .entry((a.developer_id, a.day, a.name.clone()))
+                .or_insert(0) += a.count;
+        }
+        assert_eq!(by_org.len(), 4);
+        let rows = OrganizationRollup::find_in(OrgId::from_db(org))
+            .all(db)
+            .await
+            .expect("rows");
+        let got: BTreeMap<_, _> = rows
+            .into_iter()
+            .map(|r| ((r.day, r.name), r.count))
+            .collect();
+        assert_eq!(got, by_org);
+        let rows = ProjectRollup::find_in(OrgId::from_db(org))
+            .all(db)
+            .await
+            .expect("rows");
+        let got: BTreeMap<_, _> = rows
+            .into_iter()
+            .map(|r| ((r.project_id, r.day, r.name), r.count))
+            .collect();
+        assert_eq!(got, by_project);
+        let rows = DeveloperRollup::find_in(OrgId::from_db(org))
+            .all(db)
+            .await
+            .expect("rows");
+        let got: BTreeMap<_, _> = rows
+            .into_iter()
+            .map(|r| ((r.developer_id, r.day, r.name), r.count))
+            .collect();
+        assert_eq!(got, by_dev);
     }
 }

@@ -24,4 +24,5 @@ mod mutations;
 mod permissions;
 mod plans;
 mod reads;
+mod rollups;
 mod tenancy;

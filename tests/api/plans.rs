@@ -5,10 +5,7 @@
 //! that records what it sends; the rows it returns are checked too, since
 //! on SQLite the set travels as JSON and uuids are compared as blobs.
 
-use std::{
-    collections::BTreeSet,
-    sync::{Arc, Mutex},
-};
+use std::collections::BTreeSet;
 
 use chrono::{Duration, Utc};
 use devgraph::{
@@ -24,70 +21,12 @@ use devgraph::{
     },
 };
 use entity::enums::{DeveloperRole, TeamSpaceRole};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, Value};
 use uuid::Uuid;
 
-use crate::support::{Dev, TestApp, backend_name};
-
-/// One statement as the driver received it.
-#[derive(Debug, Clone)]
-struct Sent {
-    sql: String,
-    values: Vec<Value>,
-}
-
-impl Sent {
-    /// The sizes of the sets among the bound values: a PostgreSQL array,
-    /// or SQLite's JSON array text.
-    fn set_sizes(&self) -> Vec<usize> {
-        self.values.iter().filter_map(set_size).collect()
-    }
-}
-
-fn set_size(value: &Value) -> Option<usize> {
-    match value {
-        Value::Array(_, Some(items)) => Some(items.len()),
-        Value::String(Some(text)) if text.starts_with('[') => {
-            serde_json::from_str::<Vec<serde_json::Value>>(text)
-                .ok()
-                .map(|items| items.len())
-        }
-        _ => None,
-    }
-}
-
-/// A pool of its own on the test's database that records every statement.
-struct Recorder {
-    db: DatabaseConnection,
-    log: Arc<Mutex<Vec<Sent>>>,
-}
-
-impl Recorder {
-    async fn on(app: &TestApp) -> Recorder {
-        let mut options = ConnectOptions::new(app.direct_database_url().to_owned());
-        options.max_connections(2).sqlx_logging(false);
-        let mut db = Database::connect(options).await.expect("connect");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let sink = log.clone();
-        db.set_metric_callback(move |info| {
-            let values = info
-                .statement
-                .values
-                .as_ref()
-                .map(|v| v.0.clone())
-                .unwrap_or_default();
-            sink.lock().unwrap().push(Sent {
-                sql: info.statement.sql.clone(),
-                values,
-            });
-        });
-        Recorder { db, log }
-    }
-
-    fn take(&self) -> Vec<Sent> {
-        std::mem::take(&mut *self.log.lock().unwrap())
-    }
-}
+use crate::support::{
+    Dev, TestApp, backend_name,
+    recorder::{Recorder, Sent},
+};
 
 /// An organization of 6 developers in 2 team spaces with a project each,
 /// every developer with a "commit" and a "review" yesterday; and a second

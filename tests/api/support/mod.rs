@@ -13,6 +13,8 @@ pub mod ops;
 pub mod postgres;
 pub mod proxy;
 pub mod random;
+pub mod recorder;
+pub mod recount;
 pub mod scene;
 pub mod shop;
 pub mod site;

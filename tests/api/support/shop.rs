@@ -13,6 +13,7 @@ use crate::support::{
     Dev, Gid, TestApp, create_key,
     events::{at, days_ago, ev, send, today},
     random::Lcg,
+    recount::{field_of, row_key},
 };
 
 /// Who an event of the [`Shop`] names.
@@ -297,25 +298,6 @@ impl Shop {
             }
         }
     }
-}
-
-/// The `MetricRow` field of a dimension.
-fn field_of(dimension: &str) -> &'static str {
-    match dimension {
-        "DAY" => "day",
-        "WEEK" => "week",
-        "EVENT_NAME" => "eventName",
-        "DEVELOPER" => "developerId",
-        "TEAM_SPACE" => "teamSpaceId",
-        "PROJECT" => "projectId",
-        other => panic!("no dimension {other}"),
-    }
-}
-
-/// A JSON object as a map key, its fields in sorted order.
-fn row_key(row: &Value) -> String {
-    let sorted: BTreeMap<_, _> = row.as_object().expect("object").iter().collect();
-    serde_json::to_string(&sorted).expect("key")
 }
 
 #[derive(Debug, Clone, Copy)]

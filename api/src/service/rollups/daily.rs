@@ -1,7 +1,8 @@
 //! The daily rollup, `aggregated_events`: one row per (project, developer,
-//! name, day in the organization's time zone), the table every metric reads.
-//! Ingestion adds to it here, in its own transaction, and so to the
-//! team-space rollup (`team.rs`); concurrent batches add rather than
+//! name, day in the organization's time zone), the one every other rollup
+//! is a sum of. Ingestion adds to it here, in its own transaction, and so
+//! to the team-space rollup (`team.rs`) and the organization, project and
+//! developer rollups (`scope.rs`); concurrent batches add rather than
 //! overwrite.
 
 use std::collections::BTreeMap;
@@ -45,5 +46,6 @@ pub async fn add(
         C::Day,
     ];
     super::add_counts::<aggregated_event::Entity, _>(txn, keys, C::Count, &rows).await?;
-    super::team::add_events(ctx, txn, counts).await
+    super::team::add_events(ctx, txn, counts).await?;
+    super::scope::add_events(ctx, txn, project, counts).await
 }

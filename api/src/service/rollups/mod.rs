@@ -1,11 +1,13 @@
-//! Every write of a rollup: the daily rollup that every metric reads
-//! (`daily`), the team-space rollup kept equal to its members' daily rows
-//! (`team`), and the re-bucketing of retained raw events after a time-zone
-//! change (`rebuild`). Each is called inside the transaction of the change
-//! that moves it.
+//! Every write of a rollup: the daily rollup of every dimension
+//! (`daily`: `aggregated_events`), the organization, project and developer
+//! rollups summed from it (`scope`), the team-space rollup kept equal to its
+//! members' daily rows (`team`), and the re-bucketing of retained raw
+//! events after a time-zone change (`rebuild`). Each is called inside the
+//! transaction of the change that moves it.
 
 pub mod daily;
 pub mod rebuild;
+pub mod scope;
 pub mod team;
 
 use sea_orm::{
@@ -13,7 +15,27 @@ use sea_orm::{
     sea_query::{Alias, Expr, ExprTrait, OnConflict, Query},
 };
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    auth::TenantCtx,
+    error::{AppError, AppResult},
+};
+
+/// PostgreSQL sums bigints into numeric; both databases read this as BIGINT.
+const SUM_COUNT: &str = r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#;
+
+/// Before `project` is deleted (same transaction): takes its counts out of
+/// every rollup that sums across projects. Its own rows (`aggregated_events`,
+/// `project_rollups`) cascade away with it.
+pub async fn project_deleting(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    project: uuid::Uuid,
+) -> AppResult<()> {
+    // The team rollup first: on PostgreSQL it locks the project and its
+    // developers, which this order relies on (see `scope`).
+    team::project_deleting(ctx, txn, project).await?;
+    scope::project_deleting(ctx, txn, project).await
+}
 
 /// Adds counts to a rollup table: each row is its key (the values of
 /// `keys`, `organization_id` first) and a count; a key already stored gets

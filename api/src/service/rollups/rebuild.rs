@@ -1,7 +1,9 @@
 //! Rebuilding the daily rollup of an organization from its retained raw
 //! events, after a time-zone change: `devgraph rollup rebuild --org <slug>`.
 //! Only days that raw events still fully cover are re-bucketed; older days
-//! keep the rollup they have (their raw events are gone).
+//! keep the rollup they have (their raw events are gone). The rollups
+//! summed from `aggregated_events` (team space, organization, project,
+//! developer) are then recomputed from it whole, in the same transaction.
 
 use entity::scoped::InOrg as _;
 use std::collections::BTreeMap;
@@ -91,6 +93,7 @@ pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebu
     ];
     super::add_counts::<agg::Entity, _>(&txn, keys, agg::Column::Count, &all).await?;
     super::team::rebuild(ctx, &txn).await?;
+    super::scope::rebuild(ctx, &txn).await?;
     txn.commit().await?;
     Ok(Rebuilt {
         from_day,

@@ -102,7 +102,7 @@ async fn member_changed(
     let select = Query::select()
         .column(agg::Column::Day)
         .column(agg::Column::Name)
-        .expr_as(Expr::cust(SUM_COUNT), Alias::new("total"))
+        .expr_as(Expr::cust(super::SUM_COUNT), Alias::new("total"))
         .from(agg::Entity)
         .and_where(Expr::col(agg::Column::OrganizationId).eq(ctx.org_id().uuid()))
         .and_where(Expr::col(agg::Column::DeveloperId).eq(dev))
@@ -180,9 +180,6 @@ pub async fn rebuild(ctx: &TenantCtx, txn: &impl ConnectionTrait) -> AppResult<(
     Ok(())
 }
 
-/// PostgreSQL sums bigints into numeric; both databases read this as BIGINT.
-const SUM_COUNT: &str = r#"CAST(SUM("aggregated_events"."count") AS BIGINT)"#;
-
 /// `team_space_id, day, name, total`: the organization's daily rows summed
 /// per team space of their developers; callers narrow it further.
 fn per_space_totals(org: Uuid) -> SelectStatement {
@@ -192,7 +189,7 @@ fn per_space_totals(org: Uuid) -> SelectStatement {
         .expr(m(member::Column::TeamSpaceId))
         .expr(a(agg::Column::Day))
         .expr(a(agg::Column::Name))
-        .expr_as(Expr::cust(SUM_COUNT), Alias::new("total"))
+        .expr_as(Expr::cust(super::SUM_COUNT), Alias::new("total"))
         .from(agg::Entity)
         .inner_join(
             member::Entity,

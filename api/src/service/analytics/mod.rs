@@ -1,16 +1,23 @@
-//! Day-based metrics, read from the daily rollups (`aggregated_events`, and
-//! `team_space_rollups` for team-space totals) only, never from raw events. One statement per call, whatever the
-//! grouping; a batch of team spaces or projects (a cohort) is one call.
+//! Day-based metrics, read from the daily rollups only, never from raw
+//! events: each query from the smallest rollup that has its dimensions
+//! (`team_space_rollups` for team-space totals, else the organization,
+//! project or developer rollup, else `aggregated_events`; see `source`).
+//! One statement per call, whatever the grouping; a batch of team spaces or
+//! projects (a cohort) is one call.
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
-use entity::{aggregated_event as agg, team_space_member as member, team_space_rollup as rollup};
+use entity::{team_space_member as member, team_space_rollup as rollup};
 use sea_orm::{
     ConnectionTrait, DbBackend, QueryResult,
     sea_query::{Alias, Cond, Expr, ExprTrait, Order, Query, SelectStatement},
 };
 use uuid::Uuid;
+
+mod source;
+
+use source::{Daily, Source};
 
 use crate::{
     auth::TenantCtx,
@@ -85,10 +92,6 @@ pub fn check_range(from: NaiveDate, to: NaiveDate, max_days: i64) -> AppResult<(
     Ok(())
 }
 
-fn a(col: agg::Column) -> Expr {
-    Expr::col((agg::Entity, col))
-}
-
 fn m(col: member::Column) -> Expr {
     Expr::col((member::Entity, col))
 }
@@ -159,31 +162,29 @@ fn build(
         return built;
     }
 
+    let src = Source::for_query(scope, q, &dims);
+    let d = |col: Daily| src.col(col);
+
     // Joining memberships multiplies a developer's rows by their team
     // spaces: right when counting per team space, wrong otherwise, where a
     // team-space filter becomes a subquery instead.
     let needs_members =
         matches!(scope, MetricScope::TeamSpaces(_)) || dims.contains(&Dim::TeamSpace);
     let mut select = Query::select();
-    select.from(agg::Entity);
+    select.from(src.table());
     if needs_members {
         select.inner_join(
             member::Entity,
             Cond::all()
-                .add(
-                    m(member::Column::OrganizationId)
-                        .equals((agg::Entity, agg::Column::OrganizationId)),
-                )
-                .add(
-                    m(member::Column::DeveloperId).equals((agg::Entity, agg::Column::DeveloperId)),
-                ),
+                .add(m(member::Column::OrganizationId).eq(d(Daily::OrganizationId)))
+                .add(m(member::Column::DeveloperId).eq(d(Daily::DeveloperId))),
         );
     }
     let org = ctx.org_id().uuid();
     select
-        .and_where(a(agg::Column::OrganizationId).eq(org))
-        .and_where(a(agg::Column::Day).gte(q.from))
-        .and_where(a(agg::Column::Day).lte(q.to));
+        .and_where(d(Daily::OrganizationId).eq(org))
+        .and_where(d(Daily::Day).gte(q.from))
+        .and_where(d(Daily::Day).lte(q.to));
     if needs_members {
         select.and_where(m(member::Column::OrganizationId).eq(org));
     }
@@ -194,18 +195,18 @@ fn build(
             Some(m(member::Column::TeamSpaceId))
         }
         MetricScope::Projects(ids) => {
-            select.and_where(any_of(backend, a(agg::Column::ProjectId), ids));
-            Some(a(agg::Column::ProjectId))
+            select.and_where(any_of(backend, d(Daily::ProjectId), ids));
+            Some(d(Daily::ProjectId))
         }
     };
     if let Some(names) = &q.filter.event_names {
-        select.and_where(any_of(backend, a(agg::Column::Name), names));
+        select.and_where(any_of(backend, d(Daily::Name), names));
     }
     if let Some(ids) = &q.filter.projects {
-        select.and_where(any_of(backend, a(agg::Column::ProjectId), ids));
+        select.and_where(any_of(backend, d(Daily::ProjectId), ids));
     }
     if let Some(ids) = &q.filter.developers {
-        select.and_where(any_of(backend, a(agg::Column::DeveloperId), ids));
+        select.and_where(any_of(backend, d(Daily::DeveloperId), ids));
     }
     if let Some(ids) = &q.filter.team_spaces {
         if needs_members {
@@ -217,7 +218,7 @@ fn build(
                 .and_where(m(member::Column::OrganizationId).eq(org))
                 .and_where(any_of(backend, m(member::Column::TeamSpaceId), ids))
                 .to_owned();
-            select.and_where(a(agg::Column::DeveloperId).in_subquery(members));
+            select.and_where(d(Daily::DeveloperId).in_subquery(members));
         }
     }
     if let Some(col) = scope_col.clone() {
@@ -227,23 +228,18 @@ fn build(
     }
     for dim in &dims {
         let col = match dim {
-            Dim::Day => a(agg::Column::Day),
-            Dim::EventName => a(agg::Column::Name),
-            Dim::Developer => a(agg::Column::DeveloperId),
+            Dim::Day => d(Daily::Day),
+            Dim::EventName => d(Daily::Name),
+            Dim::Developer => d(Daily::DeveloperId),
             Dim::TeamSpace => m(member::Column::TeamSpaceId),
-            Dim::Project => a(agg::Column::ProjectId),
+            Dim::Project => d(Daily::ProjectId),
             Dim::Week => continue,
         };
         select.expr_as(col.clone(), Alias::new(alias(*dim)));
         select.add_group_by([col.clone()]);
         select.order_by_expr(col, Order::Asc);
     }
-    // PostgreSQL sums bigints into numeric; both read back as BIGINT. An
-    // ungrouped sum over no rows is NULL: that total is 0.
-    select.expr_as(
-        Expr::cust(r#"CAST(COALESCE(SUM("aggregated_events"."count"), 0) AS BIGINT)"#),
-        Alias::new("total"),
-    );
+    select.expr_as(src.total(), Alias::new("total"));
     let keys = Keys {
         scope: scope_col.is_some(),
         dims,
