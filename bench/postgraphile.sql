@@ -1,20 +1,20 @@
 -- Computed columns that give PostGraphile v4 what devgraph's benchmark
 -- queries read, from the same tables and with the same semantics as
--- devgraph (api/src/service/analytics.rs and the resolvers in
+-- devgraph (api/src/service/analytics/ and the resolvers in
 -- api/src/graphql/types/), so that both servers return the same data for
 -- the same work. PostGraphile inlines them into its one statement per
 -- request. Created only in the benchmark database; bench/run.sh checks that
 -- both servers' answers are equal before it measures anything.
 --
 --   devgraph field                           table read           here
---   Developer.activity(from, to)             aggregated_events    developers_activity
+--   Developer.activity(from, to)             developer_rollups    developers_activity
 --     one row per day of the range, days without events count 0
 --   TeamSpace.metrics(groupBy: [DAY, EVENT_NAME])
 --                                            team_space_rollups   team_spaces_metrics
 --   Organization.metrics(groupBy: [DAY, TEAM_SPACE])
 --                                            team_space_rollups   organizations_metrics_by_team_space
 --   Organization.metrics(groupBy: [EVENT_NAME])
---                                            aggregated_events    organizations_metrics_by_event_name
+--                                            organization_rollups organizations_metrics_by_event_name
 --   TeamSpace.developers, Developer.teamSpaces (pages ordered by name, id)
 --                                            team_space_members   team_spaces_developers,
 --                                                                 developers_team_spaces
@@ -38,7 +38,7 @@ RETURNS SETOF bench_day_count LANGUAGE sql STABLE AS $$
   FROM generate_series(from_day::timestamp, to_day::timestamp, interval '1 day') AS g(day)
   LEFT JOIN (
     SELECT a.day, sum(a.count) AS count
-    FROM aggregated_events a
+    FROM developer_rollups a
     WHERE a.organization_id = d.organization_id AND a.developer_id = d.id
       AND a.day BETWEEN from_day AND to_day
     GROUP BY a.day
@@ -67,12 +67,12 @@ RETURNS SETOF bench_space_day LANGUAGE sql STABLE AS $$
   GROUP BY r.day, r.team_space_id ORDER BY r.day, r.team_space_id
 $$;
 
--- The organization's totals per event name, from the daily rollup
--- (Organization.metrics(groupBy: [EVENT_NAME])).
+-- The organization's totals per event name, from the organization's daily
+-- rollup (Organization.metrics(groupBy: [EVENT_NAME]) reads it too).
 CREATE FUNCTION organizations_metrics_by_event_name(o organizations, from_day date, to_day date)
 RETURNS SETOF bench_name_count LANGUAGE sql STABLE AS $$
   SELECT a.name, sum(a.count)::bigint
-  FROM aggregated_events a
+  FROM organization_rollups a
   WHERE a.organization_id = o.id AND a.day BETWEEN from_day AND to_day
   GROUP BY a.name ORDER BY a.name
 $$;
