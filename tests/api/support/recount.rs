@@ -258,17 +258,22 @@ pub async fn actual(
         vars["id"] = json!(id);
     }
     let r = app.gql(token, &q, vars).await;
-    let rows = r.body["data"]["scope"]["metrics"].as_array();
-    let (Some(rows), None) = (rows, r.body.get("errors")) else {
-        return Err(format!("{:?}", r.body));
+    counts_by_key(&r.body, &ask.group_by)
+}
+
+/// The `scope.metrics` rows of a reply as `row_key → count`, or the reply
+/// when it has errors. A grouped field is part of the key even when null;
+/// another field only when (wrongly) filled; a repeated key is marked.
+pub fn counts_by_key(body: &Value, group_by: &[&str]) -> Result<BTreeMap<String, i64>, String> {
+    let rows = body["data"]["scope"]["metrics"].as_array();
+    let (Some(rows), None) = (rows, body.get("errors")) else {
+        return Err(format!("{body:?}"));
     };
     let mut out = BTreeMap::new();
     for row in rows {
-        // A grouped field is part of the key even when null; another field
-        // only when (wrongly) filled.
         let mut keyed = json!({});
         for (k, v) in row.as_object().expect("row") {
-            let grouped = ask.group_by.iter().any(|g| field_of(g) == k);
+            let grouped = group_by.iter().any(|g| field_of(g) == k);
             if k != "count" && (grouped || !v.is_null()) {
                 keyed[k] = v.clone();
             }

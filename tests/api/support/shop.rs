@@ -13,7 +13,7 @@ use crate::support::{
     Dev, Gid, TestApp, create_key,
     events::{at, days_ago, ev, send, today},
     random::Lcg,
-    recount::{field_of, row_key},
+    recount::row_key,
 };
 
 /// Who an event of the [`Shop`] names.
@@ -256,28 +256,7 @@ impl Shop {
             vars["id"] = json!(id);
         }
         let r = self.app.gql(&self.token, &q, vars).await;
-        let rows = r.body["data"]["scope"]["metrics"].as_array();
-        let (Some(rows), None) = (rows, r.body.get("errors")) else {
-            return Err(format!("{:?}", r.body));
-        };
-        let mut out = BTreeMap::new();
-        for row in rows {
-            // A grouped field is part of the key even when null; another
-            // field only when (wrongly) filled.
-            let mut keyed = json!({});
-            for (k, v) in row.as_object().expect("row") {
-                let grouped = ask.group_by.iter().any(|g| field_of(g) == k);
-                if k != "count" && (grouped || !v.is_null()) {
-                    keyed[k] = v.clone();
-                }
-            }
-            let mut key = row_key(&keyed);
-            if out.contains_key(&key) {
-                key.push_str("#dup");
-            }
-            out.insert(key, row["count"].as_i64().expect("count"));
-        }
-        Ok(out)
+        super::recount::counts_by_key(&r.body, &ask.group_by)
     }
 
     /// `None` when the server answers `ask` as expected; else the difference.
