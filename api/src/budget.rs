@@ -150,20 +150,25 @@ impl Budgets {
     /// What the organization has left now: requests in flight, and requests
     /// it may still send before the bucket refills.
     pub fn usage(&self, org: Uuid) -> Usage {
+        self.with_tenant(org, |tenant, _| Usage {
+            in_flight: tenant.in_flight,
+            requests_available: tenant.tokens.floor() as u32,
+            points_available: tenant.points.floor() as i64,
+        })
+        .unwrap_or_default()
+    }
+
+    /// Runs `f` on the organization's buckets as of now (created full on
+    /// its first request) and its budget; `None` if the lock is poisoned.
+    fn with_tenant<T>(&self, org: Uuid, f: impl FnOnce(&mut Tenant, Budget) -> T) -> Option<T> {
         let budget = self.budget_of(org);
-        let Ok(mut tenants) = self.tenants.lock() else {
-            return Usage::default();
-        };
+        let mut tenants = self.tenants.lock().ok()?;
         let now = Instant::now();
         let tenant = tenants
             .entry(org)
             .or_insert_with(|| Tenant::new(budget, now));
         tenant.refill(budget, now);
-        Usage {
-            in_flight: tenant.in_flight,
-            requests_available: tenant.tokens.floor() as u32,
-            points_available: tenant.points.floor() as i64,
-        }
+        Some(f(tenant, budget))
     }
 
     pub fn budget_of(&self, org: Uuid) -> Budget {
@@ -202,24 +207,19 @@ impl Budgets {
 
     /// Admits one request of `org` now, or says why not.
     fn try_admit(self: &Arc<Self>, org: Uuid) -> Result<Admitted, Refusal> {
-        let budget = self.budget_of(org);
-        let Ok(mut tenants) = self.tenants.lock() else {
-            return Err(Refusal::Rate(1));
-        };
-        let now = Instant::now();
-        let tenant = tenants
-            .entry(org)
-            .or_insert_with(|| Tenant::new(budget, now));
-        tenant.refill(budget, now);
-        if tenant.in_flight >= budget.in_flight {
-            return Err(Refusal::Full);
-        }
-        if tenant.tokens < 1.0 {
-            let wait = seconds_to_refill(1.0 - tenant.tokens, budget.per_minute);
-            return Err(Refusal::Rate(wait));
-        }
-        tenant.tokens -= 1.0;
-        tenant.in_flight += 1;
+        self.with_tenant(org, |tenant, budget| {
+            if tenant.in_flight >= budget.in_flight {
+                return Err(Refusal::Full);
+            }
+            if tenant.tokens < 1.0 {
+                let wait = seconds_to_refill(1.0 - tenant.tokens, budget.per_minute);
+                return Err(Refusal::Rate(wait));
+            }
+            tenant.tokens -= 1.0;
+            tenant.in_flight += 1;
+            Ok(())
+        })
+        .unwrap_or(Err(Refusal::Rate(1)))?;
         Ok(Admitted {
             budgets: self.clone(),
             org,
@@ -231,40 +231,27 @@ impl Budgets {
     /// bucket holds enough) or more than a full bucket (LIMIT_EXCEEDED: it
     /// can never run).
     fn points_for(&self, org: Uuid, weight: u64) -> Result<(), AppError> {
-        let budget = self.budget_of(org);
-        let Ok(mut tenants) = self.tenants.lock() else {
-            return Err(AppError::RateLimited { retry_after: 1 });
-        };
-        let now = Instant::now();
-        let tenant = tenants
-            .entry(org)
-            .or_insert_with(|| Tenant::new(budget, now));
-        tenant.refill(budget, now);
-        let weight = weight as f64;
-        if weight > f64::from(budget.points_per_minute) {
-            return Err(AppError::LimitExceeded(format!(
-                "this request weighs {weight} points, more than the {} your organization may \
-                 spend per minute; ask for less in each request",
-                budget.points_per_minute
-            )));
-        }
-        if weight > tenant.points {
-            let retry_after = seconds_to_refill(weight - tenant.points, budget.points_per_minute);
-            return Err(AppError::RateLimited { retry_after });
-        }
-        Ok(())
+        self.with_tenant(org, |tenant, budget| {
+            let weight = weight as f64;
+            if weight > f64::from(budget.points_per_minute) {
+                return Err(AppError::LimitExceeded(format!(
+                    "this request weighs {weight} points, more than the {} your organization \
+                     may spend per minute; ask for less in each request",
+                    budget.points_per_minute
+                )));
+            }
+            if weight > tenant.points {
+                let missing = weight - tenant.points;
+                let retry_after = seconds_to_refill(missing, budget.points_per_minute);
+                return Err(AppError::RateLimited { retry_after });
+            }
+            Ok(())
+        })
+        .unwrap_or(Err(AppError::RateLimited { retry_after: 1 }))
     }
 
     fn spend_points(&self, org: Uuid, points: u64) {
-        let budget = self.budget_of(org);
-        if let Ok(mut tenants) = self.tenants.lock() {
-            let now = Instant::now();
-            let tenant = tenants
-                .entry(org)
-                .or_insert_with(|| Tenant::new(budget, now));
-            tenant.refill(budget, now);
-            tenant.points -= points as f64;
-        }
+        self.with_tenant(org, |tenant, _| tenant.points -= points as f64);
     }
 
     /// Reads the operator's overrides now.
