@@ -24,7 +24,11 @@ use crate::{
     error::{AppError, AppResult},
     ids::{NodeKind, ProjectId},
     permissions::{Action, authorize, records_only_for},
-    service::{audit, organization, table},
+    service::{
+        audit, organization,
+        rollups::{self, Writes},
+        table,
+    },
 };
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -100,8 +104,11 @@ pub async fn ingest(
         .iter()
         .filter(|e| inserted.contains(&e.client_id))
         .collect();
-    store::add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz).await?;
-    store::add_to_meta(ctx, &txn, project_id, &fresh, limits).await?;
+    // Reads and checks first, then every rollup write in one go: other
+    // batches of the project wait for those rows (see `rollups::Writes`).
+    let mut writes = Writes::default();
+    store::add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz, &mut writes).await?;
+    store::add_to_meta(ctx, &txn, project_id, &fresh, limits, &mut writes).await?;
     // People's batches (recordEvents) are audited, one row a batch; keys'
     // are counted in the metrics instead (they are machine volume).
     if matches!(ctx.actor(), Actor::Developer(_)) {
@@ -117,6 +124,8 @@ pub async fn ingest(
         };
         audit::record(ctx, &txn, entry).await?;
     }
+    rollups::take_turn(ctx, &txn).await?;
+    writes.run(&txn).await?;
     txn.commit().await?;
 
     let unmatched = fresh

@@ -20,7 +20,10 @@ use crate::{
     config::IngestLimits,
     error::{AppError, AppResult},
     ids::ProjectId,
-    service::{any_of::any_of, rollups},
+    service::{
+        any_of::any_of,
+        rollups::{self, Writes},
+    },
 };
 
 /// The developers the batch names, by email or id, in one statement.
@@ -190,7 +193,7 @@ fn returned_client_ids(rows: Vec<QueryResult>) -> AppResult<BTreeSet<String>> {
 }
 
 /// Counts the new events per (developer, name, day in the organization's
-/// time zone) and adds them to the rollups.
+/// time zone) and gathers them for the rollups.
 pub(super) async fn add_to_rollup(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
@@ -198,6 +201,7 @@ pub(super) async fn add_to_rollup(
     events: &[&Valid],
     developers: &HashMap<DevRef, Uuid>,
     tz: Tz,
+    writes: &mut Writes,
 ) -> AppResult<()> {
     // A BTreeMap gives every transaction the same lock order: no deadlocks
     // between concurrent ingesters of the same project.
@@ -212,10 +216,10 @@ pub(super) async fn add_to_rollup(
         let day = e.occurred_at.with_timezone(&tz).date_naive();
         *counts.entry((dev, e.name.clone(), day)).or_default() += 1;
     }
-    rollups::daily::add(ctx, txn, project_id, &counts).await
+    rollups::daily::add(ctx, txn, project_id, &counts, writes).await
 }
 
-/// Merges the batch into `event_meta`: first/last seen, total count and the
+/// Gathers the batch's merge into `event_meta`: first/last seen, total count and the
 /// union of property keys, per event name. A project keeps at most
 /// `max_event_names` names and each name `max_property_keys` keys: a batch
 /// that would pass either is refused whole (LIMIT_EXCEEDED naming the
@@ -227,6 +231,7 @@ pub(super) async fn add_to_meta(
     project_id: ProjectId,
     events: &[&Valid],
     limits: &IngestLimits,
+    writes: &mut Writes,
 ) -> AppResult<()> {
     use event_meta::Column as C;
     struct Meta {
@@ -302,8 +307,7 @@ pub(super) async fn add_to_meta(
             )));
         }
     }
-    let mut insert = Query::insert();
-    insert.into_table(event_meta::Entity).columns([
+    let columns = [
         C::OrganizationId,
         C::ProjectId,
         C::Name,
@@ -311,21 +315,19 @@ pub(super) async fn add_to_meta(
         C::LastSeen,
         C::TotalCount,
         C::PropertyKeys,
-    ]);
-    for (name, meta) in metas {
+    ];
+    let rows = metas.into_iter().map(|(name, meta)| {
         let keys: Vec<String> = meta.keys.into_iter().collect();
-        insert
-            .values([
-                ctx.org_id().uuid().into(),
-                project_id.uuid().into(),
-                name.to_owned().into(),
-                meta.first.into(),
-                meta.last.into(),
-                meta.count.into(),
-                serde_json::json!(keys).into(),
-            ])
-            .map_err(AppError::internal)?;
-    }
+        vec![
+            ctx.org_id().uuid().into(),
+            project_id.uuid().into(),
+            name.to_owned().into(),
+            meta.first.into(),
+            meta.last.into(),
+            meta.count.into(),
+            serde_json::json!(keys).into(),
+        ]
+    });
     let (least, greatest, union_keys) = match txn.get_database_backend() {
         DbBackend::Postgres => (
             "LEAST",
@@ -343,18 +345,15 @@ pub(super) async fn add_to_meta(
             r#"{func}("event_meta"."{col}", "excluded"."{col}")"#
         ))
     };
-    insert.on_conflict(
-        OnConflict::columns([C::OrganizationId, C::ProjectId, C::Name])
-            .value(C::FirstSeen, merge(least, "first_seen"))
-            .value(C::LastSeen, merge(greatest, "last_seen"))
-            .value(
-                C::TotalCount,
-                Expr::col((event_meta::Entity, C::TotalCount))
-                    .add(Expr::col((Alias::new("excluded"), C::TotalCount))),
-            )
-            .value(C::PropertyKeys, Expr::cust(union_keys))
-            .to_owned(),
-    );
-    txn.execute(&insert).await?;
-    Ok(())
+    let on_conflict = OnConflict::columns([C::OrganizationId, C::ProjectId, C::Name])
+        .value(C::FirstSeen, merge(least, "first_seen"))
+        .value(C::LastSeen, merge(greatest, "last_seen"))
+        .value(
+            C::TotalCount,
+            Expr::col((event_meta::Entity, C::TotalCount))
+                .add(Expr::col((Alias::new("excluded"), C::TotalCount))),
+        )
+        .value(C::PropertyKeys, Expr::cust(union_keys))
+        .to_owned();
+    writes.upsert::<event_meta::Entity>(txn.get_database_backend(), columns, rows, on_conflict)
 }

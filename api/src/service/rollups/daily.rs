@@ -12,16 +12,19 @@ use entity::aggregated_event;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+use super::Writes;
 use crate::{auth::TenantCtx, error::AppResult, ids::ProjectId};
 
-/// Adds counts per (developer, name, day) of one project; the BTreeMap's
-/// order is every transaction's lock order, so concurrent ingesters of one
-/// project cannot deadlock.
+/// Gathers into `writes` the counts per (developer, name, day) of one
+/// project, for every rollup (reading the memberships through `txn`); the
+/// BTreeMap's order is every transaction's lock order, so concurrent
+/// ingesters of one project cannot deadlock.
 pub async fn add(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     project_id: ProjectId,
     counts: &BTreeMap<(Uuid, String, NaiveDate), i64>,
+    writes: &mut Writes,
 ) -> AppResult<()> {
     use aggregated_event::Column as C;
     let (org, project) = (ctx.org_id().uuid(), project_id.uuid());
@@ -45,7 +48,8 @@ pub async fn add(
         C::Name,
         C::Day,
     ];
-    super::add_counts::<aggregated_event::Entity, _>(txn, keys, C::Count, &rows).await?;
-    super::team::add_events(ctx, txn, counts).await?;
-    super::scope::add_events(ctx, txn, project, counts).await
+    let backend = txn.get_database_backend();
+    writes.add_counts::<aggregated_event::Entity, _>(backend, keys, C::Count, &rows)?;
+    super::team::add_events(ctx, txn, counts, writes).await?;
+    super::scope::add_events(ctx, backend, project, counts, writes)
 }

@@ -21,11 +21,12 @@ use entity::{
     project_rollup,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
+use super::Writes;
 use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
@@ -56,16 +57,17 @@ impl Deltas {
     }
 }
 
-/// Adds an ingested batch of `project` to the three rollups: one additive
-/// upsert per table.
-pub async fn add_events(
+/// Gathers an ingested batch of `project` for the three rollups: one
+/// additive upsert per table.
+pub fn add_events(
     ctx: &TenantCtx,
-    txn: &impl ConnectionTrait,
+    backend: DbBackend,
     project: Uuid,
     counts: &Counts,
+    writes: &mut Writes,
 ) -> AppResult<()> {
     let d = Deltas::of(counts, 1);
-    add_org(ctx, txn, &d.org).await?;
+    add_org(ctx, backend, &d.org, writes)?;
     let org = ctx.org_id().uuid();
     let rows: Vec<_> = d
         .project
@@ -82,8 +84,8 @@ pub async fn add_events(
         .collect();
     use project_rollup::Column as P;
     let keys = [P::OrganizationId, P::ProjectId, P::Day, P::Name];
-    super::add_counts::<project_rollup::Entity, _>(txn, keys, P::Count, &rows).await?;
-    add_dev(ctx, txn, &d.dev).await
+    writes.add_counts::<project_rollup::Entity, _>(backend, keys, P::Count, &rows)?;
+    add_dev(ctx, backend, &d.dev, writes)
 }
 
 /// Before `project` is deleted (same transaction, after
@@ -110,8 +112,11 @@ pub async fn project_deleting(
         .map(|r| ((r.developer_id, r.name, r.day), r.count))
         .collect();
     let d = Deltas::of(&counts, -1);
-    add_org(ctx, txn, &d.org).await?;
-    add_dev(ctx, txn, &d.dev).await?;
+    let mut writes = Writes::default();
+    let backend = txn.get_database_backend();
+    add_org(ctx, backend, &d.org, &mut writes)?;
+    add_dev(ctx, backend, &d.dev, &mut writes)?;
+    writes.run(txn).await?;
     org_rollup::Entity::delete_in(ctx.org_id())
         .filter(org_rollup::Column::Count.lte(0))
         .exec(txn)
@@ -195,10 +200,11 @@ async fn refill<E: EntityTrait, const N: usize>(
     Ok(())
 }
 
-async fn add_org(
+fn add_org(
     ctx: &TenantCtx,
-    txn: &impl ConnectionTrait,
+    backend: DbBackend,
     deltas: &BTreeMap<(NaiveDate, String), i64>,
+    writes: &mut Writes,
 ) -> AppResult<()> {
     use org_rollup::Column as O;
     let org = ctx.org_id().uuid();
@@ -208,13 +214,14 @@ async fn add_org(
         .map(|((day, name), n)| ([org.into(), (*day).into(), name.clone().into()], *n))
         .collect();
     let keys = [O::OrganizationId, O::Day, O::Name];
-    super::add_counts::<org_rollup::Entity, _>(txn, keys, O::Count, &rows).await
+    writes.add_counts::<org_rollup::Entity, _>(backend, keys, O::Count, &rows)
 }
 
-async fn add_dev(
+fn add_dev(
     ctx: &TenantCtx,
-    txn: &impl ConnectionTrait,
+    backend: DbBackend,
     deltas: &BTreeMap<(Uuid, NaiveDate, String), i64>,
+    writes: &mut Writes,
 ) -> AppResult<()> {
     use dev_rollup::Column as D;
     let org = ctx.org_id().uuid();
@@ -232,5 +239,5 @@ async fn add_dev(
         })
         .collect();
     let keys = [D::OrganizationId, D::DeveloperId, D::Day, D::Name];
-    super::add_counts::<dev_rollup::Entity, _>(txn, keys, D::Count, &rows).await
+    writes.add_counts::<dev_rollup::Entity, _>(backend, keys, D::Count, &rows)
 }

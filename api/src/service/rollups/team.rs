@@ -26,17 +26,19 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::Writes;
 use crate::{auth::TenantCtx, error::AppResult, service::any_of::any_of};
 
 /// (team space, day, event name) → count to add (negative: subtract).
 type Deltas = BTreeMap<(Uuid, NaiveDate, String), i64>;
 
-/// Adds an ingested batch's counts, keyed (developer, name, day), to the
-/// team spaces those developers belong to.
+/// Gathers into `writes` an ingested batch's counts, keyed (developer,
+/// name, day), for the team spaces those developers belong to.
 pub async fn add_events(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     counts: &BTreeMap<(Uuid, String, NaiveDate), i64>,
+    writes: &mut Writes,
 ) -> AppResult<()> {
     let devs: BTreeSet<Uuid> = counts
         .keys()
@@ -68,7 +70,7 @@ pub async fn add_events(
             *deltas.entry((*space, *day, name.clone())).or_default() += count;
         }
     }
-    apply(ctx, txn, deltas).await
+    gather(ctx, txn.get_database_backend(), deltas, writes)
 }
 
 /// After `dev` joined `space` (same transaction): adds the developer's totals.
@@ -252,22 +254,13 @@ async fn lock_developers(
     Ok(())
 }
 
-/// Adds the deltas in key order (the same lock order in every transaction),
-/// then drops rows that fell to zero.
+/// Adds the deltas, then drops rows that fell to zero.
 async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
-    use rollup::Column as C;
-    let org = ctx.org_id().uuid();
     let subtracted = deltas.values().any(|d| *d < 0);
     let spaces: BTreeSet<Uuid> = deltas.keys().map(|(s, _, _)| *s).collect();
-    let rows: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
-    let rows: Vec<_> = rows
-        .into_iter()
-        .map(|((space, day, name), count)| {
-            ([org.into(), space.into(), day.into(), name.into()], count)
-        })
-        .collect();
-    let keys = [C::OrganizationId, C::TeamSpaceId, C::Day, C::Name];
-    super::add_counts::<rollup::Entity, _>(txn, keys, C::Count, &rows).await?;
+    let mut writes = Writes::default();
+    gather(ctx, txn.get_database_backend(), deltas, &mut writes)?;
+    writes.run(txn).await?;
     if subtracted {
         rollup::Entity::delete_in(ctx.org_id())
             .filter(any_of(
@@ -280,4 +273,25 @@ async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> A
             .await?;
     }
     Ok(())
+}
+
+/// The deltas as one additive upsert in key order (the same lock order in
+/// every transaction).
+fn gather(
+    ctx: &TenantCtx,
+    backend: DbBackend,
+    deltas: Deltas,
+    writes: &mut Writes,
+) -> AppResult<()> {
+    use rollup::Column as C;
+    let org = ctx.org_id().uuid();
+    let rows: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|((space, day, name), count)| {
+            ([org.into(), space.into(), day.into(), name.into()], count)
+        })
+        .collect();
+    let keys = [C::OrganizationId, C::TeamSpaceId, C::Day, C::Name];
+    writes.add_counts::<rollup::Entity, _>(backend, keys, C::Count, &rows)
 }
