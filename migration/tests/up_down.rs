@@ -929,7 +929,16 @@ async fn check_cascade(db: &DatabaseConnection, org: &organization::Model) {
 /// the `aggregated_events` already stored: summed over the dimensions each one drops, per
 /// organization.
 async fn check_rollup_backfill(db: &DatabaseConnection) {
-    Migrator::down(db, Some(1)).await.expect("down one");
+    // Back to just before the scope rollups, whatever migrations follow them.
+    let steps = Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name().contains("create_scope_rollups"))
+        .expect("the scope rollups migration")
+        + 1;
+    Migrator::down(db, Some(steps as u32))
+        .await
+        .expect("down to before the scope rollups");
     let now = now();
     let day = NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
     let mut projects = Vec::new();
