@@ -25,6 +25,11 @@ step "PostgreSQL"
 source "$root/bench/pg.sh"
 fresh_db "$db"
 url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
+# INGEST_SOCKET=1: through the Unix socket instead of TCP (see bench/README.md:
+# sqlx 0.9 does not set TCP_NODELAY on its connections).
+if [ -n "${INGEST_SOCKET:-}" ]; then
+  url="postgres://devgraph:devgraph@localhost:${port}/${db}?host=/var/run/postgresql"
+fi
 
 release_build
 export DATABASE_URL=$url JWT_SECRET=ingest-secret-that-is-long-enough-0123456789 RUST_LOG=warn
@@ -55,9 +60,19 @@ DEVGRAPH_ADDR=127.0.0.1:$port_http "$bin" serve > "$out/ingest-devgraph.log" 2>&
 pids+=($!)
 wait_http "http://127.0.0.1:$port_http/readyz"
 results=$work/results.jsonl
+psql_admin -d "$db" -c "SELECT pg_stat_statements_reset()" >/dev/null
 "$load" --url "http://127.0.0.1:$port_http/v1/events" --body "$work/events.json" \
   --header "authorization: Bearer $key" --expect-status 202 --concurrency "$clients" \
   --warmup 2 --duration "$seconds" --server devgraph --scenario ingest --out "$results"
+
+step "Where PostgreSQL's time goes (pg_stat_statements, all levels)"
+psql_admin -d "$db" -F ' | ' -c "
+  SELECT round(total_exec_time)::bigint AS total_ms, calls,
+         round((total_exec_time / greatest(calls, 1))::numeric, 2) AS mean_ms,
+         left(regexp_replace(query, '\s+', ' ', 'g'), 90)
+  FROM pg_stat_statements
+  WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  ORDER BY total_exec_time DESC LIMIT 14" | tee "$out/ingest-statements.txt"
 
 step "Checks"
 stored=$(psql_admin -d "$db" -c "SELECT count(*) FROM events WHERE organization_id = '$org_id'")
