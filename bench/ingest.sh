@@ -28,6 +28,12 @@ url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
 # INGEST_SOCKET=1: through the Unix socket instead of TCP (see bench/README.md:
 # sqlx 0.9 does not set TCP_NODELAY on its connections).
 if [ -n "${INGEST_SOCKET:-}" ]; then
+  # The packaged pg_hba.conf lets local (socket) users in by peer only.
+  hba=$(psql_admin -c "SHOW hba_file")
+  if ! as_root grep -q '^local *all *devgraph ' "$hba"; then
+    as_root sed -i '0,/^local/s//local   all             devgraph                                scram-sha-256\nlocal/' "$hba"
+    psql_admin -c "SELECT pg_reload_conf()" >/dev/null
+  fi
   url="postgres://devgraph:devgraph@localhost:${port}/${db}?host=/var/run/postgresql"
 fi
 
