@@ -134,8 +134,9 @@ impl Writes {
         Ok(())
     }
 
+    /// Sends everything gathered, in the transaction `txn`.
     pub async fn run(self, txn: &impl ConnectionTrait) -> AppResult<()> {
-        let mut inserts = self.inserts;
+        let inserts = self.inserts;
         if txn.get_database_backend() == DbBackend::Postgres && inserts.len() > 1 {
             let mut with = WithClause::new();
             for (n, insert) in inserts.into_iter().enumerate() {
@@ -152,8 +153,7 @@ impl Writes {
             txn.execute(&with.query(done)).await?;
             return Ok(());
         }
-        inserts.reverse();
-        while let Some(insert) = inserts.pop() {
+        for insert in inserts {
             txn.execute(&insert).await?;
         }
         Ok(())
