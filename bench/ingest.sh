@@ -25,8 +25,8 @@ step "PostgreSQL"
 source "$root/bench/pg.sh"
 fresh_db "$db"
 url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
-# INGEST_SOCKET=1: through the Unix socket instead of TCP (see bench/README.md:
-# sqlx 0.9 does not set TCP_NODELAY on its connections).
+# INGEST_SOCKET=1: through the Unix socket instead of TCP, to compare (the
+# TCP_NODELAY measurements in bench/README.md).
 if [ -n "${INGEST_SOCKET:-}" ]; then
   # The packaged pg_hba.conf lets local (socket) users in by peer only.
   hba=$(psql_admin -c "SHOW hba_file")
