@@ -203,6 +203,36 @@ async fn metric_rows_resolve_their_developer_team_space_and_project() {
         nulls,
         vec![&json!({ "developerId": null, "developer": null, "count": unknown })]
     );
+    // Those rows are keyed by the nil uuid, but as an id it names nobody:
+    // a filter holding it matches nothing, alone or beside a real developer.
+    let nobody = devgraph::ids::DeveloperId::from_db(uuid::Uuid::nil()).gid();
+    let q = r#"query($f: Date!, $t: Date!, $d: [ID!]) { organization { metrics(from: $f,
+        to: $t, filter: { developerIds: $d }) { count } } }"#;
+    let total = |ids: Vec<String>| {
+        let vars = json!({ "f": days_ago(30), "t": today(), "d": ids });
+        let (app, token) = (&shop.app, &shop.token);
+        async move { app.gql(token, q, vars).await.ok()["organization"]["metrics"][0]["count"].clone() }
+    };
+    assert!(unknown > 0);
+    assert_eq!(total(vec![nobody.clone()]).await, json!(0));
+    let (somebody, theirs) = shop
+        .facts
+        .iter()
+        .find_map(|f| match f.who {
+            Who::Dev(d) => Some(d),
+            _ => None,
+        })
+        .map(|d| {
+            let n = shop
+                .facts
+                .iter()
+                .filter(|f| matches!(f.who, Who::Dev(x) if x == d))
+                .count();
+            (d, n)
+        })
+        .unwrap();
+    let somebody = shop.devs[somebody].gid();
+    assert_eq!(total(vec![somebody.clone(), nobody]).await, json!(theirs));
 }
 
 #[tokio::test]

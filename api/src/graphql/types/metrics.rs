@@ -118,9 +118,17 @@ pub fn metric_query(
             projects: ids("filter.projectIds", f.project_ids, |id| {
                 ProjectId::from_global(id).map(ProjectId::uuid)
             })?,
+            // The nil uuid keys the rows of unknown developers; as an id it
+            // names no developer, so it matches nothing, like any other id
+            // of no developer.
             developers: ids("filter.developerIds", f.developer_ids, |id| {
                 DeveloperId::from_global(id).map(DeveloperId::uuid)
-            })?,
+            })?
+            .map(|devs| {
+                devs.into_iter()
+                    .filter(|dev| *dev != entity::UNKNOWN_DEVELOPER)
+                    .collect()
+            }),
         },
         group_by,
         max_rows: Some(rq.limits.max_metric_rows),
