@@ -41,6 +41,11 @@ pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebu
     let org_id = ctx.org_id().uuid();
 
     let txn = db.begin().await?;
+    // Ingestion waits while the rollups are rebuilt (and the rebuild waits
+    // for batches already writing): a batch committed between this
+    // transaction's read of the raw events and its delete of the old rows
+    // would otherwise be lost, and the two deadlocked on the rows.
+    super::take_turn(ctx, &txn).await?;
     let mut counts: BTreeMap<(Uuid, Uuid, String, NaiveDate), i64> = BTreeMap::new();
     let mut events = 0u64;
     let mut after: Option<Uuid> = None;
