@@ -106,7 +106,7 @@ pub async fn ingest(
         .collect();
     // Reads and checks first, then every rollup write in one go: other
     // batches of the project wait for those rows (see `rollups::Writes`).
-    let mut writes = Writes::default();
+    let mut writes = Writes::new(&txn);
     store::add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz, &mut writes).await?;
     store::add_to_meta(ctx, &txn, project_id, &fresh, limits, &mut writes).await?;
     // People's batches (recordEvents) are audited, one row a batch; keys'

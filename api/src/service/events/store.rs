@@ -355,5 +355,5 @@ pub(super) async fn add_to_meta(
         )
         .value(C::PropertyKeys, Expr::cust(union_keys))
         .to_owned();
-    writes.upsert::<event_meta::Entity>(txn.get_database_backend(), columns, rows, on_conflict)
+    writes.upsert::<event_meta::Entity>(columns, rows, on_conflict)
 }

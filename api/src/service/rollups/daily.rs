@@ -48,8 +48,7 @@ pub async fn add(
         C::Name,
         C::Day,
     ];
-    let backend = txn.get_database_backend();
-    writes.add_counts::<aggregated_event::Entity, _>(backend, keys, C::Count, &rows)?;
+    writes.add_counts::<aggregated_event::Entity, _>(keys, C::Count, &rows)?;
     super::team::add_events(ctx, txn, counts, writes).await?;
-    super::scope::add_events(ctx, backend, project, counts, writes)
+    super::scope::add_events(ctx, project, counts, writes)
 }

@@ -52,19 +52,26 @@ pub async fn project_deleting(
 /// round trip and the commit. Every ingester sends the same statement text,
 /// so all take their locks in the same table order, and within a table in
 /// key order (callers push rows sorted).
-#[derive(Default)]
 pub struct Writes {
+    backend: DbBackend,
     inserts: Vec<InsertStatement>,
 }
 
 impl Writes {
+    /// Writes to be sent in `txn` (whose database decides their form).
+    pub fn new(txn: &impl ConnectionTrait) -> Writes {
+        Writes {
+            backend: txn.get_database_backend(),
+            inserts: Vec::new(),
+        }
+    }
+
     /// Adds counts to a rollup table: each row is its key (the values of
     /// `keys`, `organization_id` first) and a count; a key already stored
     /// gets the count added, so concurrent writers add rather than
-    /// overwrite.
+    /// overwrite. Rows counting 0 change nothing and are left out.
     pub fn add_counts<E: EntityTrait, const N: usize>(
         &mut self,
-        backend: DbBackend,
         keys: [E::Column; N],
         count: E::Column,
         rows: &[([Value; N], i64)],
@@ -78,8 +85,9 @@ impl Writes {
         let columns = keys.into_iter().chain([count]);
         let rows = rows
             .iter()
+            .filter(|(_, n)| *n != 0)
             .map(|(key, n)| key.iter().cloned().chain([Value::from(*n)]).collect());
-        self.upsert::<E>(backend, columns, rows, on_conflict)
+        self.upsert::<E>(columns, rows, on_conflict)
     }
 
     /// Inserts `rows` (values of `columns`, in order) into `E`'s table,
@@ -90,7 +98,6 @@ impl Writes {
     /// statement.
     pub fn upsert<E: EntityTrait>(
         &mut self,
-        backend: DbBackend,
         columns: impl IntoIterator<Item = E::Column>,
         rows: impl IntoIterator<Item = Vec<Value>>,
         on_conflict: OnConflict,
@@ -104,7 +111,7 @@ impl Writes {
             .into_table(E::default())
             .columns(columns)
             .on_conflict(on_conflict);
-        if backend == DbBackend::Postgres {
+        if self.backend == DbBackend::Postgres {
             let types: Vec<ArrayType> = first.iter().map(Value::array_type).collect();
             let mut arrays: Vec<Vec<Value>> = vec![Vec::with_capacity(rows.len()); types.len()];
             for row in rows {
@@ -137,7 +144,7 @@ impl Writes {
     /// Sends everything gathered, in the transaction `txn`.
     pub async fn run(self, txn: &impl ConnectionTrait) -> AppResult<()> {
         let inserts = self.inserts;
-        if txn.get_database_backend() == DbBackend::Postgres && inserts.len() > 1 {
+        if self.backend == DbBackend::Postgres && inserts.len() > 1 {
             let mut with = WithClause::new();
             for (n, insert) in inserts.into_iter().enumerate() {
                 with.cte(
@@ -194,7 +201,7 @@ pub(crate) async fn add_counts<E: EntityTrait, const N: usize>(
     count: E::Column,
     rows: &[([Value; N], i64)],
 ) -> AppResult<()> {
-    let mut writes = Writes::default();
-    writes.add_counts::<E, N>(txn.get_database_backend(), keys, count, rows)?;
+    let mut writes = Writes::new(txn);
+    writes.add_counts::<E, N>(keys, count, rows)?;
     writes.run(txn).await
 }

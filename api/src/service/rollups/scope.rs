@@ -21,7 +21,7 @@ use entity::{
     project_rollup,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -61,13 +61,12 @@ impl Deltas {
 /// additive upsert per table.
 pub fn add_events(
     ctx: &TenantCtx,
-    backend: DbBackend,
     project: Uuid,
     counts: &Counts,
     writes: &mut Writes,
 ) -> AppResult<()> {
     let d = Deltas::of(counts, 1);
-    add_org(ctx, backend, &d.org, writes)?;
+    add_org(ctx, &d.org, writes)?;
     let org = ctx.org_id().uuid();
     let rows: Vec<_> = d
         .project
@@ -84,8 +83,8 @@ pub fn add_events(
         .collect();
     use project_rollup::Column as P;
     let keys = [P::OrganizationId, P::ProjectId, P::Day, P::Name];
-    writes.add_counts::<project_rollup::Entity, _>(backend, keys, P::Count, &rows)?;
-    add_dev(ctx, backend, &d.dev, writes)
+    writes.add_counts::<project_rollup::Entity, _>(keys, P::Count, &rows)?;
+    add_dev(ctx, &d.dev, writes)
 }
 
 /// Before `project` is deleted (same transaction, after
@@ -112,10 +111,9 @@ pub async fn project_deleting(
         .map(|r| ((r.developer_id, r.name, r.day), r.count))
         .collect();
     let d = Deltas::of(&counts, -1);
-    let mut writes = Writes::default();
-    let backend = txn.get_database_backend();
-    add_org(ctx, backend, &d.org, &mut writes)?;
-    add_dev(ctx, backend, &d.dev, &mut writes)?;
+    let mut writes = Writes::new(txn);
+    add_org(ctx, &d.org, &mut writes)?;
+    add_dev(ctx, &d.dev, &mut writes)?;
     writes.run(txn).await?;
     org_rollup::Entity::delete_in(ctx.org_id())
         .filter(org_rollup::Column::Count.lte(0))
@@ -202,7 +200,6 @@ async fn refill<E: EntityTrait, const N: usize>(
 
 fn add_org(
     ctx: &TenantCtx,
-    backend: DbBackend,
     deltas: &BTreeMap<(NaiveDate, String), i64>,
     writes: &mut Writes,
 ) -> AppResult<()> {
@@ -210,16 +207,14 @@ fn add_org(
     let org = ctx.org_id().uuid();
     let rows: Vec<_> = deltas
         .iter()
-        .filter(|(_, n)| **n != 0)
         .map(|((day, name), n)| ([org.into(), (*day).into(), name.clone().into()], *n))
         .collect();
     let keys = [O::OrganizationId, O::Day, O::Name];
-    writes.add_counts::<org_rollup::Entity, _>(backend, keys, O::Count, &rows)
+    writes.add_counts::<org_rollup::Entity, _>(keys, O::Count, &rows)
 }
 
 fn add_dev(
     ctx: &TenantCtx,
-    backend: DbBackend,
     deltas: &BTreeMap<(Uuid, NaiveDate, String), i64>,
     writes: &mut Writes,
 ) -> AppResult<()> {
@@ -227,7 +222,6 @@ fn add_dev(
     let org = ctx.org_id().uuid();
     let rows: Vec<_> = deltas
         .iter()
-        .filter(|(_, n)| **n != 0)
         .map(|((dev, day, name), n)| {
             let key = [
                 org.into(),
@@ -239,5 +233,5 @@ fn add_dev(
         })
         .collect();
     let keys = [D::OrganizationId, D::DeveloperId, D::Day, D::Name];
-    writes.add_counts::<dev_rollup::Entity, _>(backend, keys, D::Count, &rows)
+    writes.add_counts::<dev_rollup::Entity, _>(keys, D::Count, &rows)
 }

@@ -70,7 +70,7 @@ pub async fn add_events(
             *deltas.entry((*space, *day, name.clone())).or_default() += count;
         }
     }
-    gather(ctx, txn.get_database_backend(), deltas, writes)
+    gather(ctx, deltas, writes)
 }
 
 /// After `dev` joined `space` (same transaction): adds the developer's totals.
@@ -258,8 +258,8 @@ async fn lock_developers(
 async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
     let subtracted = deltas.values().any(|d| *d < 0);
     let spaces: BTreeSet<Uuid> = deltas.keys().map(|(s, _, _)| *s).collect();
-    let mut writes = Writes::default();
-    gather(ctx, txn.get_database_backend(), deltas, &mut writes)?;
+    let mut writes = Writes::new(txn);
+    gather(ctx, deltas, &mut writes)?;
     writes.run(txn).await?;
     if subtracted {
         rollup::Entity::delete_in(ctx.org_id())
@@ -277,21 +277,15 @@ async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> A
 
 /// The deltas as one additive upsert in key order (the same lock order in
 /// every transaction).
-fn gather(
-    ctx: &TenantCtx,
-    backend: DbBackend,
-    deltas: Deltas,
-    writes: &mut Writes,
-) -> AppResult<()> {
+fn gather(ctx: &TenantCtx, deltas: Deltas, writes: &mut Writes) -> AppResult<()> {
     use rollup::Column as C;
     let org = ctx.org_id().uuid();
-    let rows: Vec<_> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
-    let rows: Vec<_> = rows
+    let rows: Vec<_> = deltas
         .into_iter()
         .map(|((space, day, name), count)| {
             ([org.into(), space.into(), day.into(), name.into()], count)
         })
         .collect();
     let keys = [C::OrganizationId, C::TeamSpaceId, C::Day, C::Name];
-    writes.add_counts::<rollup::Entity, _>(backend, keys, C::Count, &rows)
+    writes.add_counts::<rollup::Entity, _>(keys, C::Count, &rows)
 }
