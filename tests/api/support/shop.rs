@@ -4,16 +4,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::NaiveDate;
 use devgraph::ids::{ProjectId, TeamSpaceId};
-use entity::enums::DeveloperRole;
+use entity::{UNKNOWN_DEVELOPER, enums::DeveloperRole};
 use serde_json::{Value, json};
 
 use crate::support::{
     Dev, Gid, TestApp, create_key,
     events::{at, days_ago, ev, send, today},
     random::Lcg,
-    recount::row_key,
+    recount::{AggKey, AskScope, MetricAsk, Recount},
 };
 
 /// Who an event of the [`Shop`] names.
@@ -129,85 +129,48 @@ impl Shop {
         }
     }
 
-    /// The team spaces of whoever `who` is.
-    pub fn spaces_of(&self, who: Who) -> &[usize] {
-        match who {
-            Who::Dev(d) => &self.member_of[d],
-            _ => &[],
-        }
-    }
-
-    /// What `ask` must return, computed from the facts.
+    /// What `ask` must return, computed from the facts: they are counted
+    /// as `aggregated_events` holds them and answered by the recount the
+    /// rollup tests use.
     pub fn expected(&self, ask: &Ask) -> BTreeMap<String, i64> {
-        let mut out = BTreeMap::new();
-        if ask.group_by.is_empty() {
-            out.insert(row_key(&json!({})), 0);
-        }
-        let has = |d: &str| ask.group_by.contains(&d);
+        let mut aggregated: BTreeMap<AggKey, i64> = BTreeMap::new();
         for f in &self.facts {
-            let spaces = self.spaces_of(f.who);
             let dev = match f.who {
-                Who::Dev(d) => Some(d),
-                _ => None,
+                Who::Dev(d) => self.devs[d].id.uuid(),
+                Who::Stranger | Who::Nobody => UNKNOWN_DEVELOPER,
             };
-            let keep = f.day >= ask.from
-                && f.day <= ask.to
-                && ask.names.as_ref().is_none_or(|n| n.contains(&f.name))
-                && ask.projects.as_ref().is_none_or(|p| p.contains(&f.project))
-                && ask
-                    .devs
-                    .as_ref()
-                    .is_none_or(|ds| dev.is_some_and(|d| ds.contains(&d)))
-                && ask
-                    .spaces
-                    .as_ref()
-                    .is_none_or(|ss| spaces.iter().any(|s| ss.contains(s)))
-                && match ask.scope {
-                    Scope::Org => true,
-                    Scope::Space(s) => spaces.contains(&s),
-                    Scope::Project(p) => f.project == p,
-                };
-            if !keep {
-                continue;
-            }
-            // TEAM_SPACE fans an event out to each team space of its developer
-            // that the scope and filter leave.
-            let fan: Vec<Option<usize>> = if has("TEAM_SPACE") {
-                spaces
-                    .iter()
-                    .filter(|s| ask.spaces.as_ref().is_none_or(|ss| ss.contains(s)))
-                    .filter(|s| !matches!(ask.scope, Scope::Space(x) if x != **s))
-                    .map(|s| Some(*s))
-                    .collect()
-            } else {
-                vec![None]
-            };
-            for space in fan {
-                let mut row = json!({});
-                if has("DAY") {
-                    row["day"] = json!(f.day);
-                }
-                if has("WEEK") {
-                    let monday =
-                        f.day - Duration::days(f.day.weekday().num_days_from_monday().into());
-                    row["week"] = json!(monday);
-                }
-                if has("EVENT_NAME") {
-                    row["eventName"] = json!(f.name);
-                }
-                if has("DEVELOPER") {
-                    row["developerId"] = json!(dev.map(|d| self.devs[d].id.gid()));
-                }
-                if let Some(s) = space {
-                    row["teamSpaceId"] = json!(self.spaces[s].gid());
-                }
-                if has("PROJECT") {
-                    row["projectId"] = json!(self.projects[f.project].gid());
-                }
-                *out.entry(row_key(&row)).or_default() += 1;
-            }
+            let key = (
+                self.projects[f.project].uuid(),
+                dev,
+                f.name.to_owned(),
+                f.day,
+            );
+            *aggregated.entry(key).or_default() += 1;
         }
-        out
+        let members = (self.member_of.iter().enumerate())
+            .flat_map(|(d, spaces)| spaces.iter().map(move |s| (d, *s)))
+            .map(|(d, s)| (self.spaces[s].uuid(), self.devs[d].id.uuid()))
+            .collect();
+        let recount = Recount {
+            aggregated,
+            members,
+        };
+        recount.metrics(&MetricAsk {
+            scope: match ask.scope {
+                Scope::Org => AskScope::Org,
+                Scope::Space(s) => AskScope::Space(self.spaces[s].uuid()),
+                Scope::Project(p) => AskScope::Project(self.projects[p].uuid()),
+            },
+            from: ask.from,
+            to: ask.to,
+            group_by: ask.group_by.clone(),
+            names: (ask.names.as_ref()).map(|n| n.iter().map(|n| n.to_string()).collect()),
+            spaces: (ask.spaces.as_ref())
+                .map(|s| s.iter().map(|s| self.spaces[*s].uuid()).collect()),
+            projects: (ask.projects.as_ref())
+                .map(|p| p.iter().map(|p| self.projects[*p].uuid()).collect()),
+            devs: (ask.devs.as_ref()).map(|d| d.iter().map(|d| self.devs[*d].id.uuid()).collect()),
+        })
     }
 
     /// What the server returns for `ask`, keyed like [`Shop::expected`]
