@@ -7,7 +7,10 @@ use uuid::Uuid;
 
 use crate::error::AppError;
 
-pub use entity::ids::{ApiKeyId, AuditLogEntryId, DeveloperId, OrgId, ProjectId, TeamSpaceId};
+pub use entity::ids::{
+    ApiKeyId, AuditLogEntryId, CommitId, DeploymentId, DeveloperId, IdentityId, IncidentId, OrgId,
+    ProjectId, PullRequestId, RepositoryId, ReviewId, TeamSpaceId, WebhookDeliveryId,
+};
 
 /// The opaque global id of a typed id, which carries its type.
 pub trait GlobalId: Sized {
@@ -59,6 +62,12 @@ pub enum NodeKind {
     Project,
     ApiKey,
     AuditLogEntry,
+    Repository,
+    PullRequest,
+    Review,
+    Deployment,
+    Incident,
+    Identity,
 }
 
 impl NodeKind {
@@ -70,6 +79,12 @@ impl NodeKind {
             NodeKind::Project => "Project",
             NodeKind::ApiKey => "ApiKey",
             NodeKind::AuditLogEntry => "AuditLogEntry",
+            NodeKind::Repository => "Repository",
+            NodeKind::PullRequest => "PullRequest",
+            NodeKind::Review => "Review",
+            NodeKind::Deployment => "Deployment",
+            NodeKind::Incident => "Incident",
+            NodeKind::Identity => "Identity",
         }
     }
 
@@ -81,6 +96,12 @@ impl NodeKind {
             NodeKind::Project,
             NodeKind::ApiKey,
             NodeKind::AuditLogEntry,
+            NodeKind::Repository,
+            NodeKind::PullRequest,
+            NodeKind::Review,
+            NodeKind::Deployment,
+            NodeKind::Incident,
+            NodeKind::Identity,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)
@@ -93,6 +114,12 @@ global_id!(TeamSpaceId, NodeKind::TeamSpace);
 global_id!(ProjectId, NodeKind::Project);
 global_id!(ApiKeyId, NodeKind::ApiKey);
 global_id!(AuditLogEntryId, NodeKind::AuditLogEntry);
+global_id!(RepositoryId, NodeKind::Repository);
+global_id!(PullRequestId, NodeKind::PullRequest);
+global_id!(ReviewId, NodeKind::Review);
+global_id!(DeploymentId, NodeKind::Deployment);
+global_id!(IncidentId, NodeKind::Incident);
+global_id!(IdentityId, NodeKind::Identity);
 
 pub fn encode(kind: NodeKind, id: Uuid) -> async_graphql::ID {
     async_graphql::ID(URL_SAFE_NO_PAD.encode(format!("{}:{}", kind.name(), id)))

@@ -115,6 +115,80 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         &["organization_id", "developer_id", "day", "name"],
     ),
     key("pk_audit_log", "audit_log", &["organization_id", "id"]),
+    key("pk_identities", "identities", &["organization_id", "id"]),
+    key(
+        "uq_identities_value",
+        "identities",
+        &["organization_id", "kind", "value"],
+    ),
+    key(
+        "pk_repositories",
+        "repositories",
+        &["organization_id", "id"],
+    ),
+    key(
+        "uq_repositories_external",
+        "repositories",
+        &["organization_id", "provider", "external_id"],
+    ),
+    key("pk_commits", "commits", &["organization_id", "id"]),
+    key(
+        "uq_commits_branch_sha",
+        "commits",
+        &["organization_id", "repository_id", "branch", "sha"],
+    ),
+    key(
+        "pk_pull_requests",
+        "pull_requests",
+        &["organization_id", "id"],
+    ),
+    key(
+        "uq_pull_requests_number",
+        "pull_requests",
+        &["organization_id", "repository_id", "number"],
+    ),
+    key(
+        "pk_pull_request_reviews",
+        "pull_request_reviews",
+        &["organization_id", "id"],
+    ),
+    key(
+        "uq_pull_request_reviews_external",
+        "pull_request_reviews",
+        &["organization_id", "repository_id", "external_id"],
+    ),
+    key(
+        "pk_webhook_deliveries",
+        "webhook_deliveries",
+        &["organization_id", "id"],
+    ),
+    key(
+        "uq_webhook_deliveries_delivery",
+        "webhook_deliveries",
+        &["organization_id", "repository_id", "delivery_id"],
+    ),
+    key("pk_deployments", "deployments", &["organization_id", "id"]),
+    key(
+        "uq_deployments_external",
+        "deployments",
+        &["organization_id", "project_id", "external_id"],
+    ),
+    key(
+        "pk_deployment_pull_requests",
+        "deployment_pull_requests",
+        &[
+            "organization_id",
+            "deployment_id",
+            "repository_id",
+            "pull_request_number",
+        ],
+    ),
+    key("pk_incidents", "incidents", &["organization_id", "id"]),
+    key(
+        "uq_incidents_external",
+        "incidents",
+        &["organization_id", "project_id", "external_id"],
+    ),
 ];
 
 /// A constraint violation reported by the database.

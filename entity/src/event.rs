@@ -27,6 +27,9 @@ pub struct Model {
     /// the nil id for the system; NULL for events stored before sources
     /// were kept. Client ids are unique per source.
     pub source_id: Option<Uuid>,
+    /// Whom the event named when no developer matched: linking this identity to a developer
+    /// later re-attributes the event (and its counts).
+    pub identity_id: Option<Uuid>,
 }
 
 crate::belongs_to!(Project => project(ProjectId));

@@ -32,18 +32,27 @@ const TABLES: &[&str] = &[
     "api_key_prefixes",
     "api_keys",
     "audit_log",
+    "commits",
+    "deployment_pull_requests",
+    "deployments",
     "developer_rollups",
     "developers",
     "event_meta",
     "events",
+    "identities",
+    "incidents",
     "organization_rollups",
     "organizations",
     "project_rollups",
     "projects",
+    "pull_request_reviews",
+    "pull_requests",
+    "repositories",
     "seaql_migrations",
     "team_space_members",
     "team_space_rollups",
     "team_spaces",
+    "webhook_deliveries",
 ];
 
 #[tokio::test]
@@ -463,6 +472,7 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
         received_at: now,
         client_event_id: "c-1".into(),
         source_id: Some(dev.id),
+        identity_id: None,
     };
     assert_eq!(
         ev.clone()

@@ -85,6 +85,13 @@ pub async fn load_nodes(rq: &RequestData, ids: &[ID]) -> AppResult<Vec<Option<No
             NodeKind::Project => projects.get(&uuid).cloned().map(Node::Project),
             // Not nodes: keys and audit entries are read through their lists.
             NodeKind::ApiKey | NodeKind::AuditLogEntry => None,
+            // Delivery rows are read through their parents' connections for now.
+            NodeKind::Repository
+            | NodeKind::PullRequest
+            | NodeKind::Review
+            | NodeKind::Deployment
+            | NodeKind::Incident
+            | NodeKind::Identity => None,
         })
         .collect())
 }

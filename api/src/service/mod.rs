@@ -7,6 +7,7 @@ pub mod analytics;
 pub(crate) mod any_of;
 pub mod api_key;
 pub mod audit;
+pub mod delivery;
 pub mod developer;
 pub mod events;
 pub mod membership;
