@@ -4,6 +4,11 @@
 //! `loaders` / `service` (every query, each taking a `TenantCtx`) →
 //! `entity` (tables). `build_app` assembles it for `main`, tests and benches.
 
+// The cohorts of `loaders` refer to each other in circles (a pull request's
+// author has pull requests), and proving them Send and Sync walks every type
+// on the way round: past the default limit of 128 steps.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod auth;
 pub mod budget;

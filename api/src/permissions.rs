@@ -39,6 +39,8 @@ pub enum Action<'a> {
     },
     ManageApiKeys,
     ReadAuditLog,
+    /// List the identities no developer is linked to yet.
+    ReadIdentities,
     /// Send events to a project.
     RecordEvents(ProjectId),
     /// Override the organization's budget: the operator's, never the
@@ -62,6 +64,7 @@ impl Action<'_> {
             Action::ManageDeveloper { .. } => "manage this developer",
             Action::ManageApiKeys => "manage API keys",
             Action::ReadAuditLog => "read the audit log",
+            Action::ReadIdentities => "read the unmatched identities",
             Action::RecordEvents(_) => "record events for this project",
         }
     }

@@ -1,16 +1,22 @@
-//! Loads entities by id in batches (for `node`, `nodes` and `Project.teamSpace`).
+//! Loads entities by id in batches (for `node`, `nodes`, and references
+//! such as `Project.teamSpace` or `PullRequest.author`).
 
 use std::{collections::HashMap, hash::Hash, marker::PhantomData};
 
 use async_graphql::dataloader::Loader;
-use entity::{developer, project, team_space};
+use entity::{
+    deployment, developer, identity, incident, project, pull_request, repository, team_space,
+};
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::TenantCtx,
     error::AppError,
-    ids::{DeveloperId, ProjectId, TeamSpaceId},
+    ids::{
+        DeploymentId, DeveloperId, IdentityId, IncidentId, ProjectId, PullRequestId, RepositoryId,
+        TeamSpaceId,
+    },
     service::table,
 };
 
@@ -65,4 +71,34 @@ by_id_loader!(
     project::Model,
     project::Entity,
     |m: &project::Model| ProjectId::from_db(m.id)
+);
+by_id_loader!(
+    RepositoryId,
+    repository::Model,
+    repository::Entity,
+    |m: &repository::Model| RepositoryId::from_db(m.id)
+);
+by_id_loader!(
+    PullRequestId,
+    pull_request::Model,
+    pull_request::Entity,
+    |m: &pull_request::Model| PullRequestId::from_db(m.id)
+);
+by_id_loader!(
+    IdentityId,
+    identity::Model,
+    identity::Entity,
+    |m: &identity::Model| IdentityId::from_db(m.id)
+);
+by_id_loader!(
+    DeploymentId,
+    deployment::Model,
+    deployment::Entity,
+    |m: &deployment::Model| DeploymentId::from_db(m.id)
+);
+by_id_loader!(
+    IncidentId,
+    incident::Model,
+    incident::Entity,
+    |m: &incident::Model| IncidentId::from_db(m.id)
 );

@@ -22,6 +22,13 @@ use entity::{developer, project, team_space};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+mod delivery;
+
+pub use delivery::{
+    Causes, DeploymentCohort, IdentityCohort, IncidentCohort, PullRequestCohort, Refs,
+    RepositoryCohort, ReviewCohort, Shipped,
+};
+
 use super::Loaders;
 use crate::{
     error::{AppError, AppResult},
@@ -255,6 +262,7 @@ pub struct DeveloperCohort {
     ids: Vec<DeveloperId>,
     team_spaces: Nested<DeveloperId, TeamSpaceFilter, team_space::Model, TeamSpaceCohort>,
     activity: Memo<(NaiveDate, NaiveDate, Option<Vec<String>>), Activity>,
+    delivery: delivery::DeveloperDelivery,
 }
 
 impl DeveloperCohort {
@@ -328,6 +336,7 @@ pub struct ProjectCohort {
     team_space_ids: Vec<TeamSpaceId>,
     team_spaces: Memo<(), Arc<ProjectTeamSpaces>>,
     metrics: Memo<MetricQuery, ScopedRows>,
+    delivery: delivery::ProjectDelivery,
 }
 
 impl ProjectCohort {

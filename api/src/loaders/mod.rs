@@ -2,7 +2,8 @@
 //! loader cached across requests would hand one caller's rows to another):
 //! cohorts (`cohort.rs`) load nested lists and metrics for all the objects
 //! of a level with one service call each; DataLoaders (`by_id.rs`) batch
-//! lookups by id (`node`, `nodes`, `ApiKey.project`, `Project.teamSpace`).
+//! lookups by id (`node`, `nodes`, `Project.teamSpace`, `PullRequest.author`
+//! ...).
 //! Every batch is one `organization_id = $1 AND id = ANY($2)` statement, so
 //! a query costs a number of statements set by its depth, not its rows.
 
@@ -11,8 +12,9 @@ mod cohort;
 
 pub use by_id::ById;
 pub use cohort::{
-    Activity, ChildPage, Children, DeveloperCohort, ProjectCohort, ProjectTeamSpaces, ScopedRows,
-    TeamSpaceCohort,
+    Activity, Causes, ChildPage, Children, DeploymentCohort, DeveloperCohort, IdentityCohort,
+    IncidentCohort, ProjectCohort, ProjectTeamSpaces, PullRequestCohort, Refs, RepositoryCohort,
+    ReviewCohort, ScopedRows, Shipped, TeamSpaceCohort,
 };
 
 use std::{
@@ -21,14 +23,19 @@ use std::{
 };
 
 use async_graphql::dataloader::DataLoader;
-use entity::{developer, project, team_space};
+use entity::{
+    deployment, developer, identity, incident, project, pull_request, repository, team_space,
+};
 use prometheus_client::metrics::gauge::Gauge;
 use sea_orm::DatabaseConnection;
 use tokio::task::AbortHandle;
 
 use crate::{
     auth::TenantCtx,
-    ids::{DeveloperId, ProjectId, TeamSpaceId},
+    ids::{
+        DeploymentId, DeveloperId, IdentityId, IncidentId, ProjectId, PullRequestId, RepositoryId,
+        TeamSpaceId,
+    },
 };
 
 /// The request's batching: whose data and where it is, for the cohorts,
@@ -41,6 +48,11 @@ pub struct Loaders {
     pub team_space: DataLoader<ById<TeamSpaceId, team_space::Model>>,
     pub developer: DataLoader<ById<DeveloperId, developer::Model>>,
     pub project: DataLoader<ById<ProjectId, project::Model>>,
+    pub repository: DataLoader<ById<RepositoryId, repository::Model>>,
+    pub pull_request: DataLoader<ById<PullRequestId, pull_request::Model>>,
+    pub identity: DataLoader<ById<IdentityId, identity::Model>>,
+    pub deployment: DataLoader<ById<DeploymentId, deployment::Model>>,
+    pub incident: DataLoader<ById<IncidentId, incident::Model>>,
 }
 
 impl Loaders {
@@ -61,6 +73,11 @@ impl Loaders {
             team_space: dl(ById::new(ctx, db), &spawned),
             developer: dl(ById::new(ctx, db), &spawned),
             project: dl(ById::new(ctx, db), &spawned),
+            repository: dl(ById::new(ctx, db), &spawned),
+            pull_request: dl(ById::new(ctx, db), &spawned),
+            identity: dl(ById::new(ctx, db), &spawned),
+            deployment: dl(ById::new(ctx, db), &spawned),
+            incident: dl(ById::new(ctx, db), &spawned),
         }
     }
 }

@@ -4,3 +4,4 @@
 //! facts in one transaction so that any arrival order ends in the same rows.
 
 pub mod facts;
+pub mod read;
