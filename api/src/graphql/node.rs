@@ -1,19 +1,27 @@
 //! The Relay `Node` interface: any object fetched back by its global id.
 //! Ids of another tenant load like ids that do not exist: `null`.
 
-use crate::graphql::types::CohortObject as _;
-use std::collections::HashMap;
+use std::{collections::HashMap, hash::Hash};
 
-use async_graphql::{ID, Interface};
+use async_graphql::{
+    ID, Interface,
+    dataloader::{DataLoader, Loader},
+};
 use uuid::Uuid;
 
 use super::{
     request::RequestData,
-    types::{Developer, Organization, Project, TeamSpace},
+    types::{
+        CohortObject, Deployment, Developer, Identity, Incident, Organization, Project,
+        PullRequest, Repository, Row, TeamSpace,
+    },
 };
 use crate::{
-    error::AppResult,
-    ids::{self, DeveloperId, NodeKind, ProjectId, TeamSpaceId},
+    error::{AppError, AppResult},
+    ids::{self, GlobalId, NodeKind},
+    loaders::ById,
+    pagination::Keyed,
+    service::table::Listed,
 };
 
 #[derive(Interface)]
@@ -27,6 +35,32 @@ pub enum Node {
     Developer(Developer),
     TeamSpace(TeamSpace),
     Project(Project),
+    Repository(Repository),
+    PullRequest(PullRequest),
+    Deployment(Deployment),
+    Incident(Incident),
+    Identity(Identity),
+}
+
+type IdOf<N> = <<N as CohortObject>::Table as entity::scoped::ByIdInOrg>::Id;
+
+/// The objects of one type among `parsed`, loaded with one batched
+/// statement; they form one cohort, so their nested fields batch too.
+async fn of_kind<N>(
+    loader: &DataLoader<ById<IdOf<N>, Row<N>>>,
+    parsed: &[(NodeKind, Uuid)],
+) -> AppResult<HashMap<Uuid, N>>
+where
+    N: CohortObject<Table: Listed<Id: GlobalId + Hash + Eq + Send + Sync + 'static>> + Clone,
+    ById<IdOf<N>, Row<N>>: Loader<IdOf<N>, Value = Row<N>, Error = AppError>,
+{
+    let ids = parsed
+        .iter()
+        .filter(|(kind, _)| *kind == <IdOf<N> as GlobalId>::KIND)
+        .map(|(_, uuid)| <IdOf<N> as GlobalId>::with_uuid(*uuid));
+    let rows = loader.load_many(ids).await?;
+    let found = N::cohort(rows.into_values().collect());
+    Ok(found.map(|n| (n.row().key_id(), n)).collect())
 }
 
 /// Loads many nodes with one batched statement per type, keeping the
@@ -36,43 +70,24 @@ pub async fn load_nodes(rq: &RequestData, ids: &[ID]) -> AppResult<Vec<Option<No
         .iter()
         .map(|id| ids::decode(id))
         .collect::<AppResult<Vec<(NodeKind, Uuid)>>>()?;
-    let of_kind = |kind: NodeKind| {
-        parsed
-            .iter()
-            .filter(move |(k, _)| *k == kind)
-            .map(|(_, uuid)| *uuid)
-    };
-    let developers = rq
-        .loaders
-        .developer
-        .load_many(of_kind(NodeKind::Developer).map(DeveloperId::from_db))
-        .await?;
-    let spaces = rq
-        .loaders
-        .team_space
-        .load_many(of_kind(NodeKind::TeamSpace).map(TeamSpaceId::from_db))
-        .await?;
-    let projects = rq
-        .loaders
-        .project
-        .load_many(of_kind(NodeKind::Project).map(ProjectId::from_db))
-        .await?;
+    let l = &rq.loaders;
+    let developers = of_kind::<Developer>(&l.developer, &parsed).await?;
+    let spaces = of_kind::<TeamSpace>(&l.team_space, &parsed).await?;
+    let projects = of_kind::<Project>(&l.project, &parsed).await?;
+    let repositories = of_kind::<Repository>(&l.repository, &parsed).await?;
+    let pull_requests = of_kind::<PullRequest>(&l.pull_request, &parsed).await?;
+    let deployments = of_kind::<Deployment>(&l.deployment, &parsed).await?;
+    let incidents = of_kind::<Incident>(&l.incident, &parsed).await?;
+    let identities = of_kind::<Identity>(&l.identity, &parsed).await?;
     let org_id = rq.tenant().org_id().uuid();
-    let org = if of_kind(NodeKind::Organization).any(|id| id == org_id) {
+    let asks_org = parsed
+        .iter()
+        .any(|(kind, id)| *kind == NodeKind::Organization && *id == org_id);
+    let org = if asks_org {
         Some(rq.organization().await?)
     } else {
         None
     };
-    // Each kind's results form one cohort, so nested fields batch across them.
-    let developers: HashMap<_, _> = Developer::cohort(developers.into_values().collect())
-        .map(|d| (d.row.id, d))
-        .collect();
-    let spaces: HashMap<_, _> = TeamSpace::cohort(spaces.into_values().collect())
-        .map(|s| (s.row.id, s))
-        .collect();
-    let projects: HashMap<_, _> = Project::cohort(projects.into_values().collect())
-        .map(|p| (p.row.id, p))
-        .collect();
     Ok(parsed
         .into_iter()
         .map(|(kind, uuid)| match kind {
@@ -83,15 +98,14 @@ pub async fn load_nodes(rq: &RequestData, ids: &[ID]) -> AppResult<Vec<Option<No
             NodeKind::Developer => developers.get(&uuid).cloned().map(Node::Developer),
             NodeKind::TeamSpace => spaces.get(&uuid).cloned().map(Node::TeamSpace),
             NodeKind::Project => projects.get(&uuid).cloned().map(Node::Project),
-            // Not nodes: keys and audit entries are read through their lists.
-            NodeKind::ApiKey | NodeKind::AuditLogEntry => None,
-            // Delivery rows are read through their parents' connections for now.
-            NodeKind::Repository
-            | NodeKind::PullRequest
-            | NodeKind::Review
-            | NodeKind::Deployment
-            | NodeKind::Incident
-            | NodeKind::Identity => None,
+            NodeKind::Repository => repositories.get(&uuid).cloned().map(Node::Repository),
+            NodeKind::PullRequest => pull_requests.get(&uuid).cloned().map(Node::PullRequest),
+            NodeKind::Deployment => deployments.get(&uuid).cloned().map(Node::Deployment),
+            NodeKind::Incident => incidents.get(&uuid).cloned().map(Node::Incident),
+            NodeKind::Identity => identities.get(&uuid).cloned().map(Node::Identity),
+            // Not nodes: keys and audit entries are read through their
+            // lists, reviews through their pull requests and reviewers.
+            NodeKind::ApiKey | NodeKind::AuditLogEntry | NodeKind::Review => None,
         })
         .collect())
 }

@@ -39,3 +39,12 @@ impl From<ListOrder> for pagination::ListOrder {
         }
     }
 }
+
+impl ListOrder {
+    /// Time-ordered lists (pull requests, reviews, deployments, incidents)
+    /// without `orderBy`: the newest first.
+    pub const NEWEST_FIRST: ListOrder = ListOrder {
+        field: OrderField::CreatedAt,
+        direction: OrderDirection::Desc,
+    };
+}

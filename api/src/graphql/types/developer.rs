@@ -7,7 +7,10 @@ use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::developer;
 
-use super::{Date, DayCount, Flat, TeamSpace, TeamSpaceFilterInput, page_args};
+use super::{
+    Date, DayCount, DeveloperPullRequestFilterInput, Flat, Identity, PullRequest, Review,
+    TeamSpace, TeamSpaceFilterInput, child_connection, page_args,
+};
 use crate::{
     graphql::order::ListOrder,
     graphql::{
@@ -120,6 +123,80 @@ impl Developer {
                 row: m,
                 cohort: cohort.clone(),
             },
+        ))
+    }
+
+    /// Pull requests this developer opened. `orderBy`: `NAME` is the title,
+    /// `CREATED_AT` the time it was opened; without `orderBy`, the most
+    /// recently opened first.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn pull_requests(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<DeveloperPullRequestFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<PullRequest>> {
+        let rq = request(ctx)?;
+        let order = order_by.unwrap_or(ListOrder::NEWEST_FIRST);
+        let page = rq.page(page_args!(first, after, last, before), Some(order))?;
+        let field = page.order.field;
+        let filter = filter.unwrap_or_default().into_filter(&rq.limits)?;
+        let children = self.cohort.pull_requests(&rq.loaders, filter, page).await?;
+        Ok(child_connection(
+            &children,
+            &DeveloperId::from_db(self.row.id),
+            field,
+        ))
+    }
+
+    /// Reviews this developer submitted, the most recent first.
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Conn<Review>> {
+        let rq = request(ctx)?;
+        let order = Some(ListOrder::NEWEST_FIRST);
+        let page = rq.page(page_args!(first, after, last, before), order)?;
+        let field = page.order.field;
+        let children = self.cohort.reviews(&rq.loaders, page).await?;
+        Ok(child_connection(
+            &children,
+            &DeveloperId::from_db(self.row.id),
+            field,
+        ))
+    }
+
+    /// How this developer appears in the sources (emails, logins).
+    /// `orderBy`: `NAME` is the value, `CREATED_AT` when it was first seen;
+    /// by value without `orderBy`.
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn identities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Identity>> {
+        let rq = request(ctx)?;
+        let page = rq.page(page_args!(first, after, last, before), order_by)?;
+        let field = page.order.field;
+        let children = self.cohort.identities(&rq.loaders, page).await?;
+        Ok(child_connection(
+            &children,
+            &DeveloperId::from_db(self.row.id),
+            field,
         ))
     }
 }

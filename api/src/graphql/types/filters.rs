@@ -9,7 +9,8 @@ use crate::{
     error::AppResult,
     ids::TeamSpaceId,
     service::{
-        developer::DeveloperFilter, project::ProjectFilter, table, team_space::TeamSpaceFilter,
+        delivery::read::Unfiltered, developer::DeveloperFilter, project::ProjectFilter, table,
+        team_space::TeamSpaceFilter,
     },
 };
 
@@ -85,5 +86,14 @@ impl FilterInput for ProjectFilterInput {
                 .map(|id| TeamSpaceId::from_global(&id))
                 .transpose()?,
         })
+    }
+}
+
+/// The objects without a top-level list of their own take no filter there.
+impl<E: table::Listed + 'static> FilterInput for Unfiltered<E> {
+    type Filter = Unfiltered<E>;
+
+    fn into_filter(self) -> AppResult<Unfiltered<E>> {
+        Ok(self)
     }
 }

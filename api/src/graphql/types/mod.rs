@@ -3,27 +3,50 @@
 
 mod api_key;
 mod audit;
+mod deployment;
 mod developer;
 mod filters;
 mod flat;
+mod identity;
+mod incident;
 mod metrics;
 pub(crate) mod organization;
 mod project;
+mod pull_request;
+mod repository;
+mod review;
 mod team_space;
 mod viewer;
 
-use std::sync::Arc;
+use std::{hash::Hash, sync::Arc};
 
-use crate::service::table;
+use async_graphql::Context;
+
+use crate::{
+    error::AppResult,
+    graphql::{
+        connection::{Conn, TotalCount, connection},
+        request::{RequestData, or_null, request},
+    },
+    loaders::{Children, Refs},
+    pagination::{Keyed, OrderField},
+    service::table,
+};
 
 pub use api_key::{ApiKey, ApiKeyScope};
 pub use audit::{AuditLogEntry, AuditLogFilterInput};
+pub use deployment::Deployment;
 pub use developer::{Developer, DeveloperRole};
 pub use filters::{DeveloperFilterInput, FilterInput, ProjectFilterInput, TeamSpaceFilterInput};
 pub use flat::Flat;
+pub use identity::Identity;
+pub use incident::Incident;
 pub use metrics::{Date, DayCount, EventMeta, MetricDimension, MetricFilterInput, MetricRow};
 pub use organization::Organization;
 pub use project::Project;
+pub use pull_request::{DeveloperPullRequestFilterInput, PullRequest, PullRequestFilterInput};
+pub use repository::Repository;
+pub use review::Review;
 pub use team_space::{TeamSpace, TeamSpaceRole};
 pub use viewer::Viewer;
 
@@ -39,6 +62,8 @@ pub(crate) trait CohortObject: async_graphql::OutputType + Sized {
     fn cohort_of(rows: &[Row<Self>]) -> Arc<Self::Cohort>;
 
     fn wrap(row: Row<Self>, cohort: Arc<Self::Cohort>) -> Self;
+
+    fn row(&self) -> &Row<Self>;
 
     /// Wraps a row loaded alone.
     fn one(row: Row<Self>) -> Self {
@@ -80,6 +105,10 @@ macro_rules! cohort_object {
             fn wrap(row: $table::Model, cohort: std::sync::Arc<$cohort>) -> $name {
                 $name { row, cohort }
             }
+
+            fn row(&self) -> &$table::Model {
+                &self.row
+            }
         }
     };
 }
@@ -97,3 +126,57 @@ macro_rules! page_args {
     };
 }
 pub(crate) use page_args;
+
+/// One parent's page of a nested list loaded for its whole cohort, as a
+/// connection whose nodes form the children's cohort.
+pub(crate) fn child_connection<P, N>(
+    children: &Children<P, Row<N>, N::Cohort>,
+    parent: &P,
+    field: OrderField,
+) -> Conn<N>
+where
+    P: Hash + Eq,
+    N: CohortObject<Table: table::Listed<Model: Keyed + Clone>>,
+{
+    let found = children.page_of(parent);
+    let total = TotalCount::known(found.total);
+    connection(found.page, field, total, |row| {
+        N::wrap(row, children.cohort.clone())
+    })
+}
+
+/// The object a cohort member refers to by `id`, from what `load` brought
+/// for the whole cohort; `None` without an id, or when the row is gone.
+pub(crate) async fn referenced<'a, N, K, Fut>(
+    ctx: &Context<'a>,
+    id: Option<K>,
+    load: impl FnOnce(&'a RequestData) -> Fut,
+) -> AppResult<Option<N>>
+where
+    N: CohortObject,
+    K: Hash + Eq,
+    Row<N>: Clone,
+    Fut: Future<Output = AppResult<Arc<Refs<K, Row<N>, N::Cohort>>>>,
+{
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let refs = load(request(ctx)?).await?;
+    Ok(refs.get(id).map(|row| N::wrap(row, refs.cohort.clone())))
+}
+
+/// A nullable reference: an error is reported at the field, which is null.
+pub(crate) async fn nullable<'a, N, K, Fut>(
+    ctx: &Context<'a>,
+    id: Option<K>,
+    load: impl FnOnce(&'a RequestData) -> Fut,
+) -> Option<N>
+where
+    N: CohortObject,
+    K: Hash + Eq,
+    Row<N>: Clone,
+    Fut: Future<Output = AppResult<Arc<Refs<K, Row<N>, N::Cohort>>>>,
+{
+    let found = referenced(ctx, id, load).await;
+    or_null(ctx, found)
+}

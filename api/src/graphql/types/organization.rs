@@ -7,8 +7,9 @@ use entity::organization;
 
 use super::{
     ApiKey, AuditLogEntry, AuditLogFilterInput, CohortObject, Date, Developer,
-    DeveloperFilterInput, FilterInput as _, Flat, MetricDimension, MetricFilterInput, MetricRow,
-    Project, ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, metrics::metric_query, page_args,
+    DeveloperFilterInput, FilterInput as _, Flat, Identity, MetricDimension, MetricFilterInput,
+    MetricRow, Project, ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, metrics::metric_query,
+    page_args,
 };
 use crate::error::AppResult;
 use crate::{
@@ -176,6 +177,36 @@ impl Organization {
             async move { service::audit::count(&tenant, &db, &filter).await }
         });
         Ok(connection(rows, page.order.field, total, AuditLogEntry))
+    }
+
+    /// Identities that no developer is linked to yet: people the sources
+    /// name whom no email or login matched (admins and owners).
+    /// `orderBy`: `NAME` is the value, `CREATED_AT` when it was first seen;
+    /// by value without `orderBy`.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn unmatched_identities(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Identity>> {
+        use service::delivery::read;
+        let rq = request(ctx)?;
+        let page = rq.page(page_args!(first, after, last, before), order_by)?;
+        let rows = read::unmatched_identities(rq.tenant(), &rq.db, &page).await?;
+        let (tenant, db) = (rq.tenant().clone(), rq.db.clone());
+        let total = TotalCount::deferred(move || {
+            let (tenant, db) = (tenant.clone(), db.clone());
+            async move { read::count_unmatched_identities(&tenant, &db).await }
+        });
+        let cohort = Identity::cohort_of(&rows.items);
+        Ok(connection(rows, page.order.field, total, |row| {
+            Identity::wrap(row, cohort.clone())
+        }))
     }
 
     /// The organization's budget on /graphql and /v1/events, and what it

@@ -7,11 +7,17 @@ use chrono::{DateTime, Utc};
 use entity::project;
 
 use super::{
-    Date, EventMeta, Flat, MetricDimension, MetricFilterInput, MetricRow, TeamSpace,
+    Date, Deployment, EventMeta, Flat, Incident, MetricDimension, MetricFilterInput, MetricRow,
+    Repository, TeamSpace, child_connection,
     metrics::{metric_query, scoped_rows},
+    page_args,
 };
 use crate::{
-    graphql::request::{or_null, request},
+    graphql::{
+        connection::Conn,
+        order::ListOrder,
+        request::{or_null, request},
+    },
     ids::{ProjectId, TeamSpaceId},
     loaders::ProjectCohort,
     service,
@@ -89,5 +95,70 @@ impl Project {
                 .map(|s| TeamSpace { row: s, cohort }))
         };
         or_null(ctx, found.await)
+    }
+
+    /// The project's repositories. `orderBy`: `NAME` is the full name
+    /// (`owner/name`), `CREATED_AT` when it was connected; by name without
+    /// `orderBy`.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn repositories(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Repository>> {
+        let rq = request(ctx)?;
+        let page = rq.page(page_args!(first, after, last, before), order_by)?;
+        let field = page.order.field;
+        let children = self.cohort.repositories(&rq.loaders, page).await?;
+        Ok(child_connection(&children, &self.row.id, field))
+    }
+
+    /// The project's deployments. `orderBy`: `NAME` is the environment,
+    /// `CREATED_AT` the time it started; without `orderBy`, the most
+    /// recently started first.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn deployments(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Deployment>> {
+        let rq = request(ctx)?;
+        let order = order_by.unwrap_or(ListOrder::NEWEST_FIRST);
+        let page = rq.page(page_args!(first, after, last, before), Some(order))?;
+        let field = page.order.field;
+        let children = self.cohort.deployments(&rq.loaders, page).await?;
+        Ok(child_connection(&children, &self.row.id, field))
+    }
+
+    /// The project's incidents. `orderBy`: `NAME` is the title,
+    /// `CREATED_AT` the time it was opened; without `orderBy`, the most
+    /// recently opened first.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<Incident>> {
+        let rq = request(ctx)?;
+        let order = order_by.unwrap_or(ListOrder::NEWEST_FIRST);
+        let page = rq.page(page_args!(first, after, last, before), Some(order))?;
+        let field = page.order.field;
+        let children = self.cohort.incidents(&rq.loaders, page).await?;
+        Ok(child_connection(&children, &self.row.id, field))
     }
 }
