@@ -6,23 +6,24 @@
 //! the whole cohort with one DataLoader call, so a level costs one
 //! statement per reference whatever its row count.
 
-use std::{
-    collections::{HashMap, HashSet},
-    hash::Hash,
-    sync::Arc,
-};
+mod code;
+mod releases;
+
+pub use code::{PullRequestCohort, RepositoryCohort, ReviewCohort};
+pub use releases::{Causes, DeploymentCohort, IncidentCohort, Shipped};
+
+use std::{collections::HashMap, hash::Hash, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    deployment, developer, identity, incident, project, pull_request, pull_request_review,
-    repository,
+    deployment, developer, identity, incident, pull_request, pull_request_review, repository,
 };
 use uuid::Uuid;
 
 use super::{ChildPage, Children, DeveloperCohort, Memo, Nested, ProjectCohort, distinct};
 use crate::{
     error::{AppError, AppResult},
-    ids::{DeploymentId, DeveloperId, IdentityId, ProjectId, PullRequestId, RepositoryId},
+    ids::{DeveloperId, ProjectId},
     loaders::{ById, Loaders},
     pagination::PageRequest,
     service::delivery::read::{self, PullRequestFilter},
@@ -189,281 +190,6 @@ fn refs_of<'a, M: 'a, K: Copy + Hash + Eq>(
     wrap: fn(Uuid) -> K,
 ) -> Vec<K> {
     distinct(rows.iter().filter_map(|r| key(r)).map(wrap))
-}
-
-#[derive(Default)]
-pub struct RepositoryCohort {
-    ids: Vec<RepositoryId>,
-    project_ids: Vec<ProjectId>,
-    projects: RefsMemo<ProjectId, project::Model, ProjectCohort>,
-    pull_requests: Nested<RepositoryId, PullRequestFilter, pull_request::Model, PullRequestCohort>,
-}
-
-impl RepositoryCohort {
-    pub fn of<'a>(rows: impl IntoIterator<Item = &'a repository::Model>) -> Arc<Self> {
-        let rows: Vec<_> = rows.into_iter().collect();
-        Arc::new(RepositoryCohort {
-            ids: refs_of(&rows, |r| Some(r.id), RepositoryId::from_db),
-            project_ids: refs_of(&rows, |r| Some(r.project_id), ProjectId::from_db),
-            ..Default::default()
-        })
-    }
-
-    pub async fn projects(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<ProjectId, project::Model, ProjectCohort>>> {
-        let of = |found: &HashMap<_, _>| ProjectCohort::of(found.values());
-        load_refs(&self.projects, &loaders.project, &self.project_ids, of).await
-    }
-
-    pub async fn pull_requests(
-        &self,
-        loaders: &Loaders,
-        filter: PullRequestFilter,
-        page: PageRequest,
-    ) -> PageOf<RepositoryId, pull_request::Model, PullRequestCohort> {
-        let (ctx, db) = (&loaders.ctx, &loaders.db);
-        let fetch = |ids: Vec<RepositoryId>, filter: PullRequestFilter, page: PageRequest| async move {
-            read::pull_requests_of_repositories(ctx, db, &ids, &filter, &page).await
-        };
-        let cohort = |pages: &HashMap<_, _>| cohort_of_pages(pages, PullRequestCohort::of);
-        let lists = &self.pull_requests;
-        lists.get(&self.ids, filter, page, fetch, cohort).await
-    }
-}
-
-#[derive(Default)]
-pub struct PullRequestCohort {
-    ids: Vec<PullRequestId>,
-    repository_ids: Vec<RepositoryId>,
-    author_ids: Vec<DeveloperId>,
-    author_identity_ids: Vec<IdentityId>,
-    repositories: RefsMemo<RepositoryId, repository::Model, RepositoryCohort>,
-    authors: RefsMemo<DeveloperId, developer::Model, DeveloperCohort>,
-    author_identities: RefsMemo<IdentityId, identity::Model, IdentityCohort>,
-    reviews: Nested<PullRequestId, (), pull_request_review::Model, ReviewCohort>,
-}
-
-impl PullRequestCohort {
-    pub fn of<'a>(rows: impl IntoIterator<Item = &'a pull_request::Model>) -> Arc<Self> {
-        let rows: Vec<_> = rows.into_iter().collect();
-        Arc::new(PullRequestCohort {
-            ids: refs_of(&rows, |r| Some(r.id), PullRequestId::from_db),
-            repository_ids: refs_of(&rows, |r| Some(r.repository_id), RepositoryId::from_db),
-            author_ids: refs_of(&rows, |r| r.author_id, DeveloperId::from_db),
-            author_identity_ids: refs_of(&rows, |r| r.author_identity_id, IdentityId::from_db),
-            ..Default::default()
-        })
-    }
-
-    pub async fn repositories(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<RepositoryId, repository::Model, RepositoryCohort>>> {
-        let of = |found: &HashMap<_, _>| RepositoryCohort::of(found.values());
-        let ids = &self.repository_ids;
-        load_refs(&self.repositories, &loaders.repository, ids, of).await
-    }
-
-    pub async fn authors(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<DeveloperId, developer::Model, DeveloperCohort>>> {
-        let of = |found: &HashMap<_, _>| DeveloperCohort::of(found.values());
-        load_refs(&self.authors, &loaders.developer, &self.author_ids, of).await
-    }
-
-    pub async fn author_identities(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<IdentityId, identity::Model, IdentityCohort>>> {
-        let of = |found: &HashMap<_, _>| IdentityCohort::of(found.values());
-        let ids = &self.author_identity_ids;
-        load_refs(&self.author_identities, &loaders.identity, ids, of).await
-    }
-
-    pub async fn reviews(
-        &self,
-        loaders: &Loaders,
-        page: PageRequest,
-    ) -> PageOf<PullRequestId, pull_request_review::Model, ReviewCohort> {
-        let (ctx, db) = (&loaders.ctx, &loaders.db);
-        let fetch = |ids: Vec<PullRequestId>, _: (), page: PageRequest| async move {
-            read::reviews_of_pull_requests(ctx, db, &ids, &page).await
-        };
-        let cohort = |pages: &HashMap<_, _>| cohort_of_pages(pages, ReviewCohort::of);
-        self.reviews.get(&self.ids, (), page, fetch, cohort).await
-    }
-}
-
-#[derive(Default)]
-pub struct ReviewCohort {
-    pull_request_ids: Vec<PullRequestId>,
-    reviewer_ids: Vec<DeveloperId>,
-    reviewer_identity_ids: Vec<IdentityId>,
-    pull_requests: RefsMemo<PullRequestId, pull_request::Model, PullRequestCohort>,
-    reviewers: RefsMemo<DeveloperId, developer::Model, DeveloperCohort>,
-    reviewer_identities: RefsMemo<IdentityId, identity::Model, IdentityCohort>,
-}
-
-impl ReviewCohort {
-    pub fn of<'a>(rows: impl IntoIterator<Item = &'a pull_request_review::Model>) -> Arc<Self> {
-        let rows: Vec<_> = rows.into_iter().collect();
-        Arc::new(ReviewCohort {
-            pull_request_ids: refs_of(&rows, |r| r.pull_request_id, PullRequestId::from_db),
-            reviewer_ids: refs_of(&rows, |r| r.reviewer_id, DeveloperId::from_db),
-            reviewer_identity_ids: refs_of(&rows, |r| r.reviewer_identity_id, IdentityId::from_db),
-            ..Default::default()
-        })
-    }
-
-    pub async fn pull_requests(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<PullRequestId, pull_request::Model, PullRequestCohort>>> {
-        let of = |found: &HashMap<_, _>| PullRequestCohort::of(found.values());
-        let ids = &self.pull_request_ids;
-        load_refs(&self.pull_requests, &loaders.pull_request, ids, of).await
-    }
-
-    pub async fn reviewers(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<DeveloperId, developer::Model, DeveloperCohort>>> {
-        let of = |found: &HashMap<_, _>| DeveloperCohort::of(found.values());
-        load_refs(&self.reviewers, &loaders.developer, &self.reviewer_ids, of).await
-    }
-
-    pub async fn reviewer_identities(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<IdentityId, identity::Model, IdentityCohort>>> {
-        let of = |found: &HashMap<_, _>| IdentityCohort::of(found.values());
-        let ids = &self.reviewer_identity_ids;
-        load_refs(&self.reviewer_identities, &loaders.identity, ids, of).await
-    }
-}
-
-/// Shipped pull request numbers by deployment.
-pub type Shipped = Arc<HashMap<Uuid, Vec<i32>>>;
-
-#[derive(Default)]
-pub struct DeploymentCohort {
-    ids: Vec<DeploymentId>,
-    repository_ids: Vec<RepositoryId>,
-    repositories: RefsMemo<RepositoryId, repository::Model, RepositoryCohort>,
-    shipped: Memo<(), Shipped>,
-}
-
-impl DeploymentCohort {
-    pub fn of<'a>(rows: impl IntoIterator<Item = &'a deployment::Model>) -> Arc<Self> {
-        let rows: Vec<_> = rows.into_iter().collect();
-        Arc::new(DeploymentCohort {
-            ids: refs_of(&rows, |r| Some(r.id), DeploymentId::from_db),
-            repository_ids: refs_of(&rows, |r| r.repository_id, RepositoryId::from_db),
-            ..Default::default()
-        })
-    }
-
-    pub async fn repositories(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<RepositoryId, repository::Model, RepositoryCohort>>> {
-        let of = |found: &HashMap<_, _>| RepositoryCohort::of(found.values());
-        let ids = &self.repository_ids;
-        load_refs(&self.repositories, &loaders.repository, ids, of).await
-    }
-
-    /// The pull request numbers every deployment of the cohort shipped,
-    /// ascending, in one statement.
-    pub async fn shipped(&self, loaders: &Loaders) -> AppResult<Shipped> {
-        self.shipped
-            .get_or_load((), || async {
-                let rows = read::shipped_by_deployments(&loaders.ctx, &loaders.db, &self.ids);
-                let mut by_deployment: HashMap<Uuid, Vec<i32>> = HashMap::new();
-                for row in rows.await? {
-                    let numbers = by_deployment.entry(row.deployment_id).or_default();
-                    numbers.push(row.pull_request_number);
-                }
-                for numbers in by_deployment.values_mut() {
-                    numbers.sort_unstable();
-                }
-                Ok(Arc::new(by_deployment))
-            })
-            .await
-    }
-}
-
-/// The deployments a cohort of incidents names as their causes.
-pub struct Causes {
-    by_key: HashMap<(Uuid, String), deployment::Model>,
-    pub cohort: Arc<DeploymentCohort>,
-}
-
-impl Causes {
-    /// The deployment of `project` whose external id is `external_id`.
-    pub fn get(&self, project: Uuid, external_id: &str) -> Option<deployment::Model> {
-        self.by_key.get(&(project, external_id.to_owned())).cloned()
-    }
-}
-
-#[derive(Default)]
-pub struct IncidentCohort {
-    /// (project, external id of the deployment) of each incident naming one.
-    causes: Vec<(Uuid, String)>,
-    repository_ids: Vec<RepositoryId>,
-    repositories: RefsMemo<RepositoryId, repository::Model, RepositoryCohort>,
-    deployments: Memo<(), Arc<Causes>>,
-}
-
-impl IncidentCohort {
-    pub fn of<'a>(rows: impl IntoIterator<Item = &'a incident::Model>) -> Arc<Self> {
-        let rows: Vec<_> = rows.into_iter().collect();
-        let mut seen = HashSet::new();
-        let causes = rows
-            .iter()
-            .filter_map(|r| Some((r.project_id, r.caused_by.clone()?)))
-            .filter(|key| seen.insert(key.clone()))
-            .collect();
-        Arc::new(IncidentCohort {
-            causes,
-            repository_ids: refs_of(&rows, |r| r.repository_id, RepositoryId::from_db),
-            ..Default::default()
-        })
-    }
-
-    pub async fn repositories(
-        &self,
-        loaders: &Loaders,
-    ) -> AppResult<Arc<Refs<RepositoryId, repository::Model, RepositoryCohort>>> {
-        let of = |found: &HashMap<_, _>| RepositoryCohort::of(found.values());
-        let ids = &self.repository_ids;
-        load_refs(&self.repositories, &loaders.repository, ids, of).await
-    }
-
-    /// The deployments that caused the cohort's incidents, by project and
-    /// external id, in one statement.
-    pub async fn causes(&self, loaders: &Loaders) -> AppResult<Arc<Causes>> {
-        self.deployments
-            .get_or_load((), || async {
-                let projects = distinct(self.causes.iter().map(|(p, _)| ProjectId::from_db(*p)));
-                let mut names: Vec<String> = self.causes.iter().map(|(_, e)| e.clone()).collect();
-                names.sort_unstable();
-                names.dedup();
-                let (ctx, db) = (&loaders.ctx, &loaders.db);
-                let rows = read::deployments_by_external_ids(ctx, db, &projects, &names).await?;
-                let wanted: HashSet<&(Uuid, String)> = self.causes.iter().collect();
-                let by_key: HashMap<_, _> = rows
-                    .into_iter()
-                    .map(|d| ((d.project_id, d.external_id.clone()), d))
-                    .filter(|(key, _)| wanted.contains(key))
-                    .collect();
-                let cohort = DeploymentCohort::of(by_key.values());
-                Ok(Arc::new(Causes { by_key, cohort }))
-            })
-            .await
-    }
 }
 
 #[derive(Default)]
