@@ -4,6 +4,7 @@
 //! in `world`, `site` and `shop`.
 
 pub mod db;
+pub mod delivery;
 pub mod events;
 pub mod fixtures;
 pub mod gql;
