@@ -7,9 +7,14 @@
 
 use std::collections::BTreeSet;
 
-use devgraph::ids::{
-    DeploymentId, DeveloperId, IdentityId, IncidentId, OrgId, ProjectId, PullRequestId,
-    RepositoryId, ReviewId, TeamSpaceId,
+use devgraph::{
+    auth::TenantCtx,
+    config::Limits,
+    ids::{
+        DeploymentId, DeveloperId, IdentityId, IncidentId, OrgId, ProjectId, PullRequestId,
+        RepositoryId, ReviewId, TeamSpaceId,
+    },
+    pagination::{ChildRow, PageArgs, PageRequest},
 };
 use entity::enums::{DeploymentStatus, DeveloperRole, EnvironmentTier, IdentityKind, ReviewState};
 use serde_json::{Value, json};
@@ -17,6 +22,7 @@ use serde_json::{Value, json};
 use crate::support::{
     Dev, Gid, Reply, TestApp, backend_name, create_key,
     delivery::{NewDeployment, NewIncident, NewPullRequest, NewReview, SEALED_SECRET, t},
+    recorder::Recorder,
 };
 
 /// One organization's delivery history (times are minutes after `t(0)`):
@@ -971,4 +977,172 @@ async fn statement_counts_depend_on_the_depth_of_the_query_only() {
     let expected = [10, 8, 7];
     let measured: Vec<u64> = large.iter().map(|(n, _)| *n).collect();
     assert_eq!(measured, expected, "statements per query");
+}
+
+// Plans --------------------------------------------------------------------
+
+/// `n` ids of `T`: `own` first (as many as fit), then `foreign`, then ids
+/// that exist nowhere.
+fn padded<T: Copy>(own: &[T], foreign: T, n: usize, fresh: fn() -> T) -> Vec<T> {
+    let mut out: Vec<T> = own.iter().copied().take(n).collect();
+    if out.len() < n {
+        out.push(foreign);
+    }
+    out.resize_with(n, fresh);
+    out
+}
+
+/// What one batched read sent, and the global ids of what it found.
+struct Run {
+    name: &'static str,
+    sent: Vec<crate::support::recorder::Sent>,
+    found: BTreeSet<String>,
+}
+
+/// Every batched read of the delivery lists, with sets of `n` ids of A
+/// (then B's, then of nothing).
+async fn delivery_reads(rec: &Recorder, a: &Team, b: &Team, n: usize) -> Vec<Run> {
+    use devgraph::service::delivery::read;
+    let (ctx, db) = (&TenantCtx::unsafe_system(a.org), &rec.db);
+    let page = PageRequest::new(
+        PageArgs {
+            first: Some(10),
+            ..Default::default()
+        },
+        None,
+        &Limits::default(),
+    )
+    .expect("page");
+    let projects = padded(&[a.shop, a.ops], b.shop, n, ProjectId::new);
+    let repos = padded(&[a.api, a.web, a.ops_repo], b.api, n, RepositoryId::new);
+    let devs = padded(&[a.ann.id, a.bob.id], b.ann.id, n, DeveloperId::new);
+    let prs = padded(&a.api_prs, b.api_prs[1], n, PullRequestId::new);
+    let deployments = padded(&[a.dep1, a.dep2], b.dep1, n, DeploymentId::new);
+    let mut names = vec!["dep-1".to_owned()];
+    names.resize_with(n, || format!("never-{}", uuid::Uuid::now_v7()));
+    let filter = Default::default();
+
+    let mut runs = Vec::new();
+    let mut record = |name, found: Vec<String>| {
+        let sent = rec.take();
+        let found = found.into_iter().collect();
+        runs.push(Run { name, sent, found });
+    };
+    rec.take();
+    let rows = read::repositories_of_projects(ctx, db, &projects, &page).await;
+    record(
+        "repositories_of_projects",
+        children(rows, |r| RepositoryId::from_db(r.id).gid()),
+    );
+    let rows = read::pull_requests_of_repositories(ctx, db, &repos, &filter, &page).await;
+    record("pull_requests_of_repositories", children(rows, pr_gid));
+    let rows = read::pull_requests_of_developers(ctx, db, &devs, &filter, &page).await;
+    record("pull_requests_of_developers", children(rows, pr_gid));
+    let rows = read::reviews_of_pull_requests(ctx, db, &prs, &page).await;
+    record("reviews_of_pull_requests", children(rows, review_gid));
+    let rows = read::reviews_of_developers(ctx, db, &devs, &page).await;
+    record("reviews_of_developers", children(rows, review_gid));
+    let rows = read::deployments_of_projects(ctx, db, &projects, &page).await;
+    record("deployments_of_projects", children(rows, deployment_gid));
+    let rows = read::incidents_of_projects(ctx, db, &projects, &page).await;
+    record(
+        "incidents_of_projects",
+        children(rows, |i| IncidentId::from_db(i.id).gid()),
+    );
+    let rows = read::identities_of_developers(ctx, db, &devs, &page).await;
+    record(
+        "identities_of_developers",
+        children(rows, |i| IdentityId::from_db(i.id).gid()),
+    );
+    let rows = read::deployments_by_external_ids(ctx, db, &projects, &names).await;
+    let found = rows.expect("deployments by external id");
+    record(
+        "deployments_by_external_ids",
+        found.iter().map(deployment_gid).collect(),
+    );
+    let rows = read::shipped_by_deployments(ctx, db, &deployments).await;
+    let shipped = |s: &entity::deployment_pull_request::Model| {
+        let deployment = DeploymentId::from_db(s.deployment_id).gid();
+        format!("{deployment} #{}", s.pull_request_number)
+    };
+    let found = rows.expect("shipped pull requests");
+    record(
+        "shipped_by_deployments",
+        found.iter().map(shipped).collect(),
+    );
+    runs
+}
+
+/// The global ids of a nested list's rows.
+fn children<M, E: std::fmt::Debug>(
+    rows: Result<Vec<ChildRow<M>>, E>,
+    gid: impl Fn(&M) -> String,
+) -> Vec<String> {
+    let rows = rows.expect("batched read");
+    rows.iter().map(|r| gid(&r.item)).collect()
+}
+
+fn pr_gid(pr: &entity::pull_request::Model) -> String {
+    PullRequestId::from_db(pr.id).gid()
+}
+
+fn review_gid(review: &entity::pull_request_review::Model) -> String {
+    ReviewId::from_db(review.id).gid()
+}
+
+fn deployment_gid(deployment: &entity::deployment::Model) -> String {
+    DeploymentId::from_db(deployment.id).gid()
+}
+
+#[tokio::test]
+async fn batched_delivery_reads_have_one_text_and_one_parameter_per_set() {
+    let app = TestApp::spawn().await;
+    let a = Team::build(&app, "org-a").await;
+    let b = Team::build(&app, "org-b").await;
+    let rec = Recorder::on(&app).await;
+    let small = delivery_reads(&rec, &a, &b, 3).await;
+    let large = delivery_reads(&rec, &a, &b, 300).await;
+    for (s, l) in small.iter().zip(&large) {
+        let name = s.name;
+        assert_eq!(
+            (s.sent.len(), l.sent.len()),
+            (1, 1),
+            "{name}: one statement each"
+        );
+        let (s_sent, l_sent) = (&s.sent[0], &l.sent[0]);
+        assert_eq!(
+            s_sent.sql, l_sent.sql,
+            "{name}: one text for 3 ids and for 300"
+        );
+        assert_eq!(
+            s_sent.values.len(),
+            l_sent.values.len(),
+            "{name}: parameters"
+        );
+        let (s_sets, l_sets) = (s_sent.set_sizes(), l_sent.set_sizes());
+        assert!(
+            !s_sets.is_empty() && s_sets.iter().all(|k| *k == 3),
+            "{name}: {s_sets:?}"
+        );
+        assert!(l_sets.iter().all(|k| *k == 300), "{name}: {l_sets:?}");
+        let sql = s_sent.sql.replace(' ', "");
+        assert!(
+            !sql.contains("IN($") && !sql.contains("IN(?"),
+            "{name}: {sql}"
+        );
+        // Only A's rows, whatever the set names.
+        for run in [s, l] {
+            assert!(
+                run.found.is_disjoint(&b.all_ids()),
+                "{name}: {:?}",
+                run.found
+            );
+        }
+    }
+    // With every id of A in the set, every row of A it names.
+    let found: Vec<usize> = large.iter().map(|r| r.found.len()).collect();
+    // 3 repositories, 6 pull requests, ann's 3 and bob's 2, the 4 reviews
+    // of #2 and #4, ann's 2 and bob's 2, 2 deployments, 3 incidents, the 3
+    // linked identities, shop's dep-1, and the 2 pull requests dep-1 shipped.
+    assert_eq!(found, [3, 6, 5, 4, 4, 2, 3, 3, 1, 2]);
 }
