@@ -17,6 +17,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::NaiveDate;
 use entity::{developer, project, team_space};
 use tokio::sync::OnceCell;
@@ -25,11 +26,11 @@ use uuid::Uuid;
 mod delivery;
 
 pub use delivery::{
-    Causes, DeploymentCohort, IdentityCohort, IncidentCohort, PullRequestCohort, Refs,
-    RepositoryCohort, ReviewCohort, Shipped,
+    Causes, DeploymentCohort, IdentityCohort, IncidentCohort, PullRequestCohort, RepositoryCohort,
+    ReviewCohort, Shipped,
 };
 
-use super::Loaders;
+use super::{ById, Loaders};
 use crate::{
     error::{AppError, AppResult},
     ids::{DeveloperId, TeamSpaceId},
@@ -196,6 +197,41 @@ fn distinct<I: Copy + Hash + Eq>(ids: impl IntoIterator<Item = I>) -> Vec<I> {
     ids.into_iter().filter(|id| seen.insert(*id)).collect()
 }
 
+/// Rows that a cohort's members refer to by id, loaded for all of them at
+/// once, and the cohort they form in their turn.
+pub struct Refs<K, M, C> {
+    by_id: HashMap<K, M>,
+    pub cohort: Arc<C>,
+}
+
+impl<K: Hash + Eq, M: Clone, C> Refs<K, M, C> {
+    pub fn get(&self, id: K) -> Option<M> {
+        self.by_id.get(&id).cloned()
+    }
+}
+
+type RefsMemo<K, M, C> = Memo<(), Arc<Refs<K, M, C>>>;
+
+/// Loads the rows of `ids` (the whole cohort's references) once per
+/// cohort, through the request's DataLoader of their table.
+async fn load_refs<K, M, C>(
+    memo: &RefsMemo<K, M, C>,
+    loader: &DataLoader<ById<K, M>>,
+    ids: &[K],
+    cohort_of: impl FnOnce(&HashMap<K, M>) -> Arc<C>,
+) -> AppResult<Arc<Refs<K, M, C>>>
+where
+    K: Copy + Hash + Eq + Send + Sync + 'static,
+    ById<K, M>: Loader<K, Value = M, Error = AppError>,
+{
+    memo.get_or_load((), || async {
+        let by_id = loader.load_many(ids.iter().copied()).await?;
+        let cohort = cohort_of(&by_id);
+        Ok(Arc::new(Refs { by_id, cohort }))
+    })
+    .await
+}
+
 #[derive(Default)]
 pub struct TeamSpaceCohort {
     ids: Vec<TeamSpaceId>,
@@ -318,23 +354,11 @@ impl DeveloperCohort {
     }
 }
 
-/// The team spaces of a cohort of projects, with the cohort they form.
-pub struct ProjectTeamSpaces {
-    by_id: HashMap<TeamSpaceId, team_space::Model>,
-    pub cohort: Arc<TeamSpaceCohort>,
-}
-
-impl ProjectTeamSpaces {
-    pub fn get(&self, id: &TeamSpaceId) -> Option<team_space::Model> {
-        self.by_id.get(id).cloned()
-    }
-}
-
 #[derive(Default)]
 pub struct ProjectCohort {
     ids: Vec<Uuid>,
     team_space_ids: Vec<TeamSpaceId>,
-    team_spaces: Memo<(), Arc<ProjectTeamSpaces>>,
+    team_spaces: RefsMemo<TeamSpaceId, team_space::Model, TeamSpaceCohort>,
     metrics: Memo<MetricQuery, ScopedRows>,
     delivery: delivery::ProjectDelivery,
 }
@@ -360,16 +384,13 @@ impl ProjectCohort {
             .await
     }
 
-    pub async fn team_spaces(&self, loaders: &Loaders) -> AppResult<Arc<ProjectTeamSpaces>> {
-        self.team_spaces
-            .get_or_load((), || async {
-                let by_id = loaders
-                    .team_space
-                    .load_many(self.team_space_ids.iter().copied())
-                    .await?;
-                let cohort = TeamSpaceCohort::of(by_id.values());
-                Ok(Arc::new(ProjectTeamSpaces { by_id, cohort }))
-            })
-            .await
+    /// The team spaces of the cohort's projects, in one statement.
+    pub async fn team_spaces(
+        &self,
+        loaders: &Loaders,
+    ) -> AppResult<Arc<Refs<TeamSpaceId, team_space::Model, TeamSpaceCohort>>> {
+        let of = |found: &HashMap<_, _>| TeamSpaceCohort::of(found.values());
+        let ids = &self.team_space_ids;
+        load_refs(&self.team_spaces, &loaders.team_space, ids, of).await
     }
 }

@@ -13,8 +13,8 @@ mod cohort;
 pub use by_id::ById;
 pub use cohort::{
     Activity, Causes, ChildPage, Children, DeploymentCohort, DeveloperCohort, IdentityCohort,
-    IncidentCohort, ProjectCohort, ProjectTeamSpaces, PullRequestCohort, Refs, RepositoryCohort,
-    ReviewCohort, ScopedRows, Shipped, TeamSpaceCohort,
+    IncidentCohort, ProjectCohort, PullRequestCohort, Refs, RepositoryCohort, ReviewCohort,
+    ScopedRows, Shipped, TeamSpaceCohort,
 };
 
 use std::{

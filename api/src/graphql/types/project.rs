@@ -10,14 +10,10 @@ use super::{
     Date, Deployment, EventMeta, Flat, Incident, MetricDimension, MetricFilterInput, MetricRow,
     Repository, TeamSpace, child_connection,
     metrics::{metric_query, scoped_rows},
-    page_args,
+    nullable, page_args,
 };
 use crate::{
-    graphql::{
-        connection::Conn,
-        order::ListOrder,
-        request::{or_null, request},
-    },
+    graphql::{connection::Conn, order::ListOrder, request::request},
     ids::{ProjectId, TeamSpaceId},
     loaders::ProjectCohort,
     service,
@@ -85,16 +81,8 @@ impl Project {
 
     /// The team space that owns the project, if any.
     async fn team_space(&self, ctx: &Context<'_>) -> Option<TeamSpace> {
-        let space = self.row.team_space_id?;
-        let found = async {
-            let rq = request(ctx)?;
-            let spaces = self.cohort.team_spaces(&rq.loaders).await?;
-            let cohort = spaces.cohort.clone();
-            Ok(spaces
-                .get(&TeamSpaceId::from_db(space))
-                .map(|s| TeamSpace { row: s, cohort }))
-        };
-        or_null(ctx, found.await)
+        let id = self.row.team_space_id.map(TeamSpaceId::from_db);
+        nullable(ctx, id, |rq| self.cohort.team_spaces(&rq.loaders)).await
     }
 
     /// The project's repositories. `orderBy`: `NAME` is the full name

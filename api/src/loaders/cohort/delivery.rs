@@ -14,55 +14,22 @@ pub use releases::{Causes, DeploymentCohort, IncidentCohort, Shipped};
 
 use std::{collections::HashMap, hash::Hash, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     deployment, developer, identity, incident, pull_request, pull_request_review, repository,
 };
 use uuid::Uuid;
 
-use super::{ChildPage, Children, DeveloperCohort, Memo, Nested, ProjectCohort, distinct};
+use super::{
+    ChildPage, Children, DeveloperCohort, Nested, ProjectCohort, Refs, RefsMemo, distinct,
+    load_refs,
+};
 use crate::{
-    error::{AppError, AppResult},
+    error::AppResult,
     ids::{DeveloperId, ProjectId},
-    loaders::{ById, Loaders},
+    loaders::Loaders,
     pagination::PageRequest,
     service::delivery::read::{self, PullRequestFilter},
 };
-
-/// Rows that a cohort's members refer to by id, loaded for all of them at
-/// once, and the cohort they form in their turn.
-pub struct Refs<K, M, C> {
-    by_id: HashMap<K, M>,
-    pub cohort: Arc<C>,
-}
-
-impl<K: Hash + Eq, M: Clone, C> Refs<K, M, C> {
-    pub fn get(&self, id: K) -> Option<M> {
-        self.by_id.get(&id).cloned()
-    }
-}
-
-type RefsMemo<K, M, C> = Memo<(), Arc<Refs<K, M, C>>>;
-
-/// Loads the rows of `ids` (the whole cohort's references) once per
-/// cohort, through the request's DataLoader of their table.
-async fn load_refs<K, M, C>(
-    memo: &RefsMemo<K, M, C>,
-    loader: &DataLoader<ById<K, M>>,
-    ids: &[K],
-    cohort_of: impl FnOnce(&HashMap<K, M>) -> Arc<C>,
-) -> AppResult<Arc<Refs<K, M, C>>>
-where
-    K: Copy + Hash + Eq + Send + Sync + 'static,
-    ById<K, M>: Loader<K, Value = M, Error = AppError>,
-{
-    memo.get_or_load((), || async {
-        let by_id = loader.load_many(ids.iter().copied()).await?;
-        let cohort = cohort_of(&by_id);
-        Ok(Arc::new(Refs { by_id, cohort }))
-    })
-    .await
-}
 
 /// The cohort the children of every parent form.
 fn cohort_of_pages<'a, P, T, C>(
