@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod cost;
 mod dataloader;
+mod delivery;
 mod dev_mode;
 mod events;
 mod faults;

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state, and answers for what is not
 //! GraphQL (health, unknown paths).
 
+mod delivery;
 mod events;
 mod graphiql;
 pub mod graphql;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
                 .fallback(graphql::method_not_allowed),
         )
         .route("/v1/events", axum::routing::post(events::post))
+        .route("/v1/delivery", axum::routing::post(delivery::post))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             health::limit_in_flight,

@@ -248,6 +248,7 @@ pub async fn raw_insert_old(
             received_at: Set(when),
             client_event_id: Set(format!("old{i}")),
             source_id: Set(Some(Uuid::nil())),
+            identity_id: Set(None),
         })
         .exec(app.db())
         .await

@@ -179,6 +179,8 @@ fn source_of(ctx: &TenantCtx) -> Uuid {
         Actor::Developer(id) => id.uuid(),
         Actor::ApiKey(key) => key.id.uuid(),
         Actor::System => Uuid::nil(),
+        // Webhooks never send events; were they to, their repository is their source.
+        Actor::Webhook(grant) => grant.repository.uuid(),
     }
 }
 
