@@ -90,7 +90,8 @@ pub async fn ingest(
             ..Ingested::default()
         });
     }
-    let people = identity::resolve(ctx, &txn, &identities_of(&facts), now).await?;
+    let refs = identities_of(&facts);
+    let people = identity::resolve(ctx, &txn, &refs, now, identity::Touch::LastSeen).await?;
     let mut touched = Touched::default();
     let stored = Ingested {
         commits: store_commits(ctx, &txn, &facts.commits, &people, now, &mut touched).await?,
