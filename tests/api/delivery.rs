@@ -214,3 +214,119 @@ fn first_email(state: &Value) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+#[tokio::test]
+async fn one_bad_item_rejects_the_batch_by_its_path_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "bad-item").await;
+    let batch = json!({
+        "pullRequests": [{"repository": "acme/api", "number": 1, "title": "A", "state": "open", "openedAt": at(0.0)}],
+        "reviews": [{"repository": "acme/api", "pullRequest": 1, "id": "r1", "state": "lgtm", "submittedAt": at(1.0)}],
+    });
+    let reply = post_delivery(&app, &d.key, &batch).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.code(), Some("BAD_USER_INPUT"));
+    let message = reply.body.to_string();
+    assert!(message.contains("reviews[0].state"), "{message}");
+    let stored = pull_request::Entity::find_in(d.org).all(app.db()).await.expect("prs");
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
+
+    for (body, path) in [
+        (json!({"pullRequests": [{"repository": "acme/api", "number": 0, "title": "A", "state": "open", "openedAt": at(0.0)}]}), "pullRequests[0].number"),
+        (json!({"pullRequests": [{"repository": "acme/api", "number": 2, "title": "A", "state": "merged", "openedAt": at(0.0)}]}), "pullRequests[0].mergedAt"),
+        (json!({"deployments": [{"id": "d", "environment": "prod", "status": "success", "startedAt": at(1.0), "finishedAt": at(0.0)}]}), "deployments[0].finishedAt"),
+        (json!({"incidents": [{"id": "i", "title": "x", "openedAt": "yesterday"}]}), "incidents[0].openedAt"),
+        (json!({"commits": [{"repository": "nope/none", "sha": "a", "branch": "b", "authoredAt": at(0.0)}]}), "commits[0].repository"),
+        (json!({"reviews": [{"repository": "acme/api", "pullRequest": 1, "id": "r", "state": "approved", "submittedAt": at(0.0), "reviewer": {"email": "not-an-email"}}]}), "reviews[0].reviewer"),
+        (json!({"releases": []}), "releases"),
+    ] {
+        let reply = post_delivery(&app, &d.key, &body).await;
+        assert_eq!(reply.status, 400, "{body} → {}", reply.body);
+        assert!(reply.body.to_string().contains(path), "{path}: {}", reply.body);
+    }
+    let reply = post_delivery(&app, &d.key, &json!({})).await;
+    assert_eq!((reply.status, reply.code()), (400, Some("BAD_USER_INPUT")));
+}
+
+#[tokio::test]
+async fn a_retried_batch_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "retry").await;
+    let batch = json!({
+        "pullRequests": [{"repository": "acme/api", "number": 7, "title": "A", "state": "merged", "openedAt": at(0.0), "mergedAt": at(2.0)}],
+        "reviews": [{"repository": "acme/api", "pullRequest": 7, "id": "r7", "reviewer": {"login": "bob"}, "state": "approved", "submittedAt": at(1.0)}],
+        "deployments": [{"id": "dep", "environment": "production", "status": "success", "startedAt": at(3.0), "finishedAt": at(3.1), "repository": "acme/api", "pullRequests": [7]}],
+        "incidents": [{"id": "inc", "title": "Down", "openedAt": at(4.0), "causedBy": "dep"}],
+    });
+    let first = post_delivery(&app, &d.key, &batch).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    assert_eq!(
+        first.body,
+        json!({"pullRequests": 1, "reviews": 1, "commits": 0, "deployments": 1, "incidents": 1, "duplicate": false})
+    );
+    let before = state(&app, &d).await;
+    let again = post_delivery(&app, &d.key, &batch).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(state(&app, &d).await, before);
+    let prs = pull_request::Entity::find_in(d.org).all(app.db()).await.expect("prs");
+    assert_eq!(prs.len(), 1);
+}
+
+#[tokio::test]
+async fn only_a_project_key_with_delivery_write_sends_delivery_data() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "scopes").await;
+    let batch = json!({"incidents": [{"id": "i", "title": "x", "openedAt": at(0.0)}]});
+    let events_key = crate::support::create_key(&app, &d.token, "EVENTS_WRITE", Some(d.project)).await;
+    let read_key = crate::support::create_key(&app, &d.token, "READ", None).await;
+    let unbound =
+        crate::support::try_create_key(&app, &d.token, "k", &["DELIVERY_WRITE"], None).await;
+    let unbound = unbound.expect("an organization-wide key");
+    for (bearer, status) in [
+        (events_key.secret.as_str(), 403),
+        (read_key.secret.as_str(), 403),
+        (unbound.secret.as_str(), 403),
+        (d.token.as_str(), 403),
+        ("dg_0123_4567", 401),
+    ] {
+        let reply = post_delivery(&app, bearer, &batch).await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+    }
+    let stored = incident::Entity::find_in(d.org).all(app.db()).await.expect("incidents");
+    assert!(stored.is_empty());
+}
+
+#[tokio::test]
+async fn another_organizations_repository_is_like_one_that_does_not_exist() {
+    let app = TestApp::spawn().await;
+    let a = Delivery::new(&app, "tenant-a").await;
+    let b = Delivery::new(&app, "tenant-b").await;
+    let foreign = crate::support::forge::raw_repository(&app, a.org, a.project, "a-only/secret").await;
+    let missing = devgraph::ids::RepositoryId::new();
+    use devgraph::ids::GlobalId as _;
+    let mut answers = Vec::new();
+    for name in [
+        foreign.to_global().to_string(),
+        missing.to_global().to_string(),
+        "a-only/secret".to_owned(),
+        "never/was".to_owned(),
+    ] {
+        let batch = json!({"pullRequests": [{"repository": name, "number": 1, "title": "x", "state": "open", "openedAt": at(0.0)}]});
+        let reply = post_delivery(&app, &b.key, &batch).await;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        answers.push(reply.body.to_string().replace(&name, "<name>"));
+    }
+    assert_eq!(answers[0], answers[1], "a foreign id answers like a missing one");
+    assert_eq!(answers[2], answers[3], "a foreign name answers like a missing one");
+    let in_a = pull_request::Entity::find_in(a.org).all(app.db()).await.expect("a");
+    let in_b = pull_request::Entity::find_in(b.org).all(app.db()).await.expect("b");
+    assert!(in_a.is_empty() && in_b.is_empty());
+    // B's own acme/api takes B's data, never A's repository of the same name.
+    let batch = json!({"pullRequests": [{"repository": "acme/api", "number": 1, "title": "x", "state": "open", "openedAt": at(0.0)}]});
+    assert_eq!(post_delivery(&app, &b.key, &batch).await.status, 202);
+    let in_b = pull_request::Entity::find_in(b.org).all(app.db()).await.expect("b");
+    assert_eq!(in_b.len(), 1);
+    assert_eq!(in_b[0].repository_id, b.repository.uuid());
+    let in_a = pull_request::Entity::find_in(a.org).all(app.db()).await.expect("a");
+    assert!(in_a.is_empty());
+}
