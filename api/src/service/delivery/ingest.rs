@@ -42,7 +42,7 @@ use crate::{
     error::{AppError, AppResult},
     ids::{DeploymentId, IncidentId, ProjectId, PullRequestId, RepositoryId, ReviewId},
     permissions::{Action, authorize},
-    service::{any_of::any_of, begin_checked, table},
+    service::{any_of::any_of, audit, begin_checked, table},
 };
 
 /// A webhook delivery: applied once, however often it is sent.
@@ -77,6 +77,17 @@ pub async fn ingest(
     facts: Facts,
     delivery: Option<Delivery>,
 ) -> AppResult<Ingested> {
+    ingest_audited(ctx, db, facts, delivery, None).await
+}
+
+/// `ingest`, with an audit row written in the same transaction (people's writes).
+pub async fn ingest_audited(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    facts: Facts,
+    delivery: Option<Delivery>,
+    entry: Option<audit::Entry>,
+) -> AppResult<Ingested> {
     let facts = to_micros(facts);
     let now = Utc::now().trunc_subsecs(6);
     let txn = begin_checked(ctx, db).await?;
@@ -103,6 +114,9 @@ pub async fn ingest(
     };
     touched.note_facts(&facts);
     derive(ctx, &txn, &touched, now).await?;
+    if let Some(entry) = entry {
+        audit::record(ctx, &txn, entry).await?;
+    }
     txn.commit().await?;
     Ok(stored)
 }

@@ -7,5 +7,6 @@ pub mod batch;
 pub mod facts;
 pub mod identity;
 pub mod ingest;
+pub mod record;
 
 pub use ingest::{Delivery, Ingested, ingest};
