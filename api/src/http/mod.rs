@@ -20,7 +20,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::Authenticator, config::Config, db::DbStats, error::AppError, graphql::AppSchema,
-    telemetry::Telemetry,
+    secrets::Sealer, telemetry::Telemetry,
 };
 
 /// What every handler shares; cheap to clone.
@@ -38,6 +38,8 @@ pub struct AppState {
     /// Slots for requests in flight to /graphql and /v1/events.
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub budgets: Arc<crate::budget::Budgets>,
+    /// Seals and opens repositories' webhook secrets; `None` without DEVGRAPH_SECRET_KEY.
+    pub secrets: Option<Arc<Sealer>>,
 }
 
 pub fn router(state: AppState) -> Router {
