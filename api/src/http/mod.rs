@@ -6,6 +6,7 @@ mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod observe;
+pub mod webhooks;
 
 use std::sync::Arc;
 
