@@ -7,6 +7,7 @@ mod graphiql;
 pub mod graphql;
 pub mod health;
 pub mod observe;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -21,7 +22,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::Authenticator, config::Config, db::DbStats, error::AppError, graphql::AppSchema,
-    telemetry::Telemetry,
+    secrets::Sealer, telemetry::Telemetry,
 };
 
 /// What every handler shares; cheap to clone.
@@ -39,6 +40,8 @@ pub struct AppState {
     /// Slots for requests in flight to /graphql and /v1/events.
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub budgets: Arc<crate::budget::Budgets>,
+    /// Seals and opens repositories' webhook secrets; `None` without DEVGRAPH_SECRET_KEY.
+    pub secrets: Option<Arc<Sealer>>,
 }
 
 pub fn router(state: AppState) -> Router {
