@@ -40,6 +40,9 @@ fn history(author_email: &str) -> Vec<Value> {
         json!({"reviews": [{"repository": repo, "pullRequest": 1, "id": "r2", "reviewer": {"github": "grace"}, "state": "approved", "submittedAt": at(5.0)}]}),
         json!({"reviews": [{"repository": repo, "pullRequest": 1, "id": "r3", "reviewer": {"github": "ada-gh"}, "state": "commented", "submittedAt": at(2.5)}]}),
         json!({"pullRequests": [{"repository": repo, "number": 1, "title": "Add A (final)", "state": "merged", "author": {"github": "ada-gh"}, "openedAt": at(2.0), "mergedAt": at(6.0), "headRef": "feat/a", "mergeCommitSha": "m1", "additions": 12, "deletions": 2, "changedFiles": 4}]}),
+        // A later delivery of the pull request that leaves its size out (as GitHub's review
+        // deliveries do) keeps the size it had.
+        json!({"pullRequests": [{"repository": repo, "number": 1, "title": "Add A (final)", "state": "merged", "author": {"github": "ada-gh"}, "openedAt": at(2.0), "mergedAt": at(6.0), "updatedAt": at(6.5), "headRef": "feat/a", "mergeCommitSha": "m1"}]}),
         json!({"deployments": [{"id": "d1", "environment": "prod-eu", "status": "pending", "startedAt": at(7.0), "repository": repo, "sha": "m1"}]}),
         json!({"deployments": [{"id": "d1", "environment": "prod-eu", "status": "success", "startedAt": at(7.0), "finishedAt": at(7.5), "repository": repo, "sha": "m1", "pullRequests": [1]}]}),
         json!({"incidents": [{"id": "i1", "title": "Errors up", "openedAt": at(8.0), "causedBy": "d1"}]}),
@@ -228,21 +231,46 @@ async fn one_bad_item_rejects_the_batch_by_its_path_and_stores_nothing() {
     assert_eq!(reply.code(), Some("BAD_USER_INPUT"));
     let message = reply.body.to_string();
     assert!(message.contains("reviews[0].state"), "{message}");
-    let stored = pull_request::Entity::find_in(d.org).all(app.db()).await.expect("prs");
+    let stored = pull_request::Entity::find_in(d.org)
+        .all(app.db())
+        .await
+        .expect("prs");
     assert!(stored.is_empty(), "nothing stored: {stored:?}");
 
     for (body, path) in [
-        (json!({"pullRequests": [{"repository": "acme/api", "number": 0, "title": "A", "state": "open", "openedAt": at(0.0)}]}), "pullRequests[0].number"),
-        (json!({"pullRequests": [{"repository": "acme/api", "number": 2, "title": "A", "state": "merged", "openedAt": at(0.0)}]}), "pullRequests[0].mergedAt"),
-        (json!({"deployments": [{"id": "d", "environment": "prod", "status": "success", "startedAt": at(1.0), "finishedAt": at(0.0)}]}), "deployments[0].finishedAt"),
-        (json!({"incidents": [{"id": "i", "title": "x", "openedAt": "yesterday"}]}), "incidents[0].openedAt"),
-        (json!({"commits": [{"repository": "nope/none", "sha": "a", "branch": "b", "authoredAt": at(0.0)}]}), "commits[0].repository"),
-        (json!({"reviews": [{"repository": "acme/api", "pullRequest": 1, "id": "r", "state": "approved", "submittedAt": at(0.0), "reviewer": {"email": "not-an-email"}}]}), "reviews[0].reviewer"),
+        (
+            json!({"pullRequests": [{"repository": "acme/api", "number": 0, "title": "A", "state": "open", "openedAt": at(0.0)}]}),
+            "pullRequests[0].number",
+        ),
+        (
+            json!({"pullRequests": [{"repository": "acme/api", "number": 2, "title": "A", "state": "merged", "openedAt": at(0.0)}]}),
+            "pullRequests[0].mergedAt",
+        ),
+        (
+            json!({"deployments": [{"id": "d", "environment": "prod", "status": "success", "startedAt": at(1.0), "finishedAt": at(0.0)}]}),
+            "deployments[0].finishedAt",
+        ),
+        (
+            json!({"incidents": [{"id": "i", "title": "x", "openedAt": "yesterday"}]}),
+            "incidents[0].openedAt",
+        ),
+        (
+            json!({"commits": [{"repository": "nope/none", "sha": "a", "branch": "b", "authoredAt": at(0.0)}]}),
+            "commits[0].repository",
+        ),
+        (
+            json!({"reviews": [{"repository": "acme/api", "pullRequest": 1, "id": "r", "state": "approved", "submittedAt": at(0.0), "reviewer": {"email": "not-an-email"}}]}),
+            "reviews[0].reviewer",
+        ),
         (json!({"releases": []}), "releases"),
     ] {
         let reply = post_delivery(&app, &d.key, &body).await;
         assert_eq!(reply.status, 400, "{body} → {}", reply.body);
-        assert!(reply.body.to_string().contains(path), "{path}: {}", reply.body);
+        assert!(
+            reply.body.to_string().contains(path),
+            "{path}: {}",
+            reply.body
+        );
     }
     let reply = post_delivery(&app, &d.key, &json!({})).await;
     assert_eq!((reply.status, reply.code()), (400, Some("BAD_USER_INPUT")));
@@ -268,7 +296,10 @@ async fn a_retried_batch_changes_nothing() {
     let again = post_delivery(&app, &d.key, &batch).await;
     assert_eq!(again.status, 202);
     assert_eq!(state(&app, &d).await, before);
-    let prs = pull_request::Entity::find_in(d.org).all(app.db()).await.expect("prs");
+    let prs = pull_request::Entity::find_in(d.org)
+        .all(app.db())
+        .await
+        .expect("prs");
     assert_eq!(prs.len(), 1);
 }
 
@@ -277,7 +308,8 @@ async fn only_a_project_key_with_delivery_write_sends_delivery_data() {
     let app = TestApp::spawn().await;
     let d = Delivery::new(&app, "scopes").await;
     let batch = json!({"incidents": [{"id": "i", "title": "x", "openedAt": at(0.0)}]});
-    let events_key = crate::support::create_key(&app, &d.token, "EVENTS_WRITE", Some(d.project)).await;
+    let events_key =
+        crate::support::create_key(&app, &d.token, "EVENTS_WRITE", Some(d.project)).await;
     let read_key = crate::support::create_key(&app, &d.token, "READ", None).await;
     let unbound =
         crate::support::try_create_key(&app, &d.token, "k", &["DELIVERY_WRITE"], None).await;
@@ -292,7 +324,10 @@ async fn only_a_project_key_with_delivery_write_sends_delivery_data() {
         let reply = post_delivery(&app, bearer, &batch).await;
         assert_eq!(reply.status, status, "{}", reply.body);
     }
-    let stored = incident::Entity::find_in(d.org).all(app.db()).await.expect("incidents");
+    let stored = incident::Entity::find_in(d.org)
+        .all(app.db())
+        .await
+        .expect("incidents");
     assert!(stored.is_empty());
 }
 
@@ -301,7 +336,8 @@ async fn another_organizations_repository_is_like_one_that_does_not_exist() {
     let app = TestApp::spawn().await;
     let a = Delivery::new(&app, "tenant-a").await;
     let b = Delivery::new(&app, "tenant-b").await;
-    let foreign = crate::support::forge::raw_repository(&app, a.org, a.project, "a-only/secret").await;
+    let foreign =
+        crate::support::forge::raw_repository(&app, a.org, a.project, "a-only/secret").await;
     let missing = devgraph::ids::RepositoryId::new();
     use devgraph::ids::GlobalId as _;
     let mut answers = Vec::new();
@@ -316,17 +352,35 @@ async fn another_organizations_repository_is_like_one_that_does_not_exist() {
         assert_eq!(reply.status, 400, "{}", reply.body);
         answers.push(reply.body.to_string().replace(&name, "<name>"));
     }
-    assert_eq!(answers[0], answers[1], "a foreign id answers like a missing one");
-    assert_eq!(answers[2], answers[3], "a foreign name answers like a missing one");
-    let in_a = pull_request::Entity::find_in(a.org).all(app.db()).await.expect("a");
-    let in_b = pull_request::Entity::find_in(b.org).all(app.db()).await.expect("b");
+    assert_eq!(
+        answers[0], answers[1],
+        "a foreign id answers like a missing one"
+    );
+    assert_eq!(
+        answers[2], answers[3],
+        "a foreign name answers like a missing one"
+    );
+    let in_a = pull_request::Entity::find_in(a.org)
+        .all(app.db())
+        .await
+        .expect("a");
+    let in_b = pull_request::Entity::find_in(b.org)
+        .all(app.db())
+        .await
+        .expect("b");
     assert!(in_a.is_empty() && in_b.is_empty());
     // B's own acme/api takes B's data, never A's repository of the same name.
     let batch = json!({"pullRequests": [{"repository": "acme/api", "number": 1, "title": "x", "state": "open", "openedAt": at(0.0)}]});
     assert_eq!(post_delivery(&app, &b.key, &batch).await.status, 202);
-    let in_b = pull_request::Entity::find_in(b.org).all(app.db()).await.expect("b");
+    let in_b = pull_request::Entity::find_in(b.org)
+        .all(app.db())
+        .await
+        .expect("b");
     assert_eq!(in_b.len(), 1);
     assert_eq!(in_b[0].repository_id, b.repository.uuid());
-    let in_a = pull_request::Entity::find_in(a.org).all(app.db()).await.expect("a");
+    let in_a = pull_request::Entity::find_in(a.org)
+        .all(app.db())
+        .await
+        .expect("a");
     assert!(in_a.is_empty());
 }

@@ -27,3 +27,4 @@ mod plans;
 mod reads;
 mod rollups;
 mod tenancy;
+mod webhooks;

@@ -24,8 +24,7 @@ use super::{
     },
 };
 use crate::{
-    auth,
-    budget,
+    auth, budget,
     error::AppError,
     ids::{GlobalId as _, RepositoryId},
     service::{
@@ -103,7 +102,11 @@ async fn handle(
         .to_owned();
     let delivery_id = header(&headers, "x-github-delivery")
         .filter(|d| !d.is_empty() && d.len() <= 200)
-        .ok_or_else(|| fail(AppError::bad_input("the X-GitHub-Delivery header is missing")))?
+        .ok_or_else(|| {
+            fail(AppError::bad_input(
+                "the X-GitHub-Delivery header is missing",
+            ))
+        })?
         .to_owned();
     if !super::graphql::is_json_content(&headers) {
         let err = AppError::bad_input(
@@ -114,7 +117,7 @@ async fn handle(
     let facts = match github::parse(&event, &bytes, &repo) {
         Ok(Parsed::Facts(facts)) => facts,
         Ok(Parsed::Ignored(why)) => return Ok(json!({ "ignored": why })),
-        Err(e) => return Err(fail(AppError::bad_input(e.to_string()))),
+        Err(e) => return Err(fail(AppError::from(e))),
     };
     let delivery = Delivery {
         repository: id,

@@ -6,6 +6,7 @@ mod events;
 mod graphiql;
 pub mod graphql;
 pub mod health;
+mod hooks;
 pub mod observe;
 pub mod webhooks;
 
@@ -58,6 +59,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/events", axum::routing::post(events::post))
         .route("/v1/delivery", axum::routing::post(delivery::post))
+        .route(
+            "/v1/webhooks/github/{repository}",
+            axum::routing::post(hooks::github),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             health::limit_in_flight,

@@ -117,7 +117,7 @@ pub async fn connect(
         external_id: Set(external_id),
         full_name: Set(full_name),
         default_branch: Set(default_branch),
-        webhook_secret: Set(keys.seal(&secret, &context(id.uuid()))),
+        webhook_secret: Set(keys.seal(&secret, &context(id.uuid()))?),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -157,13 +157,22 @@ pub async fn update(
     }
     active.updated_at = Set(Utc::now());
     let row = active.update(&txn).await?;
-    audit::commit(ctx, txn, entry("repository.update", &row, changes.into_json())).await?;
+    audit::commit(
+        ctx,
+        txn,
+        entry("repository.update", &row, changes.into_json()),
+    )
+    .await?;
     Ok(row)
 }
 
 /// Disconnects the repository: its commits, pull requests, reviews, webhook deliveries, and
 /// the deployments and incidents it reported go with it.
-pub async fn disconnect(ctx: &TenantCtx, db: &DatabaseConnection, id: RepositoryId) -> AppResult<()> {
+pub async fn disconnect(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    id: RepositoryId,
+) -> AppResult<()> {
     let txn = begin_checked(ctx, db).await?;
     let row = get(ctx, &txn, id).await?;
     authorize_project(ctx, &txn, ProjectId::from_db(row.project_id)).await?;
@@ -188,7 +197,7 @@ pub async fn rotate_secret(
     authorize_project(ctx, &txn, ProjectId::from_db(row.project_id)).await?;
     let secret = new_webhook_secret();
     let mut active: repository::ActiveModel = row.clone().into();
-    active.webhook_secret = Set(keys.seal(&secret, &context(row.id)));
+    active.webhook_secret = Set(keys.seal(&secret, &context(row.id))?);
     active.updated_at = Set(Utc::now());
     let row = active.update(&txn).await?;
     audit::commit(ctx, txn, entry("repository.rotate_secret", &row, json!({}))).await?;

@@ -28,7 +28,7 @@ use crate::{
     ids::{ProjectId, RepositoryId},
     service::delivery::facts::{
         CommitFact, DeploymentFact, Facts, IdentityRef, IncidentFact, PullRequestFact, ReviewFact,
-        tier_of_environment,
+        Size, tier_of_environment,
     },
 };
 
@@ -104,23 +104,30 @@ struct Source {
     project: ProjectId,
 }
 
-/// GitHub repositories are connected by their numeric id (`external_id`), which survives
-/// renames and transfers; other providers' ids are not comparable.
+/// A GitHub repository connected by its numeric id (`external_id`, which survives renames
+/// and transfers) is compared by id; one connected by name only (no numeric external id) by
+/// its full name, case-insensitively. Other providers' ids are not comparable.
 fn check_repository(
     payload: Option<&PayloadRepository>,
     repo: &repository::Model,
 ) -> Result<(), PayloadError> {
-    let sent = payload.and_then(|r| r.id);
+    if repo.provider != Provider::Github {
+        return Ok(());
+    }
     let ours = repo.external_id.trim();
-    match sent {
-        Some(id) if repo.provider == Provider::Github && !ours.is_empty() => {
-            if id.to_string() == ours {
-                Ok(())
-            } else {
-                Err(PayloadError::OtherRepository)
-            }
-        }
-        _ => Ok(()),
+    let numeric = !ours.is_empty() && ours.bytes().all(|b| b.is_ascii_digit());
+    let same = match payload {
+        Some(sent) if numeric => sent.id.is_none_or(|id| id.to_string() == ours),
+        Some(sent) => sent
+            .full_name
+            .as_deref()
+            .is_none_or(|name| name.eq_ignore_ascii_case(&repo.full_name)),
+        None => true,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(PayloadError::OtherRepository)
     }
 }
 
@@ -173,9 +180,15 @@ fn pull_request_fact(pr: PullRequest, source: Source) -> Result<PullRequestFact,
         merged_at: pr.merged_at,
         closed_at: pr.closed_at,
         // GitHub leaves the sizes out of the pull request that review events enclose.
-        additions: pr.additions.unwrap_or(0),
-        deletions: pr.deletions.unwrap_or(0),
-        changed_files: pr.changed_files.unwrap_or(0),
+        // Review deliveries carry the pull request without its size: unknown, not zero.
+        size: match (pr.additions, pr.deletions, pr.changed_files) {
+            (Some(additions), Some(deletions), Some(changed_files)) => Some(Size {
+                additions,
+                deletions,
+                changed_files,
+            }),
+            _ => None,
+        },
         head_ref: pr.head.and_then(|h| h.branch),
         // Open pull requests carry the sha of a trial merge, which never lands.
         merge_commit_sha: pr.merge_commit_sha.filter(|_| merged),

@@ -32,7 +32,7 @@ use serde_json::{Map, Value};
 
 use super::facts::{
     CommitFact, DeploymentFact, Facts, IdentityRef, IncidentFact, PullRequestFact, ReviewFact,
-    tier_of_environment,
+    Size, tier_of_environment,
 };
 use crate::{
     auth::TenantCtx,
@@ -359,9 +359,19 @@ fn pull_request(item: &Item, repos: &Repositories) -> AppResult<PullRequestFact>
         merged_at,
         // A merged pull request is closed when it merges.
         closed_at: closed_at.or(merged_at),
-        additions: item.count("additions")?,
-        deletions: item.count("deletions")?,
-        changed_files: item.count("changedFiles")?,
+        size: {
+            let given = ["additions", "deletions", "changedFiles"]
+                .iter()
+                .any(|f| item.get(f).is_some());
+            match given {
+                true => Some(Size {
+                    additions: item.count("additions")?,
+                    deletions: item.count("deletions")?,
+                    changed_files: item.count("changedFiles")?,
+                }),
+                false => None,
+            }
+        },
         head_ref: item.text_opt("headRef")?,
         merge_commit_sha: item.text_opt("mergeCommitSha")?,
         updated_at,

@@ -342,7 +342,6 @@ type PullRequestVersion = (
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     String,
-    (i32, i32, i32),
     Option<String>,
     Option<String>,
     Option<Uuid>,
@@ -355,7 +354,6 @@ fn pr_version(m: &pull_request::Model) -> PullRequestVersion {
         m.merged_at,
         m.closed_at,
         m.title.clone(),
-        (m.additions, m.deletions, m.changed_files),
         m.head_ref.clone(),
         m.merge_commit_sha.clone(),
         m.author_identity_id,
@@ -385,9 +383,10 @@ pub(crate) fn merge_pull_request(
         approved_at: None,
         merged_at: fact.merged_at,
         closed_at: fact.closed_at,
-        additions: fact.additions,
-        deletions: fact.deletions,
-        changed_files: fact.changed_files,
+        additions: fact.size.map_or(0, |s| s.additions),
+        deletions: fact.size.map_or(0, |s| s.deletions),
+        changed_files: fact.size.map_or(0, |s| s.changed_files),
+        size_updated_at: fact.size.map(|_| fact.updated_at),
         head_ref: fact.head_ref.clone(),
         merge_commit_sha: fact.merge_commit_sha.clone(),
         source_updated_at: fact.updated_at,
@@ -404,6 +403,17 @@ pub(crate) fn merge_pull_request(
     };
     merged.opened_at = existing.opened_at.min(incoming.opened_at);
     merged.first_commit_at = earliest(existing.first_commit_at, incoming.first_commit_at);
+    // The size of the newest delivery that said one.
+    let sized = |m: &pull_request::Model| {
+        m.size_updated_at
+            .map(|at| (at, m.additions, m.deletions, m.changed_files))
+    };
+    if let Some((at, additions, deletions, changed_files)) = sized(existing).max(sized(&incoming)) {
+        merged.size_updated_at = Some(at);
+        merged.additions = additions;
+        merged.deletions = deletions;
+        merged.changed_files = changed_files;
+    }
     merged.first_review_at = existing.first_review_at;
     merged.approved_at = existing.approved_at;
     merged.updated_at = now;
@@ -936,13 +946,16 @@ async fn derive(
     }
     for pr in prs.values() {
         let derived = derived_times(pr, &reviews, &commits);
-        if (derived.0, derived.1, derived.2)
-            != (pr.first_review_at, pr.approved_at, pr.first_commit_at)
-        {
+        let stored = Derived {
+            first_review_at: pr.first_review_at,
+            approved_at: pr.approved_at,
+            first_commit_at: pr.first_commit_at,
+        };
+        if derived != stored {
             let mut row: pull_request::ActiveModel = pr.clone().into();
-            row.first_review_at = Set(derived.0);
-            row.approved_at = Set(derived.1);
-            row.first_commit_at = Set(derived.2);
+            row.first_review_at = Set(derived.first_review_at);
+            row.approved_at = Set(derived.approved_at);
+            row.first_commit_at = Set(derived.first_commit_at);
             row.updated_at = Set(now);
             row.update(txn).await?;
         }
@@ -950,16 +963,19 @@ async fn derive(
     Ok(())
 }
 
-/// (first review, approval, first commit) of `pr`.
+/// What a pull request's row derives from other rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Derived {
+    pub first_review_at: Option<DateTime<Utc>>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub first_commit_at: Option<DateTime<Utc>>,
+}
+
 pub(crate) fn derived_times(
     pr: &pull_request::Model,
     reviews: &[pull_request_review::Model],
     commits: &[commit::Model],
-) -> (
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-    Option<DateTime<Utc>>,
-) {
+) -> Derived {
     let by_others = reviews.iter().filter(|r| {
         r.repository_id == pr.repository_id
             && r.pull_request_number == pr.number
@@ -980,9 +996,9 @@ pub(crate) fn derived_times(
         })
         .map(|c| c.authored_at)
         .min();
-    (
-        first_review,
-        approved,
-        earliest(pr.first_commit_at, first_commit),
-    )
+    Derived {
+        first_review_at: first_review,
+        approved_at: approved,
+        first_commit_at: earliest(pr.first_commit_at, first_commit),
+    }
 }

@@ -61,7 +61,10 @@ pub async fn record_deployment(
             ));
         }
         (_, Some(at)) if at < input.started_at => {
-            return Err(AppError::bad_field("finishedAt", "finishedAt is before startedAt"));
+            return Err(AppError::bad_field(
+                "finishedAt",
+                "finishedAt is before startedAt",
+            ));
         }
         (_, Some(at)) => at,
     };
@@ -81,7 +84,9 @@ pub async fn record_deployment(
         project: input.project,
         repository: input.repository,
         external_id: external_id.clone(),
-        tier: input.tier.unwrap_or_else(|| tier_of_environment(&environment)),
+        tier: input
+            .tier
+            .unwrap_or_else(|| tier_of_environment(&environment)),
         environment,
         status: input.status,
         sha: input.sha,
@@ -128,12 +133,21 @@ pub async fn record_incident(
     let title = validate::name("title", &input.title)?;
     let external_id = external_id(input.external_id)?;
     if input.resolved_at.is_some_and(|at| at < input.opened_at) {
-        return Err(AppError::bad_field("resolvedAt", "resolvedAt is before openedAt"));
+        return Err(AppError::bad_field(
+            "resolvedAt",
+            "resolvedAt is before openedAt",
+        ));
     }
-    let caused_by = input.caused_by.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    let caused_by = input
+        .caused_by
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
     // The latest time stands for the version, as in the delivery API: a resolution is newer
     // than the opening it resolves.
-    let updated_at = input.resolved_at.unwrap_or(input.opened_at).max(input.opened_at);
+    let updated_at = input
+        .resolved_at
+        .unwrap_or(input.opened_at)
+        .max(input.opened_at);
     let fact = IncidentFact {
         project: input.project,
         repository: None,

@@ -19,6 +19,7 @@ pub struct Envelope {
 #[serde(expecting = "a JSON object")]
 pub struct PayloadRepository {
     pub id: Option<u64>,
+    pub full_name: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -101,9 +101,11 @@ fn an_opened_pull_request() {
         first_commit_at: None,
         merged_at: None,
         closed_at: None,
-        additions: 120,
-        deletions: 8,
-        changed_files: 5,
+        size: Some(Size {
+            additions: 120,
+            deletions: 8,
+            changed_files: 5,
+        }),
         head_ref: Some("export-csv".into()),
         // The trial merge's sha of an open pull request is left out.
         merge_commit_sha: None,
@@ -128,7 +130,14 @@ fn a_merged_pull_request() {
         pr.merge_commit_sha.as_deref(),
         Some("b7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4")
     );
-    assert_eq!((pr.additions, pr.deletions, pr.changed_files), (131, 9, 6));
+    assert_eq!(
+        pr.size,
+        Some(Size {
+            additions: 131,
+            deletions: 9,
+            changed_files: 6
+        })
+    );
     assert_eq!(pr.updated_at, time("2025-03-05T16:40:02Z"));
 
     // `merged` alone also says so (some payloads leave `merged_at` null a moment longer).
@@ -146,8 +155,8 @@ fn a_pull_request_closed_without_merging() {
     assert_eq!(pr.closed_at, Some(time("2025-03-07T08:30:14Z")));
     assert_eq!((pr.merged_at, pr.merge_commit_sha.as_deref()), (None, None));
     assert_eq!(pr.author, github("tjansen"));
-    // Sizes this payload leaves out count as zero.
-    assert_eq!((pr.additions, pr.deletions, pr.changed_files), (0, 0, 0));
+    // A size this payload leaves out is unknown, so the stored one stays.
+    assert_eq!(pr.size, None);
     assert_eq!(pr.head_ref.as_deref(), Some("faster-csv"));
 }
 
