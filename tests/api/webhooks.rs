@@ -5,7 +5,7 @@ use devgraph::{
     Config,
     app::secret_key,
     auth::TenantCtx,
-    ids::{GlobalId as _, OrgId, ProjectId, RepositoryId},
+    ids::{GlobalId as _, OrgId, RepositoryId},
     service::repository::{self, NewRepository},
 };
 use entity::{enums::Provider, pull_request, scoped::InOrg as _, webhook_delivery};
@@ -23,7 +23,6 @@ const PING: &str = include_str!("../../api/src/http/webhooks/fixtures/ping.json"
 /// The fixtures' repository: acme-labs/ledger, GitHub id 718293046.
 struct Hooked {
     org: OrgId,
-    project: ProjectId,
     repository: RepositoryId,
     secret: String,
 }
@@ -55,7 +54,6 @@ async fn hooked(app: &TestApp, slug: &str) -> Hooked {
     .expect("connect");
     Hooked {
         org,
-        project,
         repository: RepositoryId::from_db(made.repository.id),
         secret: made.webhook_secret,
     }
@@ -145,7 +143,6 @@ async fn a_signed_delivery_is_stored_once() {
     assert_eq!(merged.status, 202, "{}", merged.body);
     let numbers: Vec<i32> = prs(&app, h.org).await.iter().map(|p| p.number).collect();
     assert!(!numbers.is_empty());
-    let _ = h.project;
 }
 
 #[tokio::test]

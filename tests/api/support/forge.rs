@@ -12,7 +12,6 @@ use super::{Dev, Reply, TestApp, create_key};
 /// An organization ready to receive delivery data for `acme/api`.
 pub struct Delivery {
     pub org: OrgId,
-    pub owner: Dev,
     pub token: String,
     pub project: ProjectId,
     pub repository: RepositoryId,
@@ -29,7 +28,6 @@ impl Delivery {
         let key = create_key(app, &token, "DELIVERY_WRITE", Some(project)).await;
         Delivery {
             org,
-            owner,
             token,
             project,
             repository,
