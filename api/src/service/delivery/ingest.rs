@@ -453,7 +453,15 @@ async fn store_pull_requests(
             org,
             now,
         );
-        if existing != Some(&merged) {
+        // `updated_at` is ours, always now: compare the rest.
+        let changed = existing.is_none_or(|e| {
+            let same_time = pull_request::Model {
+                updated_at: e.updated_at,
+                ..merged.clone()
+            };
+            &same_time != e
+        });
+        if changed {
             save(txn, existing.is_some(), merged.clone().into_active_model()).await?;
         }
         stored.insert(key, merged);

@@ -24,6 +24,9 @@ use crate::{
     service::{audit::Entry, validate},
 };
 
+/// The most pull requests one recorded deployment names (as in the delivery API).
+const MAX_SHIPPED: usize = 1000;
+
 pub struct NewDeployment {
     pub project: ProjectId,
     /// Chosen by the caller to update the same deployment later; a new one when absent.
@@ -73,6 +76,11 @@ pub async fn record_deployment(
             "repositoryId",
             "name the repository of the pull requests",
         ));
+    }
+    if input.pull_requests.len() > MAX_SHIPPED {
+        return Err(AppError::LimitExceeded(format!(
+            "a deployment names at most {MAX_SHIPPED} pull requests"
+        )));
     }
     if input.pull_requests.iter().any(|n| *n < 1) {
         return Err(AppError::bad_field(
