@@ -5,7 +5,7 @@ form no import circle. Prints each offending import; exits 1 if any.
 
 Layers, top to bottom (a module may use its own layer and any layer below):
   cli > app > http > graphql > loaders > service (permissions inside) > auth
-  > foundation (config, error, ids, pagination, telemetry, db, lib)
+  > foundation (config, error, ids, pagination, telemetry, secrets, db, lib)
 """
 import re
 import sys
@@ -18,7 +18,7 @@ LAYER_OF = {
     "loaders": "loaders", "service": "service", "permissions": "service",
     "auth": "auth", "config": "foundation", "error": "foundation",
     "ids": "foundation", "pagination": "foundation", "telemetry": "foundation",
-    "db": "foundation", "lib": "foundation", "main": "cli",
+    "secrets": "foundation", "db": "foundation", "lib": "foundation", "main": "cli",
 }
 
 

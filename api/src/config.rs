@@ -6,11 +6,16 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Args, Parser};
 
+use crate::secrets::{BadSecretKey, SecretKey};
+
 /// Where the embedded database lives when `DATABASE_URL` is not set.
 pub const DEFAULT_SQLITE_PATH: &str = ".devgraph/devgraph.db";
 
 /// Dev mode's generated HS256 secret, beside the database file.
 pub const DEV_SECRET_FILE: &str = "dev-jwt-secret";
+
+/// Dev mode's generated sealing key for webhook secrets, beside the JWT secret.
+pub const DEV_SECRET_KEY_FILE: &str = "dev-secret-key";
 
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
@@ -40,6 +45,16 @@ pub struct ConfigArgs {
     /// Mandatory with JWT_PUBLIC_KEY.
     #[arg(long, env = "JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
+    /// Key that seals repositories' webhook secrets in the database: 32 bytes as
+    /// base64 or 64 hex digits (`openssl rand -base64 32`). Keep it: secrets sealed
+    /// under a lost key must be set again.
+    #[arg(
+        long,
+        env = "DEVGRAPH_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
     /// Oldest token accepted, counted from its `iat` claim (which becomes
     /// required): seconds, or a number with `s`, `m`, `h` or `d`.
     #[arg(long, env = "DEVGRAPH_JWT_MAX_AGE", value_parser = parse_duration, global = true)]
@@ -277,6 +292,18 @@ pub enum JwtKey {
     DevSecretFile(PathBuf),
 }
 
+/// Where the key that seals webhook secrets comes from.
+#[derive(Debug, Clone)]
+pub enum SecretKeySource {
+    /// `DEVGRAPH_SECRET_KEY`, already checked.
+    Configured(SecretKey),
+    /// Dev mode without the setting: a key generated once and kept in this file beside the
+    /// dev JWT secret, so sealed secrets still open after a restart.
+    DevFile(PathBuf),
+    /// Neither: the server runs, but cannot keep repository webhook secrets.
+    Missing,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
@@ -286,6 +313,8 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Tokens issued (`iat`) longer ago than this are refused.
     pub jwt_max_age: Option<Duration>,
+    /// The key for webhook secrets at rest.
+    pub secret_key: SecretKeySource,
     pub limits: Limits,
     pub introspection: Introspection,
     pub db_pool_size: u32,
@@ -401,6 +430,8 @@ pub enum ConfigError {
          (DEVGRAPH_ADDR), or set JWT_SECRET or JWT_PUBLIC_KEY to serve on other interfaces"
     )]
     DevModeNotLoopback { addr: SocketAddr },
+    #[error(transparent)]
+    BadSecretKey(#[from] BadSecretKey),
 }
 
 impl Config {
@@ -426,10 +457,12 @@ impl Config {
                 None => return Err(ConfigError::UnsupportedDatabase),
             },
         };
+        let secret_key = secret_key_source(args.secret_key.as_deref(), &jwt_key)?;
         Ok(Config {
             database_url,
             addr: args.addr,
             jwt_key,
+            secret_key,
             jwt_issuer: args.jwt_issuer,
             jwt_audience: args.jwt_audience,
             jwt_max_age: args.jwt_max_age,
@@ -480,6 +513,7 @@ impl Config {
             jwt_issuer: None,
             jwt_audience: None,
             jwt_max_age: None,
+            secret_key: SecretKeySource::Configured(SecretKey::from_bytes(TEST_SECRET_KEY)),
             limits: Limits::default(),
             introspection: Introspection::On,
             db_pool_size: 5,
@@ -517,6 +551,25 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// The fixed sealing key of `Config::for_tests`.
+const TEST_SECRET_KEY: [u8; 32] = *b"devgraph-tests-fixed-secret-key!";
+
+/// A configured key wins; dev mode (whose JWT secret is generated) generates this one too;
+/// otherwise there is none, and a production operator is told at start-up rather than
+/// refused, since only repository webhooks need it.
+fn secret_key_source(
+    configured: Option<&str>,
+    jwt_key: &JwtKey,
+) -> Result<SecretKeySource, ConfigError> {
+    Ok(match (configured, jwt_key) {
+        (Some(text), _) => SecretKeySource::Configured(SecretKey::parse(text)?),
+        (None, JwtKey::DevSecretFile(jwt_path)) => {
+            SecretKeySource::DevFile(dev_dir_of(jwt_path).join(DEV_SECRET_KEY_FILE))
+        }
+        (None, _) => SecretKeySource::Missing,
+    })
 }
 
 /// `3600`, `3600s`, `90m`, `12h`, `7d`.
@@ -628,6 +681,60 @@ mod tests {
         for refused in ["0.0.0.0:8000", "[::]:8000", "192.168.1.2:8000"] {
             assert!(dev(refused).check_listen_addr().is_err(), "{refused}");
         }
+    }
+
+    #[test]
+    fn a_configured_secret_key_is_checked_when_the_configuration_is_read() {
+        let jwt = JwtKey::Hs256Secret("x".repeat(32));
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let source = secret_key_source(Some(key), &jwt).unwrap();
+        assert!(matches!(source, SecretKeySource::Configured(_)));
+        let err = secret_key_source(Some("hunter2-hunter2"), &jwt).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("DEVGRAPH_SECRET_KEY"), "{err}");
+        assert!(err.contains("openssl rand -base64 32"), "{err}");
+        assert!(!err.contains("hunter2"), "the value is not repeated: {err}");
+    }
+
+    #[test]
+    fn dev_mode_keeps_its_secret_key_beside_the_jwt_secret_and_production_has_none() {
+        let dev = JwtKey::DevSecretFile(PathBuf::from(".devgraph/dev-jwt-secret"));
+        match secret_key_source(None, &dev).unwrap() {
+            SecretKeySource::DevFile(path) => {
+                assert_eq!(path, PathBuf::from(".devgraph/dev-secret-key"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let configured = secret_key_source(Some(&"ab".repeat(32)), &dev).unwrap();
+        assert!(matches!(configured, SecretKeySource::Configured(_)));
+        for production in [
+            JwtKey::Hs256Secret("x".repeat(32)),
+            JwtKey::PublicKeyPem("pem".into()),
+        ] {
+            let source = secret_key_source(None, &production).unwrap();
+            assert!(matches!(source, SecretKeySource::Missing), "{source:?}");
+        }
+    }
+
+    #[test]
+    fn the_secret_key_flag_reaches_the_config() {
+        let config = |flags: &[&str]| {
+            let args = ConfigArgs::from_flags(flags).unwrap();
+            Config::from_args(args)
+        };
+        let pg = ["--database-url", "postgres://u:p@127.0.0.1/db"];
+        let jwt = ["--jwt-secret", "0123456789abcdef0123456789abcdef"];
+        let key = "ab".repeat(32);
+        let set = config(&[&pg[..], &jwt[..], &["--secret-key", &key]].concat()).unwrap();
+        assert!(matches!(set.secret_key, SecretKeySource::Configured(_)));
+        let bad = config(&[&pg[..], &jwt[..], &["--secret-key", "short"]].concat());
+        assert!(matches!(bad, Err(ConfigError::BadSecretKey(_))));
+        if std::env::var_os("DEVGRAPH_SECRET_KEY").is_none() {
+            let unset = config(&[&pg[..], &jwt[..]].concat()).unwrap();
+            assert!(matches!(unset.secret_key, SecretKeySource::Missing));
+        }
+        let tests = Config::for_tests("sqlite::memory:", "unused");
+        assert!(matches!(tests.secret_key, SecretKeySource::Configured(_)));
     }
 
     #[test]

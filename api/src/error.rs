@@ -273,6 +273,7 @@ fn unique_violation(err: &DbErr) -> Option<&'static str> {
         ("uq_developers_email", "email"),
         ("uq_developers_auth_subject", "authSubject"),
         ("uq_api_keys_prefix", "prefix"),
+        ("uq_repositories_external", "externalId"),
     ];
     match entity::constraint::violation(err)? {
         Violation::Unique(Some(name)) => FIELDS

@@ -22,6 +22,7 @@ pub mod ids;
 pub mod loaders;
 pub mod pagination;
 pub mod permissions;
+pub mod secrets;
 pub mod service;
 pub mod telemetry;
 

@@ -43,6 +43,12 @@ pub enum Action<'a> {
     ReadIdentities,
     /// Send events to a project.
     RecordEvents(ProjectId),
+    /// Record pull requests, reviews, deployments or incidents of a project.
+    RecordDelivery(ProjectId),
+    /// Connect, change or disconnect a project's repositories (and rotate their secrets).
+    ManageRepositoriesOf(ProjectId, Option<TeamSpaceId>),
+    /// Link developer identities, or undo a link.
+    ManageIdentities,
     /// Override the organization's budget: the operator's, never the
     /// tenant's (owners included).
     SetBudget,
@@ -66,6 +72,9 @@ impl Action<'_> {
             Action::ReadAuditLog => "read the audit log",
             Action::ReadIdentities => "read the unmatched identities",
             Action::RecordEvents(_) => "record events for this project",
+            Action::RecordDelivery(_) => "record delivery data for this project",
+            Action::ManageRepositoriesOf(..) => "manage this project's repositories",
+            Action::ManageIdentities => "link developer identities",
         }
     }
 }
@@ -111,18 +120,37 @@ pub fn records_only_for(ctx: &TenantCtx) -> Option<DeveloperId> {
 /// API key with the `events:write` scope. People send events through the
 /// `recordEvents` mutation instead.
 pub fn events_endpoint_project(ctx: &TenantCtx) -> AppResult<ProjectId> {
+    key_project(
+        ctx,
+        KeyScope::EventsWrite,
+        "events are sent with a project's API key; people use the recordEvents mutation",
+    )
+}
+
+/// The project `/v1/delivery` stores a caller's delivery data in: the
+/// project of an API key with the `delivery:write` scope. People record
+/// deployments and incidents through mutations instead.
+pub fn delivery_endpoint_project(ctx: &TenantCtx) -> AppResult<ProjectId> {
+    key_project(
+        ctx,
+        KeyScope::DeliveryWrite,
+        "delivery data is sent with a project's API key; people use the recordDeployment and \
+         recordIncident mutations",
+    )
+}
+
+fn key_project(ctx: &TenantCtx, scope: KeyScope, for_people: &str) -> AppResult<ProjectId> {
     match ctx.actor() {
-        Actor::ApiKey(key) if !key.allows(KeyScope::EventsWrite) => Err(AppError::Forbidden(
-            "this API key lacks the `events:write` scope".into(),
-        )),
+        Actor::ApiKey(key) if !key.allows(scope) => Err(AppError::Forbidden(format!(
+            "this API key lacks the `{}` scope",
+            scope.as_str()
+        ))),
         Actor::ApiKey(key) => key.project.ok_or_else(|| {
             AppError::Forbidden(
                 "this API key is bound to no project; create one with a projectId".into(),
             )
         }),
-        _ => Err(AppError::Forbidden(
-            "events are sent with a project's API key; people use the recordEvents mutation".into(),
-        )),
+        _ => Err(AppError::Forbidden(for_people.into())),
     }
 }
 
@@ -158,8 +186,15 @@ async fn allowed(
                 Action::RecordEvents(project) => {
                     key.allows(KeyScope::EventsWrite) && key.project == Some(project)
                 }
+                Action::RecordDelivery(project) => {
+                    key.allows(KeyScope::DeliveryWrite) && key.project == Some(project)
+                }
                 _ => false,
             });
+        }
+        // A verified webhook records its own repository's project's data, nothing else.
+        Actor::Webhook(grant) => {
+            return Ok(matches!(action, Action::RecordDelivery(p) if p == grant.project));
         }
         Actor::Developer(id) => *id,
     };
@@ -175,6 +210,12 @@ async fn allowed(
         }
         (DeveloperRole::Admin, _) => true,
         (DeveloperRole::Member, Action::RecordEvents(_)) => true,
+        // Members record deployments and incidents by hand (teams without CI integration).
+        (DeveloperRole::Member, Action::RecordDelivery(_)) => true,
+        // A team-space lead manages the repositories of that space's projects.
+        (DeveloperRole::Member, Action::ManageRepositoriesOf(_, Some(space))) => {
+            is_lead(ctx, db, space, me).await?
+        }
         (DeveloperRole::Member, Action::RenameDeveloper { target }) => target.id == me.uuid(),
         // A team-space lead manages that space's members and projects.
         (DeveloperRole::Member, Action::ManageMembersOf(space))

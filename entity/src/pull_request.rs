@@ -31,6 +31,8 @@ pub struct Model {
     pub additions: i32,
     pub deletions: i32,
     pub changed_files: i32,
+    /// The source time of the size above; `None` while no delivery has said it.
+    pub size_updated_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub head_ref: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]

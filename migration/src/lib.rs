@@ -23,7 +23,7 @@ mod m20261130_000010_organization_budgets;
 mod m20261130_000011_organization_point_budgets;
 mod m20261130_000012_create_scope_rollups;
 mod m20261130_000013_drop_events_occurred_at_index;
-mod m20261201_000014_create_delivery;
+mod m20261201_000014_create_delivery_data;
 
 pub struct Migrator;
 
@@ -44,7 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_organization_point_budgets::Migration),
             Box::new(m20261130_000012_create_scope_rollups::Migration),
             Box::new(m20261130_000013_drop_events_occurred_at_index::Migration),
-            Box::new(m20261201_000014_create_delivery::Migration),
+            Box::new(m20261201_000014_create_delivery_data::Migration),
         ]
     }
 }

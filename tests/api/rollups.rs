@@ -19,7 +19,7 @@ use devgraph::{
     ids::{OrgId, ProjectId, TeamSpaceId},
     service,
 };
-use entity::enums::DeveloperRole;
+use entity::{enums::DeveloperRole, scoped::InOrg as _};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -42,9 +42,11 @@ enum Op {
     DeleteProject,
     Rebuild,
     Purge,
+    LinkIdentity,
+    UnlinkIdentity,
 }
 
-const OPS: [Op; 7] = [
+const OPS: [Op; 9] = [
     Op::SendKey,
     Op::RecordEvents,
     Op::AddMember,
@@ -52,6 +54,8 @@ const OPS: [Op; 7] = [
     Op::DeleteProject,
     Op::Rebuild,
     Op::Purge,
+    Op::LinkIdentity,
+    Op::UnlinkIdentity,
 ];
 
 /// An organization in Asia/Kolkata (so days are not UTC days) and what the
@@ -75,6 +79,8 @@ struct Mix {
     retention: i64,
     /// Raw events retention deleted, over the whole run.
     purged_events: u64,
+    /// Events whose developer a link or unlink changed, over the whole run.
+    moved_by_links: usize,
     batches: usize,
 }
 
@@ -113,6 +119,7 @@ impl Mix {
             purged: BTreeMap::new(),
             retention: 40,
             purged_events: 0,
+            moved_by_links: 0,
             batches: 0,
         };
         mix.set_retention(40).await;
@@ -290,7 +297,71 @@ impl Mix {
             Op::DeleteProject => self.delete_project().await,
             Op::Rebuild => self.rebuild().await,
             Op::Purge => self.purge().await,
+            Op::LinkIdentity => self.link_identity().await,
+            Op::UnlinkIdentity => self.unlink_identity().await,
         }
+    }
+
+    /// Links one of the unknown ("ghost") emails to a developer: its events so far move to
+    /// the developer, and later ones count for them.
+    async fn link_identity(&mut self) -> String {
+        use service::delivery::{facts::IdentityRef, identity};
+        let ghost = format!("ghost{}@nowhere.test", self.rng.below(3));
+        let d = self.rng.below(self.devs.len() as u64) as usize;
+        let key = IdentityRef::new(entity::enums::IdentityKind::Email, &ghost).expect("ref");
+        let ctx = TenantCtx::unsafe_system(self.org);
+        let before = raw(&self.app, self.org).await;
+        let row = identity::link(
+            &ctx,
+            self.app.db(),
+            identity::IdentityKey::Named(key),
+            self.devs[d].id,
+        )
+        .await
+        .expect("link");
+        let moved = self.moved_since(before, row.id).await;
+        format!("linked {ghost} to developer {d}: {moved} events moved")
+    }
+
+    /// Undoes the link of a ghost email, if it has been seen.
+    async fn unlink_identity(&mut self) -> String {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let ghost = format!("ghost{}@nowhere.test", self.rng.below(3));
+        let found = entity::identity::Entity::find_in(self.org)
+            .filter(entity::identity::Column::Value.eq(ghost.clone()))
+            .one(self.app.db())
+            .await
+            .expect("identity");
+        let Some(row) = found else {
+            return format!("{ghost} not seen yet");
+        };
+        let ctx = TenantCtx::unsafe_system(self.org);
+        let id = devgraph::ids::IdentityId::from_db(row.id);
+        let before = raw(&self.app, self.org).await;
+        service::delivery::identity::unlink(&ctx, self.app.db(), id)
+            .await
+            .expect("unlink");
+        let moved = self.moved_since(before, row.id).await;
+        format!("unlinked {ghost}: {moved} events moved")
+    }
+
+    /// How many of the identity's events changed developer since `before`; no other event may.
+    async fn moved_since(&mut self, before: Vec<entity::event::Model>, identity: Uuid) -> usize {
+        let after: BTreeMap<Uuid, Option<Uuid>> = raw(&self.app, self.org)
+            .await
+            .into_iter()
+            .map(|e| (e.id, e.developer_id))
+            .collect();
+        let changed: Vec<_> = before
+            .iter()
+            .filter(|e| after.get(&e.id) != Some(&e.developer_id))
+            .collect();
+        assert!(
+            changed.iter().all(|e| e.identity_id == Some(identity)),
+            "only the identity's events move"
+        );
+        self.moved_by_links += changed.len();
+        changed.len()
     }
 
     async fn recount(&self) -> Recount {
@@ -432,9 +503,9 @@ async fn every_rollup_equals_a_recount_of_raw_events_after_a_random_mix_of_chang
     let mut ops: Vec<Op> = OPS.iter().chain(OPS.iter()).copied().collect();
     for _ in 0..22 {
         // Ingestion twice as often as any other change.
-        let op = match mix.rng.below(9) {
-            7 => Op::SendKey,
-            8 => Op::RecordEvents,
+        let op = match mix.rng.below(11) {
+            9 => Op::SendKey,
+            10 => Op::RecordEvents,
             n => OPS[n as usize],
         };
         ops.push(op);
@@ -467,6 +538,10 @@ async fn every_rollup_equals_a_recount_of_raw_events_after_a_random_mix_of_chang
     assert!(
         mix.purged_events > 0,
         "seed {seed}: retention purged nothing"
+    );
+    assert!(
+        mix.moved_by_links > 0,
+        "seed {seed}: no identity link moved an event"
     );
     println!(
         "seed {seed}: {} steps, {metric_checks} metric checks",

@@ -4,6 +4,7 @@
 //! and start the background tasks the configuration asks for.
 
 pub mod dev;
+pub mod secret_key;
 pub mod seed;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -31,6 +32,8 @@ pub enum StartError {
     Migrate(sea_orm::DbErr),
     #[error(transparent)]
     Jwt(#[from] JwtSetupError),
+    #[error(transparent)]
+    SecretKey(#[from] secret_key::SecretKeySetupError),
     #[error("cannot prepare dev mode (demo data and token): {0}")]
     DevMode(String),
     #[error("cannot listen on {addr}: {cause}")]
@@ -126,6 +129,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     // Before connecting, so dev mode's directory is made private by the
     // secret's rules rather than by whoever creates the database file.
     let jwt = JwtVerifier::from_config(&config)?;
+    let secrets = secret_key::sealer(&config)?;
     let (db, stats) = db::connect(
         &config.database_url,
         config.db_pool_size,
@@ -165,6 +169,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             readiness: crate::http::health::Readiness::new(probe),
             in_flight,
             budgets,
+            secrets,
         },
     })
 }

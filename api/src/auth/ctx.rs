@@ -6,7 +6,7 @@
 use entity::enums::DeveloperRole;
 
 use super::key_format::KeyScope;
-use crate::ids::{ApiKeyId, DeveloperId, OrgId, ProjectId};
+use crate::ids::{ApiKeyId, DeveloperId, OrgId, ProjectId, RepositoryId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -15,6 +15,16 @@ pub enum Actor {
     ApiKey(KeyGrant),
     /// The CLI (seed, jobs): no person, full rights in one organization.
     System,
+    /// A repository's signed webhook: records delivery data for that repository's project,
+    /// nothing else.
+    Webhook(WebhookGrant),
+}
+
+/// What a verified webhook delivery may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookGrant {
+    pub repository: RepositoryId,
+    pub project: ProjectId,
 }
 
 /// What an API key may do, as read from its row on this request.
@@ -60,6 +70,16 @@ impl TenantCtx {
         }
     }
 
+    /// A context for a webhook delivery whose signature was verified with the repository's
+    /// secret: it acts in the repository's organization and may only record its data.
+    pub(crate) fn for_webhook(org_id: OrgId, grant: WebhookGrant) -> Self {
+        TenantCtx {
+            org_id,
+            actor: Actor::Webhook(grant),
+            role: DeveloperRole::Viewer,
+        }
+    }
+
     /// A context for trusted code that acts in an organization without a
     /// request: the CLI's seed, token and maintenance commands. Never build
     /// one from request data.
@@ -89,13 +109,14 @@ impl TenantCtx {
             Actor::Developer(id) => ("developer", Some(id.uuid())),
             Actor::ApiKey(key) => ("api_key", Some(key.id.uuid())),
             Actor::System => ("system", None),
+            Actor::Webhook(grant) => ("webhook", Some(grant.repository.uuid())),
         }
     }
 
     pub fn developer_id(&self) -> Option<DeveloperId> {
         match &self.actor {
             Actor::Developer(id) => Some(*id),
-            Actor::ApiKey(_) | Actor::System => None,
+            Actor::ApiKey(_) | Actor::System | Actor::Webhook(_) => None,
         }
     }
 }

@@ -15,6 +15,8 @@ use crate::error::{AppError, AppResult};
 pub enum KeyScope {
     Read,
     EventsWrite,
+    /// Send pull requests, reviews, deployments and incidents to `POST /v1/delivery`.
+    DeliveryWrite,
 }
 
 impl KeyScope {
@@ -22,13 +24,18 @@ impl KeyScope {
         match self {
             KeyScope::Read => "read",
             KeyScope::EventsWrite => "events:write",
+            KeyScope::DeliveryWrite => "delivery:write",
         }
     }
 
     pub fn parse(text: &str) -> Option<KeyScope> {
-        [KeyScope::Read, KeyScope::EventsWrite]
-            .into_iter()
-            .find(|s| s.as_str() == text)
+        [
+            KeyScope::Read,
+            KeyScope::EventsWrite,
+            KeyScope::DeliveryWrite,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
     }
 }
 

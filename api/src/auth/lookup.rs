@@ -81,3 +81,18 @@ pub async fn memberships_of_subject(
         })
         .collect())
 }
+
+/// The repository a webhook delivery names, whichever organization it belongs to: the one
+/// read of a tenant table by request data alone, because the delivery proves who sent it only
+/// with the repository's secret, which this row holds. Nothing is acted on until the
+/// signature is verified with it.
+pub async fn webhook_repository(
+    db: &DatabaseConnection,
+    id: crate::ids::RepositoryId,
+) -> Result<Option<(OrgId, entity::repository::Model)>, AppError> {
+    let found = entity::repository::Entity::find()
+        .filter(entity::repository::Column::Id.eq(id.uuid()))
+        .one(db)
+        .await?;
+    Ok(found.map(|repo| (OrgId::from_db(repo.organization_id), repo)))
+}

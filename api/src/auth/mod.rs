@@ -13,7 +13,19 @@ mod lookup;
 pub use ctx::{Actor, KeyGrant, TenantCtx};
 pub use dev_files::{DevDir, DevFileError};
 pub use jwt::{Claims, JwtSetupError, JwtVerifier};
-pub use lookup::{Membership, memberships_of_subject, org_by_id_or_slug};
+pub use lookup::{Membership, memberships_of_subject, org_by_id_or_slug, webhook_repository};
+
+/// The context of a webhook delivery whose signature `repository`'s secret verified: it may
+/// record that repository's project's delivery data, nothing else.
+pub fn webhook_ctx(org: crate::ids::OrgId, repository: &entity::repository::Model) -> TenantCtx {
+    TenantCtx::for_webhook(
+        org,
+        ctx::WebhookGrant {
+            repository: crate::ids::RepositoryId::from_db(repository.id),
+            project: crate::ids::ProjectId::from_db(repository.project_id),
+        },
+    )
+}
 
 use crate::ids::GlobalId as _;
 use axum::http::HeaderMap;

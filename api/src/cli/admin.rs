@@ -134,10 +134,9 @@ pub async fn api_key(args: &ConfigArgs, action: ApiKeyAction) -> Result<(), Stri
     let ctx = super::system_ctx(&db, &org).await?;
     let scopes = scopes
         .split(',')
-        .map(|s| match s.trim() {
-            "read" => Ok(KeyScope::Read),
-            "events:write" => Ok(KeyScope::EventsWrite),
-            other => Err(format!("unknown scope {other:?} (read, events:write)")),
+        .map(|s| {
+            KeyScope::parse(s.trim())
+                .ok_or_else(|| format!("unknown scope {s:?} (read, events:write, delivery:write)"))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let project = match project {

@@ -18,6 +18,7 @@ use crate::{
     graphql::order::ListOrder,
     loaders::Loaders,
     pagination::{PageArgs, PageRequest},
+    secrets::Sealer,
     service,
     telemetry::Telemetry,
 };
@@ -31,6 +32,8 @@ pub struct RequestData {
     pub telemetry: Arc<Telemetry>,
     /// The tenants' budgets, for `Organization.budget`.
     pub budgets: Arc<Budgets>,
+    /// Seals repositories' webhook secrets; `None` without DEVGRAPH_SECRET_KEY.
+    pub secrets: Option<Arc<Sealer>>,
     /// Metric rows the request's fields have returned so far.
     metric_rows: AtomicUsize,
 }
@@ -42,6 +45,7 @@ impl RequestData {
         limits: Limits,
         telemetry: Arc<Telemetry>,
         budgets: Arc<Budgets>,
+        secrets: Option<Arc<Sealer>>,
     ) -> Self {
         let loaders = Loaders::new(&caller.ctx, &db, telemetry.request_tasks());
         RequestData {
@@ -51,6 +55,7 @@ impl RequestData {
             limits,
             telemetry,
             budgets,
+            secrets,
             metric_rows: AtomicUsize::new(0),
         }
     }

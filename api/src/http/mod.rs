@@ -1,11 +1,14 @@
 //! The HTTP surface: routes, shared state, and answers for what is not
 //! GraphQL (health, unknown paths).
 
+mod delivery;
 mod events;
 mod graphiql;
 pub mod graphql;
 pub mod health;
+mod hooks;
 pub mod observe;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -20,7 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::Authenticator, config::Config, db::DbStats, error::AppError, graphql::AppSchema,
-    telemetry::Telemetry,
+    secrets::Sealer, telemetry::Telemetry,
 };
 
 /// What every handler shares; cheap to clone.
@@ -38,6 +41,8 @@ pub struct AppState {
     /// Slots for requests in flight to /graphql and /v1/events.
     pub in_flight: Arc<tokio::sync::Semaphore>,
     pub budgets: Arc<crate::budget::Budgets>,
+    /// Seals and opens repositories' webhook secrets; `None` without DEVGRAPH_SECRET_KEY.
+    pub secrets: Option<Arc<Sealer>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -53,6 +58,11 @@ pub fn router(state: AppState) -> Router {
                 .fallback(graphql::method_not_allowed),
         )
         .route("/v1/events", axum::routing::post(events::post))
+        .route("/v1/delivery", axum::routing::post(delivery::post))
+        .route(
+            "/v1/webhooks/github/{repository}",
+            axum::routing::post(hooks::github),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             health::limit_in_flight,

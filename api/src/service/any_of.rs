@@ -74,6 +74,20 @@ impl SetMember for String {
     }
 }
 
+/// Integers travel as JSON numbers, which `json_each` gives back as integers.
+impl SetMember for i32 {
+    const ARRAY: ArrayType = ArrayType::Int;
+    const SQLITE_STORED: &'static str = "value";
+
+    fn value(&self) -> Value {
+        (*self).into()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        (*self).into()
+    }
+}
+
 /// So a set can be passed by reference (`&[Uuid]`, `&BTreeSet<String>`).
 impl<T: SetMember + ?Sized> SetMember for &T {
     const ARRAY: ArrayType = T::ARRAY;

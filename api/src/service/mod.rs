@@ -14,6 +14,7 @@ pub mod membership;
 pub mod organization;
 pub(crate) mod prelude;
 pub mod project;
+pub mod repository;
 pub mod retention;
 pub mod rollups;
 pub mod table;

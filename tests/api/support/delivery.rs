@@ -251,6 +251,7 @@ impl Delivery<'_> {
             additions: Set(pr.additions),
             deletions: Set(pr.deletions),
             changed_files: Set(pr.changed_files),
+            size_updated_at: Set(Some(pr.opened_at)),
             head_ref: Set(Some(format!("feature-{}", pr.number))),
             merge_commit_sha: Set(None),
             source_updated_at: Set(pr.opened_at),

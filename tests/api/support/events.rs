@@ -247,8 +247,8 @@ pub async fn raw_insert_old(
             occurred_at: Set(when + Duration::minutes(i)),
             received_at: Set(when),
             client_event_id: Set(format!("old{i}")),
-            identity_id: Set(None),
             source_id: Set(Some(Uuid::nil())),
+            identity_id: Set(None),
         })
         .exec(app.db())
         .await

@@ -7,6 +7,7 @@ pub mod db;
 pub mod delivery;
 pub mod events;
 pub mod fixtures;
+pub mod forge;
 pub mod gql;
 pub mod keys;
 pub mod log;

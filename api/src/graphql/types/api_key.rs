@@ -21,6 +21,8 @@ use crate::{
 pub enum ApiKeyScope {
     Read,
     EventsWrite,
+    /// Send delivery data (pull requests, reviews, deployments, incidents) to POST /v1/delivery.
+    DeliveryWrite,
 }
 
 pub struct ApiKey(pub api_key::Model);

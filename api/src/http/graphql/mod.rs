@@ -182,8 +182,8 @@ async fn execute(
     let mut request = raw.into_request(doc);
     if let Some(caller) = caller {
         let (db, telemetry) = (state.db.clone(), state.telemetry.clone());
-        let budgets = state.budgets.clone();
-        let data = RequestData::new(caller, db, state.config.limits, telemetry, budgets);
+        let (budgets, secrets) = (state.budgets.clone(), state.secrets.clone());
+        let data = RequestData::new(caller, db, state.config.limits, telemetry, budgets, secrets);
         request = request.data(data);
     }
     let execution = state.schema.execute(request);

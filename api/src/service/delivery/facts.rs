@@ -58,13 +58,21 @@ pub struct PullRequestFact {
     pub first_commit_at: Option<DateTime<Utc>>,
     pub merged_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
-    pub additions: i32,
-    pub deletions: i32,
-    pub changed_files: i32,
+    /// `None` when the source does not say (GitHub's review payloads leave it out): what is
+    /// stored stays.
+    pub size: Option<Size>,
     /// The branch the pull request merges from: its commits are the pull request's commits.
     pub head_ref: Option<String>,
     pub merge_commit_sha: Option<String>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A pull request's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Size {
+    pub additions: i32,
+    pub deletions: i32,
+    pub changed_files: i32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

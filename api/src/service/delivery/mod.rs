@@ -3,5 +3,11 @@
 //! API, the mutations) translate what they receive into `facts`, and `ingest` stores a batch of
 //! facts in one transaction so that any arrival order ends in the same rows.
 
+pub mod batch;
 pub mod facts;
+pub mod identity;
+pub mod ingest;
 pub mod read;
+pub mod record;
+
+pub use ingest::{Delivery, Ingested, ingest};

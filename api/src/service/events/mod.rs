@@ -99,7 +99,10 @@ pub async fn ingest(
     }
 
     let txn = db.begin().await?;
-    let inserted = store::insert_events(ctx, &txn, project_id, &valid, &developers, now).await?;
+    let mut developers = developers;
+    let identities = store::resolve_identities(ctx, &txn, &valid, &mut developers, now).await?;
+    let inserted =
+        store::insert_events(ctx, &txn, project_id, &valid, &developers, &identities, now).await?;
     let fresh: Vec<&Valid> = valid
         .iter()
         .filter(|e| inserted.contains(&e.client_id))

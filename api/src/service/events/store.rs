@@ -64,6 +64,43 @@ pub(super) async fn resolve_developers(
     Ok(out)
 }
 
+/// The identities of the emails no developer has: an event naming one is kept under the
+/// identity, so that linking it to a developer later re-attributes the event. An identity
+/// already linked counts its events for its developer (added to `developers`).
+pub(super) async fn resolve_identities(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    events: &[Valid],
+    developers: &mut HashMap<DevRef, Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<HashMap<DevRef, Uuid>> {
+    use crate::service::delivery::{facts::IdentityRef, identity};
+    let refs: BTreeSet<IdentityRef> = events
+        .iter()
+        .filter_map(|e| match &e.developer {
+            Some(DevRef::Email(email))
+                if !developers.contains_key(&DevRef::Email(email.clone())) =>
+            {
+                IdentityRef::new(entity::enums::IdentityKind::Email, email)
+            }
+            _ => None,
+        })
+        .collect();
+    if refs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let resolved = identity::resolve(ctx, txn, &refs, now, identity::Touch::No).await?;
+    let mut out = HashMap::with_capacity(resolved.len());
+    for (r, found) in resolved {
+        let named = DevRef::Email(r.value().to_owned());
+        if let Some(dev) = found.developer {
+            developers.insert(named.clone(), dev.uuid());
+        }
+        out.insert(named, found.id.uuid());
+    }
+    Ok(out)
+}
+
 /// Inserts the events whose client id is new to the project; returns those ids.
 pub(super) async fn insert_events(
     ctx: &TenantCtx,
@@ -71,10 +108,11 @@ pub(super) async fn insert_events(
     project_id: ProjectId,
     events: &[Valid],
     developers: &HashMap<DevRef, Uuid>,
+    identities: &HashMap<DevRef, Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<BTreeSet<String>> {
     if txn.get_database_backend() == DbBackend::Postgres {
-        return insert_events_pg(ctx, txn, project_id, events, developers, now).await;
+        return insert_events_pg(ctx, txn, project_id, events, developers, identities, now).await;
     }
     use event::Column as C;
     let mut insert = Query::insert();
@@ -89,12 +127,18 @@ pub(super) async fn insert_events(
         C::ReceivedAt,
         C::ClientEventId,
         C::SourceId,
+        C::IdentityId,
     ]);
     for e in events {
         let developer = e
             .developer
             .as_ref()
             .and_then(|d| developers.get(d))
+            .copied();
+        let identity = e
+            .developer
+            .as_ref()
+            .and_then(|d| identities.get(d))
             .copied();
         insert
             .values([
@@ -108,6 +152,7 @@ pub(super) async fn insert_events(
                 now.into(),
                 e.client_id.clone().into(),
                 source_of(ctx).into(),
+                identity.into(),
             ])
             .map_err(AppError::internal)?;
     }
@@ -135,6 +180,7 @@ pub(super) async fn insert_events_pg(
     project_id: ProjectId,
     events: &[Valid],
     developers: &HashMap<DevRef, Uuid>,
+    identities: &HashMap<DevRef, Uuid>,
     now: DateTime<Utc>,
 ) -> AppResult<BTreeSet<String>> {
     let rows: Vec<Value> = events
@@ -143,6 +189,7 @@ pub(super) async fn insert_events_pg(
             serde_json::json!({
                 "id": Uuid::now_v7(),
                 "developer_id": e.developer.as_ref().and_then(|d| developers.get(d)),
+                "identity_id": e.developer.as_ref().and_then(|d| identities.get(d)),
                 "name": e.name,
                 "properties": e.properties,
                 "occurred_at": e.occurred_at,
@@ -152,10 +199,12 @@ pub(super) async fn insert_events_pg(
         .collect();
     let sql = r#"INSERT INTO "events"
           ("organization_id", "id", "project_id", "developer_id", "name", "properties",
-           "occurred_at", "received_at", "client_event_id", "source_id")
-        SELECT $2, x.id, $3, x.developer_id, x.name, x.properties, x.occurred_at, $4, x.client_event_id, $5
+           "occurred_at", "received_at", "client_event_id", "source_id", "identity_id")
+        SELECT $2, x.id, $3, x.developer_id, x.name, x.properties, x.occurred_at, $4, x.client_event_id, $5,
+               x.identity_id
         FROM jsonb_to_recordset($1) AS x(id uuid, developer_id uuid, name text, properties jsonb,
-                                         occurred_at timestamptz, client_event_id text)
+                                         occurred_at timestamptz, client_event_id text,
+                                         identity_id uuid)
         ON CONFLICT ("organization_id", "project_id", "source_id", "client_event_id") DO NOTHING
         RETURNING "client_event_id""#;
     let stmt = sea_orm::Statement::from_sql_and_values(
@@ -179,6 +228,8 @@ fn source_of(ctx: &TenantCtx) -> Uuid {
         Actor::Developer(id) => id.uuid(),
         Actor::ApiKey(key) => key.id.uuid(),
         Actor::System => Uuid::nil(),
+        // Webhooks never send events; were they to, their repository is their source.
+        Actor::Webhook(grant) => grant.repository.uuid(),
     }
 }
 

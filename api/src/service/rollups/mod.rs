@@ -6,6 +6,7 @@
 //! transaction of the change that moves it.
 
 pub mod daily;
+pub mod reattribute;
 pub mod rebuild;
 pub mod scope;
 pub mod team;

@@ -254,6 +254,38 @@ async fn lock_developers(
     Ok(())
 }
 
+/// Drops the zero rows of the team spaces `devs` belong to (after their counts moved).
+pub async fn drop_empty_rows_of(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    devs: &BTreeSet<Uuid>,
+) -> AppResult<()> {
+    let spaces: BTreeSet<Uuid> = member::Entity::find_in(ctx.org_id())
+        .filter(any_of(
+            txn.get_database_backend(),
+            member::Column::DeveloperId.into_expr(),
+            devs,
+        ))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| m.team_space_id)
+        .collect();
+    if spaces.is_empty() {
+        return Ok(());
+    }
+    rollup::Entity::delete_in(ctx.org_id())
+        .filter(any_of(
+            txn.get_database_backend(),
+            rollup::Column::TeamSpaceId.into_expr(),
+            spaces,
+        ))
+        .filter(rollup::Column::Count.lte(0))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// Adds the deltas, then drops rows that fell to zero.
 async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
     let subtracted = deltas.values().any(|d| *d < 0);

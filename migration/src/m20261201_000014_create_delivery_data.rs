@@ -64,6 +64,7 @@ enum PullRequests {
     Additions,
     Deletions,
     ChangedFiles,
+    SizeUpdatedAt,
     HeadRef,
     MergeCommitSha,
 }
@@ -331,6 +332,9 @@ impl MigrationTrait for Migration {
             .col(integer(PullRequests::Additions))
             .col(integer(PullRequests::Deletions))
             .col(integer(PullRequests::ChangedFiles))
+            // The source time of the size stored (NULL: no source has said yet): sizes merge
+            // on their own, since some deliveries (GitHub's reviews) leave them out.
+            .col(timestamp_with_time_zone_null(PullRequests::SizeUpdatedAt))
             .col(text_null(PullRequests::HeadRef))
             .col(text_null(PullRequests::MergeCommitSha))
             .col(timestamp_with_time_zone(Col::SourceUpdatedAt))

@@ -1,0 +1,334 @@
+//! Identities: how a person appears in a source, and the developer it is linked to. Ingestion
+//! resolves every identity a delivery names in a few statements (`resolve`); an email identity
+//! links itself to the developer with that email the first time it is seen with one; any other
+//! is linked by an admin (`service::identity::link`). Linking re-attributes what the identity
+//! did before (`reattribute`), so the order of "activity arrives" and "identity is linked" does
+//! not change the result.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use entity::{
+    commit, developer,
+    enums::IdentityKind,
+    identity, pull_request, pull_request_review,
+    scoped::{ByIdInOrg as _, InOrg as _},
+};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, OnConflict},
+};
+
+use super::facts::IdentityRef;
+use crate::{
+    auth::TenantCtx,
+    error::{AppError, AppResult},
+    ids::{DeveloperId, IdentityId},
+    service::any_of::any_of,
+};
+
+/// An identity as stored: its id and the developer it is linked to, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    pub id: IdentityId,
+    pub developer: Option<DeveloperId>,
+}
+
+/// Whether resolving marks the identities as seen now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Touch {
+    /// Delivery ingestion, which runs one at a time per organization.
+    LastSeen,
+    /// Event ingestion, whose concurrent batches would wait on each other's (and could
+    /// deadlock on) the same identity rows for a bookkeeping time.
+    No,
+}
+
+/// The stored identity of each of `refs`, creating the missing ones (in key order, so that
+/// concurrent creators wait rather than deadlock), and linking unlinked email identities to the
+/// developer with that email (re-attributing their history). A handful of statements whatever
+/// the number of identities.
+pub async fn resolve(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    refs: &BTreeSet<IdentityRef>,
+    now: DateTime<Utc>,
+    touch: Touch,
+) -> AppResult<HashMap<IdentityRef, Resolved>> {
+    if refs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut found = load(ctx, txn, refs).await?;
+    let missing: Vec<&IdentityRef> = refs.iter().filter(|r| !found.contains_key(*r)).collect();
+    if !missing.is_empty() {
+        for r in missing {
+            let row = identity::ActiveModel {
+                organization_id: Set(ctx.org_id().uuid()),
+                id: Set(IdentityId::new().uuid()),
+                kind: Set(r.kind()),
+                value: Set(r.value().to_owned()),
+                developer_id: Set(None),
+                first_seen_at: Set(now),
+                last_seen_at: Set(now),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            // Another transaction may have created it since we looked: theirs is as good.
+            identity::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([
+                        identity::Column::OrganizationId,
+                        identity::Column::Kind,
+                        identity::Column::Value,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(txn)
+                .await?;
+        }
+        found = load(ctx, txn, refs).await?;
+    }
+    if touch == Touch::LastSeen {
+        let ids: Vec<uuid::Uuid> = found.values().map(|r| r.id.uuid()).collect();
+        identity::Entity::update_in(ctx.org_id())
+            .col_expr(identity::Column::LastSeenAt, Expr::value(now))
+            .filter(any_of(
+                txn.get_database_backend(),
+                identity::Column::Id.into_expr(),
+                &ids,
+            ))
+            .exec(txn)
+            .await?;
+    }
+    link_by_email(ctx, txn, &mut found, now).await?;
+    Ok(found)
+}
+
+async fn load(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    refs: &BTreeSet<IdentityRef>,
+) -> AppResult<HashMap<IdentityRef, Resolved>> {
+    let values: BTreeSet<&str> = refs.iter().map(|r| r.value()).collect();
+    let rows = identity::Entity::find_in(ctx.org_id())
+        .filter(any_of(
+            txn.get_database_backend(),
+            identity::Column::Value.into_expr(),
+            values,
+        ))
+        .all(txn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let r = IdentityRef::new(row.kind, &row.value)?;
+            refs.contains(&r).then_some((
+                r,
+                Resolved {
+                    id: IdentityId::from_db(row.id),
+                    developer: row.developer_id.map(DeveloperId::from_db),
+                },
+            ))
+        })
+        .collect())
+}
+
+/// Unlinked email identities whose email is a developer's: linked to that developer.
+async fn link_by_email(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    found: &mut HashMap<IdentityRef, Resolved>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let emails: BTreeSet<&str> = found
+        .iter()
+        .filter(|(r, v)| r.kind() == IdentityKind::Email && v.developer.is_none())
+        .map(|(r, _)| r.value())
+        .collect();
+    if emails.is_empty() {
+        return Ok(());
+    }
+    let developers = developer::Entity::find_in(ctx.org_id())
+        .filter(any_of(
+            txn.get_database_backend(),
+            developer::Column::Email.into_expr(),
+            emails,
+        ))
+        .all(txn)
+        .await?;
+    for dev in developers {
+        let Some(r) = IdentityRef::new(IdentityKind::Email, &dev.email) else {
+            continue;
+        };
+        if let Some(resolved) = found.get_mut(&r) {
+            let developer = DeveloperId::from_db(dev.id);
+            set_link(ctx, txn, resolved.id, Some(developer), now).await?;
+            reattribute(ctx, txn, resolved.id, Some(developer)).await?;
+            resolved.developer = Some(developer);
+        }
+    }
+    Ok(())
+}
+
+/// Points the identity at `developer` (or at nobody).
+pub(crate) async fn set_link(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    id: IdentityId,
+    developer: Option<DeveloperId>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    identity::Entity::update_in(ctx.org_id())
+        .col_expr(
+            identity::Column::DeveloperId,
+            Expr::value(developer.map(DeveloperId::uuid)),
+        )
+        .col_expr(identity::Column::UpdatedAt, Expr::value(now))
+        .filter(identity::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Everything recorded under the identity now counts for `developer` (or for nobody): its
+/// pull requests, reviews and commits, and its events with their counts in every rollup.
+pub(crate) async fn reattribute(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    id: IdentityId,
+    developer: Option<DeveloperId>,
+) -> AppResult<()> {
+    crate::service::rollups::reattribute::events_of_identity(ctx, txn, id, developer).await?;
+    let to = developer.map(DeveloperId::uuid);
+    pull_request::Entity::update_in(ctx.org_id())
+        .col_expr(pull_request::Column::AuthorId, Expr::value(to))
+        .filter(pull_request::Column::AuthorIdentityId.eq(id))
+        .exec(txn)
+        .await?;
+    pull_request_review::Entity::update_in(ctx.org_id())
+        .col_expr(pull_request_review::Column::ReviewerId, Expr::value(to))
+        .filter(pull_request_review::Column::ReviewerIdentityId.eq(id))
+        .exec(txn)
+        .await?;
+    commit::Entity::update_in(ctx.org_id())
+        .col_expr(commit::Column::AuthorId, Expr::value(to))
+        .filter(commit::Column::AuthorIdentityId.eq(id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+// Links made by people --------------------------------------------------------------------
+
+/// Which identity a link names: a stored one, or one by kind and value (created if it has not
+/// been seen yet, so that an admin can link a login before its first pull request arrives).
+#[derive(Debug, Clone)]
+pub enum IdentityKey {
+    Id(IdentityId),
+    Named(IdentityRef),
+}
+
+/// Links the identity to `developer`: what it did before (pull requests, reviews, commits,
+/// events and their rollups) now counts for the developer, and what it does later too.
+/// Admins and owners; audited in the same transaction.
+pub async fn link(
+    ctx: &TenantCtx,
+    db: &sea_orm::DatabaseConnection,
+    key: IdentityKey,
+    developer: DeveloperId,
+) -> AppResult<identity::Model> {
+    let txn = crate::service::begin_checked(ctx, db).await?;
+    crate::permissions::authorize(ctx, &txn, crate::permissions::Action::ManageIdentities).await?;
+    let dev = developer::Entity::find_by_id_in(ctx.org_id(), developer)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("developer"))?;
+    let now = Utc::now();
+    let row = find_or_create(ctx, &txn, key, now).await?;
+    let id = IdentityId::from_db(row.id);
+    let developer = DeveloperId::from_db(dev.id);
+    set_link(ctx, &txn, id, Some(developer), now).await?;
+    reattribute(ctx, &txn, id, Some(developer)).await?;
+    let details = serde_json::json!({
+        "kind": row.kind, "value": row.value,
+        "developerId": dev.id, "previousDeveloperId": row.developer_id,
+    });
+    let row = identity::Model {
+        developer_id: Some(dev.id),
+        updated_at: now,
+        ..row
+    };
+    audit_identity(ctx, &txn, "identity.link", &row, details).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Undoes a link: the identity's history counts for nobody again (until it is linked anew; an
+/// email identity links itself again to the developer with that email when it is next seen).
+pub async fn unlink(
+    ctx: &TenantCtx,
+    db: &sea_orm::DatabaseConnection,
+    id: IdentityId,
+) -> AppResult<identity::Model> {
+    let txn = crate::service::begin_checked(ctx, db).await?;
+    crate::permissions::authorize(ctx, &txn, crate::permissions::Action::ManageIdentities).await?;
+    let row = identity::Entity::find_by_id_in(ctx.org_id(), id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("identity"))?;
+    let now = Utc::now();
+    set_link(ctx, &txn, id, None, now).await?;
+    reattribute(ctx, &txn, id, None).await?;
+    let details = serde_json::json!({
+        "kind": row.kind, "value": row.value, "previousDeveloperId": row.developer_id,
+    });
+    let row = identity::Model {
+        developer_id: None,
+        updated_at: now,
+        ..row
+    };
+    audit_identity(ctx, &txn, "identity.unlink", &row, details).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+async fn find_or_create(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    key: IdentityKey,
+    now: DateTime<Utc>,
+) -> AppResult<identity::Model> {
+    let id = match key {
+        IdentityKey::Id(id) => id,
+        IdentityKey::Named(r) => {
+            let refs = BTreeSet::from([r.clone()]);
+            let found = resolve(ctx, txn, &refs, now, Touch::No).await?;
+            found
+                .get(&r)
+                .map(|f| f.id)
+                .ok_or_else(|| AppError::internal("an identity just stored was not found"))?
+        }
+    };
+    identity::Entity::find_by_id_in(ctx.org_id(), id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("identity"))
+}
+
+async fn audit_identity(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    action: &'static str,
+    row: &identity::Model,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    let entry = crate::service::audit::Entry {
+        action,
+        target: crate::ids::NodeKind::Identity,
+        target_id: row.id,
+        details,
+    };
+    crate::service::audit::record(ctx, txn, entry).await
+}

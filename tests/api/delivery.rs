@@ -1,0 +1,386 @@
+//! Delivery data through `POST /v1/delivery`: validation, idempotence, tenancy, and the
+//! promise that any arrival order of one history ends in the same rows.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use entity::{
+    commit, deployment, deployment_pull_request, identity, incident, pull_request,
+    pull_request_review, scoped::InOrg as _,
+};
+use sea_orm::QueryOrder;
+use serde_json::{Value, json};
+
+use crate::support::{
+    TestApp,
+    forge::{Delivery, post_delivery},
+    random::Lcg,
+};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0)
+        .single()
+        .expect("time")
+}
+
+fn at(hours: f64) -> String {
+    let t = t0() + Duration::seconds((hours * 3600.0) as i64);
+    t.to_rfc3339()
+}
+
+/// One history of two pull requests, as separate batches: commits, the pull request opening
+/// and merging, reviews (one by the author, which is no review of it), a deployment's pending
+/// and finished statuses, an incident opening and resolving, a second pull request opened and
+/// closed, a failed deployment.
+fn history(author_email: &str) -> Vec<Value> {
+    let repo = "acme/api";
+    vec![
+        json!({"commits": [{"repository": repo, "sha": "c1", "branch": "feat/a", "authoredAt": at(0.0), "author": {"email": author_email}, "message": "first\nbody"}]}),
+        json!({"commits": [{"repository": repo, "sha": "c2", "branch": "feat/a", "authoredAt": at(1.0), "author": {"email": author_email}}]}),
+        json!({"pullRequests": [{"repository": repo, "number": 1, "title": "Add A", "state": "open", "author": {"github": "Ada-GH"}, "openedAt": at(2.0), "headRef": "feat/a", "additions": 10, "deletions": 2, "changedFiles": 3}]}),
+        json!({"reviews": [{"repository": repo, "pullRequest": 1, "id": "r1", "reviewer": {"github": "grace"}, "state": "commented", "submittedAt": at(3.0)}]}),
+        json!({"reviews": [{"repository": repo, "pullRequest": 1, "id": "r2", "reviewer": {"github": "grace"}, "state": "approved", "submittedAt": at(5.0)}]}),
+        json!({"reviews": [{"repository": repo, "pullRequest": 1, "id": "r3", "reviewer": {"github": "ada-gh"}, "state": "commented", "submittedAt": at(2.5)}]}),
+        json!({"pullRequests": [{"repository": repo, "number": 1, "title": "Add A (final)", "state": "merged", "author": {"github": "ada-gh"}, "openedAt": at(2.0), "mergedAt": at(6.0), "headRef": "feat/a", "mergeCommitSha": "m1", "additions": 12, "deletions": 2, "changedFiles": 4}]}),
+        // A later delivery of the pull request that leaves its size out (as GitHub's review
+        // deliveries do) keeps the size it had.
+        json!({"pullRequests": [{"repository": repo, "number": 1, "title": "Add A (final)", "state": "merged", "author": {"github": "ada-gh"}, "openedAt": at(2.0), "mergedAt": at(6.0), "updatedAt": at(6.5), "headRef": "feat/a", "mergeCommitSha": "m1"}]}),
+        json!({"deployments": [{"id": "d1", "environment": "prod-eu", "status": "pending", "startedAt": at(7.0), "repository": repo, "sha": "m1"}]}),
+        json!({"deployments": [{"id": "d1", "environment": "prod-eu", "status": "success", "startedAt": at(7.0), "finishedAt": at(7.5), "repository": repo, "sha": "m1", "pullRequests": [1]}]}),
+        json!({"incidents": [{"id": "i1", "title": "Errors up", "openedAt": at(8.0), "causedBy": "d1"}]}),
+        json!({"incidents": [{"id": "i1", "title": "Errors up", "openedAt": at(8.0), "resolvedAt": at(9.0), "causedBy": "d1"}]}),
+        json!({"pullRequests": [{"repository": repo, "number": 2, "title": "Try B", "state": "open", "author": {"email": "someone@else.test"}, "openedAt": at(3.0)}]}),
+        json!({"pullRequests": [{"repository": repo, "number": 2, "title": "Try B", "state": "closed", "author": {"email": "someone@else.test"}, "openedAt": at(3.0), "closedAt": at(4.0)}]}),
+        json!({"deployments": [{"id": "d2", "environment": "staging", "status": "failure", "startedAt": at(10.0), "finishedAt": at(10.2)}]}),
+    ]
+}
+
+/// Everything stored for the organization, without row ids and bookkeeping times, in a stable
+/// order: what two arrival orders must agree on.
+async fn state(app: &TestApp, d: &Delivery) -> Value {
+    let org = d.org;
+    let db = app.db();
+    let identities = identity::Entity::find_in(org)
+        .order_by_asc(identity::Column::Value)
+        .all(db)
+        .await
+        .expect("identities");
+    let who = |id: Option<uuid::Uuid>| {
+        id.and_then(|id| identities.iter().find(|i| i.id == id))
+            .map(|i| i.value.clone())
+    };
+    let prs = pull_request::Entity::find_in(org)
+        .order_by_asc(pull_request::Column::Number)
+        .all(db)
+        .await
+        .expect("prs");
+    let reviews = pull_request_review::Entity::find_in(org)
+        .order_by_asc(pull_request_review::Column::ExternalId)
+        .all(db)
+        .await
+        .expect("reviews");
+    let commits = commit::Entity::find_in(org)
+        .order_by_asc(commit::Column::Sha)
+        .all(db)
+        .await
+        .expect("commits");
+    let deployments = deployment::Entity::find_in(org)
+        .order_by_asc(deployment::Column::ExternalId)
+        .all(db)
+        .await
+        .expect("deployments");
+    let shipped = deployment_pull_request::Entity::find_in(org)
+        .all(db)
+        .await
+        .expect("shipped");
+    let incidents = incident::Entity::find_in(org)
+        .order_by_asc(incident::Column::ExternalId)
+        .all(db)
+        .await
+        .expect("incidents");
+    json!({
+        "identities": identities.iter().map(|i| json!([i.kind, i.value, i.developer_id.is_some()])).collect::<Vec<_>>(),
+        "pullRequests": prs.iter().map(|p| json!({
+            "number": p.number, "title": p.title, "state": p.state, "author": who(p.author_identity_id),
+            "authorIsDeveloper": p.author_id.is_some(),
+            "opened": p.opened_at, "firstCommit": p.first_commit_at, "firstReview": p.first_review_at,
+            "approved": p.approved_at, "merged": p.merged_at, "closed": p.closed_at,
+            "size": [p.additions, p.deletions, p.changed_files], "head": p.head_ref, "sha": p.merge_commit_sha,
+        })).collect::<Vec<_>>(),
+        "reviews": reviews.iter().map(|r| json!({
+            "id": r.external_id, "pr": r.pull_request_number, "linked": r.pull_request_id.is_some(),
+            "reviewer": who(r.reviewer_identity_id), "state": r.state, "at": r.submitted_at,
+        })).collect::<Vec<_>>(),
+        "commits": commits.iter().map(|c| json!([c.sha, c.branch, c.authored_at, who(c.author_identity_id), c.author_id.is_some(), c.message])).collect::<Vec<_>>(),
+        "deployments": deployments.iter().map(|d| json!({
+            "id": d.external_id, "env": d.environment, "tier": d.tier, "status": d.status, "sha": d.sha,
+            "started": d.started_at, "finished": d.finished_at,
+            "shipped": shipped.iter().filter(|s| s.deployment_id == d.id).map(|s| s.pull_request_number).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "incidents": incidents.iter().map(|i| json!([i.external_id, i.title, i.opened_at, i.resolved_at, i.caused_by])).collect::<Vec<_>>(),
+    })
+}
+
+async fn replay(app: &TestApp, d: &Delivery, batches: &[Value]) {
+    for batch in batches {
+        let reply = post_delivery(app, &d.key, batch).await;
+        assert_eq!(reply.status, 202, "{batch} → {}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn any_arrival_order_ends_in_the_same_rows() {
+    let app = TestApp::spawn().await;
+    let first = Delivery::new(&app, "order-0").await;
+    let ada = first.developer(&app, "Ada").await;
+    let batches = history(&ada.email);
+    replay(&app, &first, &batches).await;
+    let expected = state(&app, &first).await;
+
+    // What the history means, checked once in the order it happened.
+    let pr = &expected["pullRequests"][0];
+    assert_eq!(pr["state"], "merged");
+    assert_eq!(pr["title"], "Add A (final)");
+    assert_eq!(pr["author"], "ada-gh", "logins are case-insensitive");
+    assert_eq!(pr["size"], json!([12, 2, 4]));
+    let same_time = |v: &Value, hours: f64| {
+        let got: DateTime<Utc> = serde_json::from_value(v.clone()).expect("time");
+        assert_eq!(got.to_rfc3339(), at(hours), "{v}");
+    };
+    same_time(&pr["firstCommit"], 0.0);
+    same_time(&pr["firstReview"], 3.0);
+    same_time(&pr["approved"], 5.0);
+    same_time(&pr["merged"], 6.0);
+    assert_eq!(expected["pullRequests"][1]["state"], "closed");
+    assert!(
+        expected["reviews"]
+            .as_array()
+            .expect("reviews")
+            .iter()
+            .all(|r| r["linked"] == true)
+    );
+    let d1 = &expected["deployments"][0];
+    assert_eq!(
+        (d1["status"].clone(), d1["tier"].clone()),
+        (json!("success"), json!("production"))
+    );
+    same_time(&d1["finished"], 7.5);
+    assert_eq!(d1["shipped"], json!([1]));
+    assert_eq!(expected["deployments"][1]["status"], "failure");
+    same_time(&expected["incidents"][0][3], 9.0);
+    let commits = expected["commits"].as_array().expect("commits");
+    assert!(
+        commits.iter().all(|c| c[4] == true),
+        "ada's email matched her: {commits:?}"
+    );
+    assert_eq!(commits[0][5], "first", "the first line of the message");
+
+    let mut rng = Lcg(13);
+    let mut orders: Vec<Vec<Value>> = vec![batches.iter().rev().cloned().collect()];
+    for _ in 0..6 {
+        let mut shuffled = batches.clone();
+        for i in (1..shuffled.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            shuffled.swap(i, j);
+        }
+        orders.push(shuffled);
+    }
+    for (n, order) in orders.iter().enumerate() {
+        let other = Delivery::new(&app, &format!("order-{}", n + 1)).await;
+        let ada = other.developer(&app, "Ada").await;
+        let history = history(&ada.email);
+        let by_text: Vec<Value> = order
+            .iter()
+            .map(|b| {
+                let i = batches.iter().position(|x| x == b).expect("same batch");
+                history[i].clone()
+            })
+            .collect();
+        replay(&app, &other, &by_text).await;
+        // The developer's email differs per organization; compare it under one name.
+        let got = state(&app, &other)
+            .await
+            .to_string()
+            .replace(&ada.email, &first_email(&expected));
+        assert_eq!(got, expected.to_string(), "order {n}");
+        // Replaying everything again changes nothing.
+        replay(&app, &other, &by_text).await;
+        let again = state(&app, &other)
+            .await
+            .to_string()
+            .replace(&ada.email, &first_email(&expected));
+        assert_eq!(again, expected.to_string(), "replayed order {n}");
+    }
+}
+
+fn first_email(state: &Value) -> String {
+    state["commits"][0][3]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn one_bad_item_rejects_the_batch_by_its_path_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "bad-item").await;
+    let batch = json!({
+        "pullRequests": [{"repository": "acme/api", "number": 1, "title": "A", "state": "open", "openedAt": at(0.0)}],
+        "reviews": [{"repository": "acme/api", "pullRequest": 1, "id": "r1", "state": "lgtm", "submittedAt": at(1.0)}],
+    });
+    let reply = post_delivery(&app, &d.key, &batch).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.code(), Some("BAD_USER_INPUT"));
+    let message = reply.body.to_string();
+    assert!(message.contains("reviews[0].state"), "{message}");
+    let stored = pull_request::Entity::find_in(d.org)
+        .all(app.db())
+        .await
+        .expect("prs");
+    assert!(stored.is_empty(), "nothing stored: {stored:?}");
+
+    for (body, path) in [
+        (
+            json!({"pullRequests": [{"repository": "acme/api", "number": 0, "title": "A", "state": "open", "openedAt": at(0.0)}]}),
+            "pullRequests[0].number",
+        ),
+        (
+            json!({"pullRequests": [{"repository": "acme/api", "number": 2, "title": "A", "state": "merged", "openedAt": at(0.0)}]}),
+            "pullRequests[0].mergedAt",
+        ),
+        (
+            json!({"deployments": [{"id": "d", "environment": "prod", "status": "success", "startedAt": at(1.0), "finishedAt": at(0.0)}]}),
+            "deployments[0].finishedAt",
+        ),
+        (
+            json!({"incidents": [{"id": "i", "title": "x", "openedAt": "yesterday"}]}),
+            "incidents[0].openedAt",
+        ),
+        (
+            json!({"commits": [{"repository": "nope/none", "sha": "a", "branch": "b", "authoredAt": at(0.0)}]}),
+            "commits[0].repository",
+        ),
+        (
+            json!({"reviews": [{"repository": "acme/api", "pullRequest": 1, "id": "r", "state": "approved", "submittedAt": at(0.0), "reviewer": {"email": "not-an-email"}}]}),
+            "reviews[0].reviewer",
+        ),
+        (json!({"releases": []}), "releases"),
+    ] {
+        let reply = post_delivery(&app, &d.key, &body).await;
+        assert_eq!(reply.status, 400, "{body} → {}", reply.body);
+        assert!(
+            reply.body.to_string().contains(path),
+            "{path}: {}",
+            reply.body
+        );
+    }
+    let reply = post_delivery(&app, &d.key, &json!({})).await;
+    assert_eq!((reply.status, reply.code()), (400, Some("BAD_USER_INPUT")));
+}
+
+#[tokio::test]
+async fn a_retried_batch_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "retry").await;
+    let batch = json!({
+        "pullRequests": [{"repository": "acme/api", "number": 7, "title": "A", "state": "merged", "openedAt": at(0.0), "mergedAt": at(2.0)}],
+        "reviews": [{"repository": "acme/api", "pullRequest": 7, "id": "r7", "reviewer": {"login": "bob"}, "state": "approved", "submittedAt": at(1.0)}],
+        "deployments": [{"id": "dep", "environment": "production", "status": "success", "startedAt": at(3.0), "finishedAt": at(3.1), "repository": "acme/api", "pullRequests": [7]}],
+        "incidents": [{"id": "inc", "title": "Down", "openedAt": at(4.0), "causedBy": "dep"}],
+    });
+    let first = post_delivery(&app, &d.key, &batch).await;
+    assert_eq!(first.status, 202, "{}", first.body);
+    assert_eq!(
+        first.body,
+        json!({"pullRequests": 1, "reviews": 1, "commits": 0, "deployments": 1, "incidents": 1, "duplicate": false})
+    );
+    let before = state(&app, &d).await;
+    let again = post_delivery(&app, &d.key, &batch).await;
+    assert_eq!(again.status, 202);
+    assert_eq!(state(&app, &d).await, before);
+    let prs = pull_request::Entity::find_in(d.org)
+        .all(app.db())
+        .await
+        .expect("prs");
+    assert_eq!(prs.len(), 1);
+}
+
+#[tokio::test]
+async fn only_a_project_key_with_delivery_write_sends_delivery_data() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "scopes").await;
+    let batch = json!({"incidents": [{"id": "i", "title": "x", "openedAt": at(0.0)}]});
+    let events_key =
+        crate::support::create_key(&app, &d.token, "EVENTS_WRITE", Some(d.project)).await;
+    let read_key = crate::support::create_key(&app, &d.token, "READ", None).await;
+    let unbound =
+        crate::support::try_create_key(&app, &d.token, "k", &["DELIVERY_WRITE"], None).await;
+    let unbound = unbound.expect("an organization-wide key");
+    for (bearer, status) in [
+        (events_key.secret.as_str(), 403),
+        (read_key.secret.as_str(), 403),
+        (unbound.secret.as_str(), 403),
+        (d.token.as_str(), 403),
+        ("dg_0123_4567", 401),
+    ] {
+        let reply = post_delivery(&app, bearer, &batch).await;
+        assert_eq!(reply.status, status, "{}", reply.body);
+    }
+    let stored = incident::Entity::find_in(d.org)
+        .all(app.db())
+        .await
+        .expect("incidents");
+    assert!(stored.is_empty());
+}
+
+#[tokio::test]
+async fn another_organizations_repository_is_like_one_that_does_not_exist() {
+    let app = TestApp::spawn().await;
+    let a = Delivery::new(&app, "tenant-a").await;
+    let b = Delivery::new(&app, "tenant-b").await;
+    let foreign =
+        crate::support::forge::raw_repository(&app, a.org, a.project, "a-only/secret").await;
+    let missing = devgraph::ids::RepositoryId::new();
+    use devgraph::ids::GlobalId as _;
+    let mut answers = Vec::new();
+    for name in [
+        foreign.to_global().to_string(),
+        missing.to_global().to_string(),
+        "a-only/secret".to_owned(),
+        "never/was".to_owned(),
+    ] {
+        let batch = json!({"pullRequests": [{"repository": name, "number": 1, "title": "x", "state": "open", "openedAt": at(0.0)}]});
+        let reply = post_delivery(&app, &b.key, &batch).await;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        answers.push(reply.body.to_string().replace(&name, "<name>"));
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "a foreign id answers like a missing one"
+    );
+    assert_eq!(
+        answers[2], answers[3],
+        "a foreign name answers like a missing one"
+    );
+    let in_a = pull_request::Entity::find_in(a.org)
+        .all(app.db())
+        .await
+        .expect("a");
+    let in_b = pull_request::Entity::find_in(b.org)
+        .all(app.db())
+        .await
+        .expect("b");
+    assert!(in_a.is_empty() && in_b.is_empty());
+    // B's own acme/api takes B's data, never A's repository of the same name.
+    let batch = json!({"pullRequests": [{"repository": "acme/api", "number": 1, "title": "x", "state": "open", "openedAt": at(0.0)}]});
+    assert_eq!(post_delivery(&app, &b.key, &batch).await.status, 202);
+    let in_b = pull_request::Entity::find_in(b.org)
+        .all(app.db())
+        .await
+        .expect("b");
+    assert_eq!(in_b.len(), 1);
+    assert_eq!(in_b[0].repository_id, b.repository.uuid());
+    let in_a = pull_request::Entity::find_in(a.org)
+        .all(app.db())
+        .await
+        .expect("a");
+    assert!(in_a.is_empty());
+}
