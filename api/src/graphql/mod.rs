@@ -124,6 +124,14 @@ mod tests {
               createApiKey(input: { name: "n", scopes: [READ] }) { secret }
               revokeApiKey(input: { id: "x" }) { apiKey { id } }
               recordEvents(input: { projectId: "x", events: [] }) { accepted duplicated }
+              connectRepository(input: { projectId: "x", fullName: "a/b" }) { webhookSecret repository { id } }
+              updateRepository(input: { id: "x", fullName: "a/c" }) { repository { id } }
+              disconnectRepository(input: { id: "x" }) { disconnectedRepositoryId }
+              rotateWebhookSecret(input: { repositoryId: "x" }) { webhookSecret }
+              linkIdentity(input: { identityId: "x", developerId: "y" }) { identity { id } }
+              unlinkIdentity(input: { identityId: "x" }) { identity { id } }
+              recordDeployment(input: { projectId: "x", environment: "prod", status: PENDING, startedAt: "2026-01-01T00:00:00Z" }) { deployment { id } }
+              recordIncident(input: { projectId: "x", title: "t", openedAt: "2026-01-01T00:00:00Z" }) { incident { id } }
             }
         "#;
         let variables = json!({ "ids": ["a", "b", "c"], "from": "2026-01-01", "to": "2026-03-31" });

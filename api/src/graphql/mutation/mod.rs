@@ -46,6 +46,7 @@ macro_rules! mutations {
 }
 
 mod api_key;
+mod delivery;
 mod developer;
 mod events;
 mod member;
@@ -65,4 +66,5 @@ pub struct MutationRoot(
     project::ProjectMutations,
     api_key::ApiKeyMutations,
     events::EventMutations,
+    delivery::DeliveryMutations,
 );

@@ -35,17 +35,17 @@ use crate::{
 
 pub use api_key::{ApiKey, ApiKeyScope};
 pub use audit::{AuditLogEntry, AuditLogFilterInput};
-pub use deployment::Deployment;
+pub use deployment::{Deployment, DeploymentStatus, EnvironmentTier};
 pub use developer::{Developer, DeveloperRole};
 pub use filters::{DeveloperFilterInput, FilterInput, ProjectFilterInput, TeamSpaceFilterInput};
 pub use flat::Flat;
-pub use identity::Identity;
+pub use identity::{Identity, IdentityKind};
 pub use incident::Incident;
 pub use metrics::{Date, DayCount, EventMeta, MetricDimension, MetricFilterInput, MetricRow};
 pub use organization::Organization;
 pub use project::Project;
 pub use pull_request::{DeveloperPullRequestFilterInput, PullRequest, PullRequestFilterInput};
-pub use repository::Repository;
+pub use repository::{Repository, RepositoryProvider};
 pub use review::Review;
 pub use team_space::{TeamSpace, TeamSpaceRole};
 pub use viewer::Viewer;

@@ -15,8 +15,7 @@ use entity::{
     scoped::{ByIdInOrg as _, InOrg as _},
 };
 use sea_orm::{
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveEnum as _, ColumnTrait, ConnectionTrait, QueryFilter,
     sea_query::{Expr, OnConflict},
 };
 
@@ -62,32 +61,40 @@ pub async fn resolve(
     let mut found = load(ctx, txn, refs).await?;
     let missing: Vec<&IdentityRef> = refs.iter().filter(|r| !found.contains_key(*r)).collect();
     if !missing.is_empty() {
-        for r in missing {
-            let row = identity::ActiveModel {
-                organization_id: Set(ctx.org_id().uuid()),
-                id: Set(IdentityId::new().uuid()),
-                kind: Set(r.kind()),
-                value: Set(r.value().to_owned()),
-                developer_id: Set(None),
-                first_seen_at: Set(now),
-                last_seen_at: Set(now),
-                created_at: Set(now),
-                updated_at: Set(now),
-            };
-            // Another transaction may have created it since we looked: theirs is as good.
-            identity::Entity::insert(row)
-                .on_conflict(
-                    OnConflict::columns([
-                        identity::Column::OrganizationId,
-                        identity::Column::Kind,
-                        identity::Column::Value,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(txn)
-                .await?;
-        }
+        // One statement for any number of new identities (arrays on PostgreSQL), in key order.
+        use identity::Column as C;
+        let org = ctx.org_id().uuid();
+        let rows = missing.into_iter().map(|r| {
+            vec![
+                org.into(),
+                IdentityId::new().uuid().into(),
+                sea_orm::Value::from(r.kind().to_value()),
+                r.value().to_owned().into(),
+                sea_orm::Value::Uuid(None),
+                now.into(),
+                now.into(),
+                now.into(),
+                now.into(),
+            ]
+        });
+        let columns = [
+            C::OrganizationId,
+            C::Id,
+            C::Kind,
+            C::Value,
+            C::DeveloperId,
+            C::FirstSeenAt,
+            C::LastSeenAt,
+            C::CreatedAt,
+            C::UpdatedAt,
+        ];
+        // Another transaction may have created one since we looked: theirs is as good.
+        let on_conflict = OnConflict::columns([C::OrganizationId, C::Kind, C::Value])
+            .do_nothing()
+            .to_owned();
+        let mut writes = crate::service::rollups::Writes::new(txn);
+        writes.upsert::<identity::Entity>(columns, rows, on_conflict)?;
+        writes.run(txn).await?;
         found = load(ctx, txn, refs).await?;
     }
     if touch == Touch::LastSeen {
