@@ -405,6 +405,7 @@ async fn another_tenants_ids_are_not_found_like_missing_ones() {
         b.target.gid(),
         b.spare_key_id(),
     );
+    let (br, bi) = (b.repository.gid(), b.identity.gid());
     let cases: Rows = rows! {
         "updateTeamSpace" { "id": bs, "name": "X" };
         "deleteTeamSpace" { "id": bs };
@@ -424,6 +425,17 @@ async fn another_tenants_ids_are_not_found_like_missing_ones() {
         "deleteProject" { "id": bp };
         "createApiKey" { "name": "x", "scopes": ["READ"], "projectId": bp };
         "revokeApiKey" { "id": key };
+        "connectRepository" { "projectId": bp, "fullName": "x/y" };
+        "updateRepository" { "id": br, "defaultBranch": "trunk" };
+        "disconnectRepository" { "id": br };
+        "rotateWebhookSecret" { "repositoryId": br };
+        "linkIdentity" { "identityId": bi, "developerId": a.target.gid() };
+        "linkIdentity" { "identityId": a.identity.gid(), "developerId": b.outsider.gid() };
+        "linkIdentity" { "kind": "GITHUB", "value": "someone", "developerId": b.outsider.gid() };
+        "unlinkIdentity" { "identityId": bi };
+        "recordDeployment" { "projectId": bp, "environment": "production", "status": "PENDING", "startedAt": "2026-11-01T10:00:00Z" };
+        "recordDeployment" { "projectId": a.project.gid(), "environment": "production", "status": "PENDING", "startedAt": "2026-11-01T10:00:00Z", "repositoryId": br };
+        "recordIncident" { "projectId": bp, "title": "X", "openedAt": "2026-11-01T10:00:00Z" };
     };
     let b_ids = [
         bs.clone(),
@@ -432,6 +444,8 @@ async fn another_tenants_ids_are_not_found_like_missing_ones() {
         b.outsider.gid(),
         b.inactive.gid(),
         key,
+        br,
+        bi,
     ];
     let mut failures = Vec::new();
     for (m, input, _) in cases {

@@ -224,6 +224,27 @@ matrix! {
         |_, _| json!({ "name": "ci", "scopes": ["READ"] });
     revoke_api_key: "revokeApiKey", [Owner, Admin],
         |w, _| json!({ "id": w.spare_key_id() });
+    connect_repository: "connectRepository", [Owner, Admin, Lead],
+        |w, _| json!({ "projectId": w.project.gid(), "fullName": "acme/new", "externalId": "77" });
+    connect_repository_to_a_loose_project: "connectRepository", [Owner, Admin],
+        |w, _| json!({ "projectId": w.loose_project.gid(), "fullName": "acme/loose" });
+    update_repository: "updateRepository", [Owner, Admin, Lead],
+        |w, _| json!({ "id": w.repository.gid(), "defaultBranch": "trunk" });
+    disconnect_repository: "disconnectRepository", [Owner, Admin, Lead],
+        |w, _| json!({ "id": w.repository.gid() });
+    rotate_webhook_secret: "rotateWebhookSecret", [Owner, Admin, Lead],
+        |w, _| json!({ "repositoryId": w.repository.gid() });
+    link_identity: "linkIdentity", [Owner, Admin],
+        |w, _| json!({ "kind": "GITHUB", "value": "new-login", "developerId": w.target.gid() });
+    link_stored_identity: "linkIdentity", [Owner, Admin],
+        |w, _| json!({ "identityId": w.identity.gid(), "developerId": w.outsider.gid() });
+    unlink_identity: "unlinkIdentity", [Owner, Admin],
+        |w, _| json!({ "identityId": w.identity.gid() });
+    record_deployment: "recordDeployment", [Owner, Admin, Member, Lead, LeadElsewhere],
+        |w, _| json!({ "projectId": w.project.gid(), "environment": "production", "status": "SUCCESS",
+                       "startedAt": "2026-11-01T10:00:00Z", "finishedAt": "2026-11-01T10:05:00Z" });
+    record_incident: "recordIncident", [Owner, Admin, Member, Lead, LeadElsewhere],
+        |w, _| json!({ "projectId": w.project.gid(), "title": "Checkout down", "openedAt": "2026-11-01T11:00:00Z" });
 }
 
 // The last active owner ------------------------------------------------------

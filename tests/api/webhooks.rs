@@ -2,13 +2,11 @@
 //! storing anything or saying which repositories exist.
 
 use devgraph::{
-    Config,
-    app::secret_key,
     auth::TenantCtx,
     ids::{GlobalId as _, OrgId, RepositoryId},
-    service::repository::{self, NewRepository},
+    service::repository,
 };
-use entity::{enums::Provider, pull_request, scoped::InOrg as _, webhook_delivery};
+use entity::{pull_request, scoped::InOrg as _, webhook_delivery};
 use hmac::{KeyInit, Mac};
 use serde_json::Value;
 
@@ -27,35 +25,15 @@ struct Hooked {
     secret: String,
 }
 
-fn sealer() -> std::sync::Arc<devgraph::secrets::Sealer> {
-    let config = Config::for_tests("sqlite::memory:", crate::support::JWT_SECRET);
-    secret_key::sealer(&config)
-        .expect("key")
-        .expect("tests have a key")
-}
-
 async fn hooked(app: &TestApp, slug: &str) -> Hooked {
     let org = app.org(slug).await;
     let project = app.project(org, None, "Ledger").await;
-    let ctx = TenantCtx::unsafe_system(org);
-    let made = repository::connect(
-        &ctx,
-        app.db(),
-        Some(&sealer()),
-        NewRepository {
-            project,
-            provider: Provider::Github,
-            external_id: Some("718293046".into()),
-            full_name: "acme-labs/ledger".into(),
-            default_branch: None,
-        },
-    )
-    .await
-    .expect("connect");
+    let (repository, secret) =
+        crate::support::forge::connect(app, org, project, "acme-labs/ledger", "718293046").await;
     Hooked {
         org,
-        repository: RepositoryId::from_db(made.repository.id),
-        secret: made.webhook_secret,
+        repository,
+        secret,
     }
 }
 
@@ -279,9 +257,14 @@ async fn a_rotated_secret_replaces_the_old_one_and_a_disconnected_repository_tak
     let h = hooked(&app, "rotate").await;
     let id = h.repository.to_global().to_string();
     let ctx = TenantCtx::unsafe_system(h.org);
-    let rotated = repository::rotate_secret(&ctx, app.db(), Some(&sealer()), h.repository)
-        .await
-        .expect("rotate");
+    let rotated = repository::rotate_secret(
+        &ctx,
+        app.db(),
+        Some(&crate::support::forge::sealer()),
+        h.repository,
+    )
+    .await
+    .expect("rotate");
     assert_ne!(rotated.webhook_secret, h.secret);
     let old = deliver(
         &app,

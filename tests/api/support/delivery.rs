@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use devgraph::ids::{
-    DeploymentId, DeveloperId, GlobalId as _, IdentityId, IncidentId, OrgId, ProjectId,
-    PullRequestId, RepositoryId, ReviewId,
+    DeploymentId, DeveloperId, IdentityId, IncidentId, OrgId, ProjectId, PullRequestId,
+    RepositoryId, ReviewId,
 };
 use entity::{
     deployment, deployment_pull_request,
@@ -24,25 +24,7 @@ use sea_orm::{
     ActiveValue::{self, Set},
 };
 
-use super::{Gid, TestApp};
-
-macro_rules! gid {
-    ($($t:ty),*) => {$(
-        impl Gid for $t {
-            fn gid(&self) -> String {
-                self.to_global().0
-            }
-        }
-    )*};
-}
-gid!(
-    RepositoryId,
-    PullRequestId,
-    ReviewId,
-    DeploymentId,
-    IncidentId,
-    IdentityId
-);
+use super::TestApp;
 
 /// What every test repository stores as its sealed webhook secret, so a
 /// test can look for it in answers.

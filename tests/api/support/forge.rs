@@ -80,3 +80,38 @@ pub async fn post_delivery(app: &TestApp, bearer: &str, body: &Value) -> Reply {
         .expect("send");
     TestApp::reply(resp).await
 }
+
+/// The sealer of every test server (`Config::for_tests`' fixed key).
+pub fn sealer() -> std::sync::Arc<devgraph::secrets::Sealer> {
+    let config = devgraph::Config::for_tests("sqlite::memory:", super::JWT_SECRET);
+    devgraph::app::secret_key::sealer(&config)
+        .expect("key")
+        .expect("tests have a key")
+}
+
+/// Connects `full_name` (GitHub id `external_id`) to `project` as the organization's system
+/// actor, as `connectRepository` does; returns it and its webhook secret.
+pub async fn connect(
+    app: &TestApp,
+    org: OrgId,
+    project: ProjectId,
+    full_name: &str,
+    external_id: &str,
+) -> (RepositoryId, String) {
+    use devgraph::service::repository::{self, NewRepository};
+    let ctx = devgraph::auth::TenantCtx::unsafe_system(org);
+    let input = NewRepository {
+        project,
+        provider: Provider::Github,
+        external_id: Some(external_id.to_owned()),
+        full_name: full_name.to_owned(),
+        default_branch: None,
+    };
+    let made = repository::connect(&ctx, app.db(), Some(&sealer()), input)
+        .await
+        .expect("connect");
+    (
+        RepositoryId::from_db(made.repository.id),
+        made.webhook_secret,
+    )
+}

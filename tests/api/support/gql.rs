@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::support::{Reply, TestApp};
 
 /// Every mutation of the spec.
-pub const MUTATIONS: [&str; 17] = [
+pub const MUTATIONS: [&str; 25] = [
     "updateOrganization",
     "createTeamSpace",
     "updateTeamSpace",
@@ -27,10 +27,18 @@ pub const MUTATIONS: [&str; 17] = [
     "deleteProject",
     "createApiKey",
     "revokeApiKey",
+    "connectRepository",
+    "updateRepository",
+    "disconnectRepository",
+    "rotateWebhookSecret",
+    "linkIdentity",
+    "unlinkIdentity",
+    "recordDeployment",
+    "recordIncident",
 ];
 
 /// Input fields whose values are GraphQL enums, written without quotes.
-const ENUM_FIELDS: &[&str] = &["role", "scopes"];
+const ENUM_FIELDS: &[&str] = &["role", "scopes", "kind", "status", "tier", "provider"];
 
 /// `{name: "x", role: LEAD, scopes: [READ], teamSpaceId: null}` from JSON;
 /// an absent key stays absent. JSON string escapes are valid GraphQL ones.
@@ -79,6 +87,13 @@ pub fn selection(mutation: &str) -> &'static str {
         }
         "revokeApiKey" => "{ apiKey { id name prefix revokedAt } }",
         "recordEvents" => "{ accepted duplicated unmatched }",
+        "connectRepository" => "{ repository { id fullName } webhookSecret webhookPath }",
+        "updateRepository" => "{ repository { id fullName defaultBranch } }",
+        "disconnectRepository" => "{ disconnectedRepositoryId }",
+        "rotateWebhookSecret" => "{ repository { id } webhookSecret }",
+        "linkIdentity" | "unlinkIdentity" => "{ identity { id kind value developer { id } } }",
+        "recordDeployment" => "{ deployment { id externalId environment tier status } }",
+        "recordIncident" => "{ incident { id externalId title openedAt resolvedAt } }",
         other => panic!("no selection for mutation {other}"),
     }
 }

@@ -33,7 +33,10 @@ use std::net::SocketAddr;
 use chrono::Utc;
 use devgraph::{
     App, Config, build_app,
-    ids::{ApiKeyId, DeveloperId, OrgId, ProjectId, TeamSpaceId},
+    ids::{
+        ApiKeyId, DeploymentId, DeveloperId, IdentityId, IncidentId, OrgId, ProjectId,
+        PullRequestId, RepositoryId, ReviewId, TeamSpaceId,
+    },
 };
 use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
@@ -223,7 +226,19 @@ macro_rules! gid {
         }
     )*};
 }
-gid!(OrgId, DeveloperId, TeamSpaceId, ProjectId, ApiKeyId);
+gid!(
+    OrgId,
+    DeveloperId,
+    TeamSpaceId,
+    ProjectId,
+    ApiKeyId,
+    RepositoryId,
+    IdentityId,
+    PullRequestId,
+    ReviewId,
+    DeploymentId,
+    IncidentId
+);
 
 impl<T: Gid> Gid for &T {
     fn gid(&self) -> String {

@@ -9,8 +9,10 @@ use std::collections::BTreeMap;
 
 use devgraph::ids::OrgId;
 use entity::{
-    aggregated_event, api_key, api_key_prefix, audit_log, developer, event, event_meta,
-    organization, project, team_space, team_space_member,
+    aggregated_event, api_key, api_key_prefix, audit_log, commit, deployment,
+    deployment_pull_request, developer, event, event_meta, identity, incident, organization,
+    project, pull_request, pull_request_review, repository, team_space, team_space_member,
+    webhook_delivery,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use serde::Serialize;
@@ -78,6 +80,28 @@ pub async fn snapshot(app: &TestApp, org: OrgId) -> Snapshot {
     );
     let rollups = aggregated_event::Entity::find_in(org);
     s.insert("aggregated_events", rows(app, rollups, &[]).await);
+    // The delivery data. A repository's sealed secret is not serialized; its updated_at
+    // moves whenever the secret does.
+    let repos = repository::Entity::find_in(org);
+    s.insert("repositories", rows(app, repos, &[]).await);
+    let ids = identity::Entity::find_in(org);
+    s.insert("identities", rows(app, ids, &[]).await);
+    s.insert(
+        "commits",
+        rows(app, commit::Entity::find_in(org), &[]).await,
+    );
+    let prs = pull_request::Entity::find_in(org);
+    s.insert("pull_requests", rows(app, prs, &[]).await);
+    let reviews = pull_request_review::Entity::find_in(org);
+    s.insert("pull_request_reviews", rows(app, reviews, &[]).await);
+    let hooks = webhook_delivery::Entity::find_in(org);
+    s.insert("webhook_deliveries", rows(app, hooks, &[]).await);
+    let deploys = deployment::Entity::find_in(org);
+    s.insert("deployments", rows(app, deploys, &[]).await);
+    let shipped = deployment_pull_request::Entity::find_in(org);
+    s.insert("deployment_pull_requests", rows(app, shipped, &[]).await);
+    let incidents = incident::Entity::find_in(org);
+    s.insert("incidents", rows(app, incidents, &[]).await);
     s
 }
 

@@ -2,7 +2,9 @@
 //! apart, team spaces with leads, projects and API keys: the fixture of the
 //! mutation, permission and API key tests.
 
-use devgraph::ids::{ApiKeyId, OrgId, ProjectId, TeamSpaceId};
+use devgraph::ids::{
+    ApiKeyId, DeveloperId, IdentityId, OrgId, ProjectId, RepositoryId, TeamSpaceId,
+};
 use entity::scoped::InOrg as _;
 use entity::{
     audit_log,
@@ -47,6 +49,10 @@ pub struct World {
     pub other_project: ProjectId,
     /// In no team space.
     pub loose_project: ProjectId,
+    /// Connected to `project`.
+    pub repository: RepositoryId,
+    /// A GitHub login linked to `target`.
+    pub identity: IdentityId,
     /// READ key: the API key caller.
     pub read_key: Result<Key, String>,
     /// READ key: the target of revokeApiKey.
@@ -83,6 +89,9 @@ impl World {
         let project = app.project(org, Some(space), "Target Project").await;
         let other_project = app.project(org, Some(other_space), "Other Project").await;
         let loose_project = app.project(org, None, "Loose Project").await;
+        let (repository, _) =
+            super::forge::connect(app, org, project, &format!("{slug}/target"), "1001").await;
+        let identity = linked_login(app, org, target.id, "tia-gh").await;
         raw_clear_setup_audit(app, org).await;
         let token = app.token_for(&owner);
         let read_key = try_create_key(app, &token, "reader", &["READ"], None).await;
@@ -108,6 +117,8 @@ impl World {
             project,
             other_project,
             loose_project,
+            repository,
+            identity,
             read_key,
             spare_key,
         }
@@ -143,4 +154,15 @@ pub async fn space_slug(app: &TestApp, org: OrgId, space: TeamSpaceId) -> String
         .expect("read team space")
         .expect("team space exists")
         .slug
+}
+
+/// A GitHub login linked to `dev`, as `linkIdentity` links one.
+async fn linked_login(app: &TestApp, org: OrgId, dev: DeveloperId, login: &str) -> IdentityId {
+    use devgraph::service::delivery::{facts::IdentityRef, identity};
+    let ctx = devgraph::auth::TenantCtx::unsafe_system(org);
+    let named = IdentityRef::new(entity::enums::IdentityKind::Github, login).expect("login");
+    let row = identity::link(&ctx, app.db(), identity::IdentityKey::Named(named), dev)
+        .await
+        .expect("link");
+    IdentityId::from_db(row.id)
 }
