@@ -384,3 +384,134 @@ async fn another_organizations_repository_is_like_one_that_does_not_exist() {
         .expect("a");
     assert!(in_a.is_empty());
 }
+
+#[tokio::test]
+async fn linking_an_identity_re_attributes_its_history() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "linking").await;
+    let ada = d.developer(&app, "Ada").await;
+    let batch = json!({
+        "pullRequests": [{"repository": "acme/api", "number": 3, "title": "Ghost work", "state": "open", "author": {"github": "Ghost-GH"}, "openedAt": at(0.0)}],
+        "reviews": [{"repository": "acme/api", "pullRequest": 3, "id": "g1", "reviewer": {"github": "ghost-gh"}, "state": "commented", "submittedAt": at(1.0)}],
+    });
+    assert_eq!(post_delivery(&app, &d.key, &batch).await.status, 202);
+    let read = r#"query($dev: ID!) {
+        organization { unmatchedIdentities(first: 10) { edges { node { id kind value } } } }
+        node(id: $dev) { ... on Developer { pullRequests(first: 5) { totalCount edges { node { number author { id } } } }
+                                             reviews(first: 5) { totalCount }
+                                             identities(first: 5) { edges { node { kind value } } } } }
+    }"#;
+    use crate::support::Gid;
+    let vars = json!({ "dev": ada.gid() });
+    let before = app.gql(&d.token, read, vars.clone()).await.ok().clone();
+    let unmatched = before["organization"]["unmatchedIdentities"]["edges"].clone();
+    assert_eq!(unmatched[0]["node"]["value"], "ghost-gh", "{before}");
+    assert_eq!(before["node"]["pullRequests"]["totalCount"], 0);
+
+    let link = r#"mutation($dev: ID!) { linkIdentity(input: {kind: GITHUB, value: "GHOST-gh", developerId: $dev}) { identity { id developer { id } } } }"#;
+    let linked = app.gql(&d.token, link, vars.clone()).await.ok().clone();
+    assert_eq!(
+        linked["linkIdentity"]["identity"]["developer"]["id"],
+        ada.gid()
+    );
+    let after = app.gql(&d.token, read, vars.clone()).await.ok().clone();
+    assert_eq!(
+        after["organization"]["unmatchedIdentities"]["edges"],
+        json!([])
+    );
+    assert_eq!(after["node"]["pullRequests"]["totalCount"], 1, "{after}");
+    assert_eq!(
+        after["node"]["pullRequests"]["edges"][0]["node"]["author"]["id"],
+        ada.gid()
+    );
+    assert_eq!(after["node"]["reviews"]["totalCount"], 1);
+    assert_eq!(
+        after["node"]["identities"]["edges"],
+        json!([{"node": {"kind": "GITHUB", "value": "ghost-gh"}}])
+    );
+    // Later activity of the identity counts for her straight away.
+    let later = json!({"pullRequests": [{"repository": "acme/api", "number": 4, "title": "More", "state": "open", "author": {"github": "ghost-gh"}, "openedAt": at(2.0)}]});
+    assert_eq!(post_delivery(&app, &d.key, &later).await.status, 202);
+    let more = app.gql(&d.token, read, vars.clone()).await.ok().clone();
+    assert_eq!(more["node"]["pullRequests"]["totalCount"], 2);
+
+    let id = linked["linkIdentity"]["identity"]["id"].clone();
+    let unlink = r#"mutation($id: ID!) { unlinkIdentity(input: {identityId: $id}) { identity { developer { id } } } }"#;
+    let undone = app
+        .gql(&d.token, unlink, json!({ "id": id }))
+        .await
+        .ok()
+        .clone();
+    assert_eq!(
+        undone["unlinkIdentity"]["identity"]["developer"],
+        Value::Null
+    );
+    let back = app.gql(&d.token, read, vars).await.ok().clone();
+    assert_eq!(back["node"]["pullRequests"]["totalCount"], 0);
+    assert_eq!(
+        back["organization"]["unmatchedIdentities"]["edges"][0]["node"]["value"],
+        "ghost-gh"
+    );
+}
+
+#[tokio::test]
+async fn people_record_deployments_and_incidents_by_hand() {
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "by-hand").await;
+    let member = d.developer(&app, "Mo").await;
+    let token = app.token_for(&member);
+    use crate::support::Gid;
+    let record = r#"mutation($p: ID!, $status: DeploymentStatus!, $end: DateTime) {
+        recordDeployment(input: {projectId: $p, externalId: "rel-1", environment: "prod-us", status: $status,
+                                 startedAt: "2026-11-02T10:00:00Z", finishedAt: $end}) {
+            deployment { externalId tier status finishedAt } } }"#;
+    let pending = app
+        .gql(
+            &token,
+            record,
+            json!({ "p": d.project.gid(), "status": "PENDING" }),
+        )
+        .await
+        .ok()
+        .clone();
+    assert_eq!(
+        pending["recordDeployment"]["deployment"]["tier"],
+        "PRODUCTION"
+    );
+    let done = json!({ "p": d.project.gid(), "status": "FAILURE", "end": "2026-11-02T10:07:00Z" });
+    let failed = app.gql(&token, record, done).await.ok().clone();
+    assert_eq!(
+        failed["recordDeployment"]["deployment"]["status"],
+        "FAILURE"
+    );
+    // Recording the pending state again (a late retry) does not undo the finish.
+    let again = app
+        .gql(
+            &token,
+            record,
+            json!({ "p": d.project.gid(), "status": "PENDING" }),
+        )
+        .await
+        .ok()
+        .clone();
+    assert_eq!(again["recordDeployment"]["deployment"]["status"], "FAILURE");
+    let bad = json!({ "p": d.project.gid(), "status": "SUCCESS" });
+    let reply = app.gql(&token, record, bad).await;
+    assert_eq!(reply.code(), Some("BAD_USER_INPUT"), "{}", reply.body);
+
+    let incident = r#"mutation($p: ID!) { recordIncident(input: {projectId: $p, title: "Errors", openedAt: "2026-11-02T11:00:00Z", causedBy: "rel-1"}) { incident { title causedBy causedByDeployment { externalId } } } }"#;
+    let made = app
+        .gql(&token, incident, json!({ "p": d.project.gid() }))
+        .await
+        .ok()
+        .clone();
+    assert_eq!(
+        made["recordIncident"]["incident"]["causedByDeployment"]["externalId"],
+        "rel-1"
+    );
+    let rows = entity::deployment::Entity::find_in(d.org)
+        .all(app.db())
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 1, "one deployment, recorded three times");
+}
