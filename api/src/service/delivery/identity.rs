@@ -70,7 +70,6 @@ pub async fn resolve(
                 IdentityId::new().uuid().into(),
                 sea_orm::Value::from(r.kind().to_value()),
                 r.value().to_owned().into(),
-                sea_orm::Value::Uuid(None),
                 now.into(),
                 now.into(),
                 now.into(),
@@ -82,7 +81,7 @@ pub async fn resolve(
             C::Id,
             C::Kind,
             C::Value,
-            C::DeveloperId,
+            // developer_id is left out (NULL): arrays of bound values cannot hold NULLs.
             C::FirstSeenAt,
             C::LastSeenAt,
             C::CreatedAt,
