@@ -177,6 +177,26 @@ fn belongs_to(
         .to_owned()
 }
 
+/// Creates each `(name, columns after organization_id, unique)` index of `table`.
+async fn create_indexes(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden + Copy + 'static,
+    indexes: impl IntoIterator<Item = (&str, Vec<DynIden>, bool)>,
+) -> Result<(), DbErr> {
+    for (name, columns, unique) in indexes {
+        let mut ix = index(
+            name,
+            table.into_iden(),
+            std::iter::once(Col::OrganizationId.into_iden()).chain(columns),
+        );
+        if unique {
+            ix.unique();
+        }
+        manager.create_index(ix).await?;
+    }
+    Ok(())
+}
+
 fn stamps(create: &mut TableCreateStatement) -> &mut TableCreateStatement {
     create
         .col(timestamp_with_time_zone(Col::CreatedAt))
@@ -205,28 +225,23 @@ impl MigrationTrait for Migration {
                     ),
             );
         manager.create_table(stamps(&mut t).to_owned()).await?;
-        let ix = index(
-            "uq_identities_value",
-            Identities::Table.into_iden(),
+        create_indexes(
+            manager,
+            Identities::Table,
             [
-                Col::OrganizationId.into_iden(),
-                Identities::Kind.into_iden(),
-                Identities::Value.into_iden(),
+                (
+                    "uq_identities_value",
+                    vec![Identities::Kind.into_iden(), Identities::Value.into_iden()],
+                    true,
+                ),
+                (
+                    "ix_identities_developer",
+                    vec![Col::DeveloperId.into_iden()],
+                    false,
+                ),
             ],
-        );
-        manager
-            .create_index(ix.to_owned().unique().to_owned())
-            .await?;
-        manager
-            .create_index(index(
-                "ix_identities_developer",
-                Identities::Table.into_iden(),
-                [
-                    Col::OrganizationId.into_iden(),
-                    Col::DeveloperId.into_iden(),
-                ],
-            ))
-            .await?;
+        )
+        .await?;
 
         let mut t = tenant_table(Repositories::Table, "repositories");
         t.col(uuid(Col::ProjectId))
@@ -243,33 +258,33 @@ impl MigrationTrait for Migration {
                 Projects::Table,
             ));
         manager.create_table(stamps(&mut t).to_owned()).await?;
-        manager
-            .create_index(
-                index(
-                    "uq_repositories_external",
-                    Repositories::Table.into_iden(),
-                    [
-                        Col::OrganizationId.into_iden(),
-                        Repositories::Provider.into_iden(),
-                        Col::ExternalId.into_iden(),
-                    ],
-                )
-                .unique()
-                .to_owned(),
-            )
-            .await?;
+        create_indexes(
+            manager,
+            Repositories::Table,
+            [(
+                "uq_repositories_external",
+                vec![
+                    Repositories::Provider.into_iden(),
+                    Col::ExternalId.into_iden(),
+                ],
+                true,
+            )],
+        )
+        .await?;
         // A project's repositories in name order; the cascade from projects.
-        manager
-            .create_index(index(
+        create_indexes(
+            manager,
+            Repositories::Table,
+            [(
                 "ix_repositories_project",
-                Repositories::Table.into_iden(),
-                [
-                    Col::OrganizationId.into_iden(),
+                vec![
                     Col::ProjectId.into_iden(),
                     Repositories::FullName.into_iden(),
                 ],
-            ))
-            .await?;
+                false,
+            )],
+        )
+        .await?;
 
         // commits: a commit as pushed to a branch (the same commit on two branches is two rows),
         // for a pull request's first commit time.
@@ -289,32 +304,27 @@ impl MigrationTrait for Migration {
                 Repositories::Table,
             ));
         manager.create_table(t).await?;
-        manager
-            .create_index(
-                index(
+        create_indexes(
+            manager,
+            Commits::Table,
+            [
+                (
                     "uq_commits_branch_sha",
-                    Commits::Table.into_iden(),
-                    [
-                        Col::OrganizationId.into_iden(),
+                    vec![
                         Col::RepositoryId.into_iden(),
                         Commits::Branch.into_iden(),
                         Commits::Sha.into_iden(),
                     ],
-                )
-                .unique()
-                .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(index(
-                "ix_commits_author_identity",
-                Commits::Table.into_iden(),
-                [
-                    Col::OrganizationId.into_iden(),
-                    Col::AuthorIdentityId.into_iden(),
-                ],
-            ))
-            .await?;
+                    true,
+                ),
+                (
+                    "ix_commits_author_identity",
+                    vec![Col::AuthorIdentityId.into_iden()],
+                    false,
+                ),
+            ],
+        )
+        .await?;
 
         let mut t = tenant_table(PullRequests::Table, "pull_requests");
         t.col(uuid(Col::RepositoryId))
@@ -384,17 +394,7 @@ impl MigrationTrait for Migration {
                 false,
             ),
         ];
-        for (name, columns, unique) in pr_indexes {
-            let mut ix = index(
-                name,
-                PullRequests::Table.into_iden(),
-                std::iter::once(Col::OrganizationId.into_iden()).chain(columns),
-            );
-            if unique {
-                ix.unique();
-            }
-            manager.create_index(ix).await?;
-        }
+        create_indexes(manager, PullRequests::Table, pr_indexes).await?;
 
         let mut t = tenant_table(PullRequestReviews::Table, "pull_request_reviews");
         t.col(uuid(Col::RepositoryId))
@@ -449,17 +449,7 @@ impl MigrationTrait for Migration {
                 false,
             ),
         ];
-        for (name, columns, unique) in review_indexes {
-            let mut ix = index(
-                name,
-                PullRequestReviews::Table.into_iden(),
-                std::iter::once(Col::OrganizationId.into_iden()).chain(columns),
-            );
-            if unique {
-                ix.unique();
-            }
-            manager.create_index(ix).await?;
-        }
+        create_indexes(manager, PullRequestReviews::Table, review_indexes).await?;
 
         let mut t = tenant_table(WebhookDeliveries::Table, "webhook_deliveries");
         t.col(uuid(Col::RepositoryId))
@@ -473,32 +463,30 @@ impl MigrationTrait for Migration {
                 Repositories::Table,
             ));
         manager.create_table(t).await?;
-        manager
-            .create_index(
-                index(
-                    "uq_webhook_deliveries_delivery",
-                    WebhookDeliveries::Table.into_iden(),
-                    [
-                        Col::OrganizationId.into_iden(),
-                        Col::RepositoryId.into_iden(),
-                        WebhookDeliveries::DeliveryId.into_iden(),
-                    ],
-                )
-                .unique()
-                .to_owned(),
-            )
-            .await?;
-        // Retention purges deliveries by age.
-        manager
-            .create_index(index(
-                "ix_webhook_deliveries_received",
-                WebhookDeliveries::Table.into_iden(),
-                [
-                    Col::OrganizationId.into_iden(),
-                    WebhookDeliveries::ReceivedAt.into_iden(),
+        create_indexes(
+            manager,
+            WebhookDeliveries::Table,
+            [(
+                "uq_webhook_deliveries_delivery",
+                vec![
+                    Col::RepositoryId.into_iden(),
+                    WebhookDeliveries::DeliveryId.into_iden(),
                 ],
-            ))
-            .await?;
+                true,
+            )],
+        )
+        .await?;
+        // Retention purges deliveries by age.
+        create_indexes(
+            manager,
+            WebhookDeliveries::Table,
+            [(
+                "ix_webhook_deliveries_received",
+                vec![WebhookDeliveries::ReceivedAt.into_iden()],
+                false,
+            )],
+        )
+        .await?;
 
         // deployments: keyed by the sender's id within the project. `repository_id` is set for
         // the ones a repository's webhook reported (and for API deployments naming one).
@@ -546,17 +534,7 @@ impl MigrationTrait for Migration {
                 false,
             ),
         ];
-        for (name, columns, unique) in deployment_indexes {
-            let mut ix = index(
-                name,
-                Deployments::Table.into_iden(),
-                std::iter::once(Col::OrganizationId.into_iden()).chain(columns),
-            );
-            if unique {
-                ix.unique();
-            }
-            manager.create_index(ix).await?;
-        }
+        create_indexes(manager, Deployments::Table, deployment_indexes).await?;
 
         // The pull requests a deployment shipped, by number: the pull request may arrive later.
         manager
@@ -594,17 +572,19 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(index(
+        create_indexes(
+            manager,
+            DeploymentPullRequests::Table,
+            [(
                 "ix_deployment_pull_requests_number",
-                DeploymentPullRequests::Table.into_iden(),
-                [
-                    Col::OrganizationId.into_iden(),
+                vec![
                     Col::RepositoryId.into_iden(),
                     DeploymentPullRequests::PullRequestNumber.into_iden(),
                 ],
-            ))
-            .await?;
+                false,
+            )],
+        )
+        .await?;
 
         let mut t = tenant_table(Incidents::Table, "incidents");
         t.col(uuid(Col::ProjectId))
@@ -629,32 +609,23 @@ impl MigrationTrait for Migration {
                 Repositories::Table,
             ));
         manager.create_table(stamps(&mut t).to_owned()).await?;
-        manager
-            .create_index(
-                index(
+        create_indexes(
+            manager,
+            Incidents::Table,
+            [
+                (
                     "uq_incidents_external",
-                    Incidents::Table.into_iden(),
-                    [
-                        Col::OrganizationId.into_iden(),
-                        Col::ProjectId.into_iden(),
-                        Col::ExternalId.into_iden(),
-                    ],
-                )
-                .unique()
-                .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(index(
-                "ix_incidents_project_opened",
-                Incidents::Table.into_iden(),
-                [
-                    Col::OrganizationId.into_iden(),
-                    Col::ProjectId.into_iden(),
-                    Incidents::OpenedAt.into_iden(),
-                ],
-            ))
-            .await?;
+                    vec![Col::ProjectId.into_iden(), Col::ExternalId.into_iden()],
+                    true,
+                ),
+                (
+                    "ix_incidents_project_opened",
+                    vec![Col::ProjectId.into_iden(), Incidents::OpenedAt.into_iden()],
+                    false,
+                ),
+            ],
+        )
+        .await?;
 
         // events: who an event named when no developer matched, so that linking the identity
         // later re-attributes it.

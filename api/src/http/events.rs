@@ -8,14 +8,16 @@ use axum::{
     Json,
     body::Body,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
 
-use super::AppState;
+use super::{
+    AppState,
+    machine::{self, Failure, fail},
+};
 use crate::{
-    budget,
     error::AppError,
     permissions,
     service::{
@@ -36,24 +38,8 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
             });
             (StatusCode::ACCEPTED, Json(counts)).into_response()
         }
-        Err((status, err)) => {
-            let resp = (status, Json(err.to_response_body())).into_response();
-            let mut resp = super::health::with_retry_after(resp, &err);
-            if status == StatusCode::UNAUTHORIZED {
-                resp.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    header::HeaderValue::from_static("Bearer"),
-                );
-            }
-            resp
-        }
+        Err(failure) => machine::answer(failure),
     }
-}
-
-type Failure = (StatusCode, AppError);
-
-fn fail(err: AppError) -> Failure {
-    (err.status(), err)
 }
 
 async fn handle(
@@ -61,35 +47,15 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Result<service::events::Ingested, Failure> {
-    let caller = state
-        .auth
-        .authenticate(&state.db, &headers)
-        .await
-        .map_err(fail)?;
-    super::observe::record_org(caller.ctx.org_id().uuid());
-    let org = caller.ctx.org_id().uuid();
-    let _admitted = state
-        .budgets
-        .admit(org, budget::QUEUE)
-        .await
-        .map_err(fail)?;
-    let project = permissions::events_endpoint_project(&caller.ctx).map_err(fail)?;
-    if !super::graphql::is_json_content(&headers) {
-        let err = AppError::bad_input("Content-Type must be application/json");
-        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, err));
-    }
-    let limit = state.config.limits.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        let err = AppError::LimitExceeded(format!("the request body is larger than {limit} bytes"));
-        (StatusCode::PAYLOAD_TOO_LARGE, err)
-    })?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        fail(AppError::bad_input(format!(
-            "the body is not valid JSON: {e}"
-        )))
-    })?;
+    let posted = machine::accept(&state, &headers, body, |caller| {
+        permissions::events_endpoint_project(&caller.ctx).map(|_| ())
+    })
+    .await?;
+    let ctx = &posted.caller.ctx;
+    let project = permissions::events_endpoint_project(ctx).map_err(fail)?;
+    let value = &posted.body;
     if let Some(named) = value.get("project").and_then(Value::as_str) {
-        let named_id = service::project::by_id_or_slug(&caller.ctx, &state.db, named)
+        let named_id = service::project::by_id_or_slug(ctx, &state.db, named)
             .await
             .map_err(fail)?;
         if named_id != Some(project) {
@@ -98,16 +64,10 @@ async fn handle(
             )));
         }
     }
-    let events = parse_events(&value).map_err(fail)?;
-    ingest(
-        &caller.ctx,
-        &state.db,
-        project,
-        events,
-        &state.config.limits.ingest,
-    )
-    .await
-    .map_err(fail)
+    let events = parse_events(value).map_err(fail)?;
+    ingest(ctx, &state.db, project, events, &state.config.limits.ingest)
+        .await
+        .map_err(fail)
 }
 
 /// Reads the batch shape; values are validated by the service.

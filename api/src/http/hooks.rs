@@ -18,6 +18,7 @@ use serde_json::json;
 
 use super::{
     AppState,
+    machine::{Failure, fail},
     webhooks::{
         github::{self, Parsed},
         signature,
@@ -46,12 +47,6 @@ pub async fn github(
             super::health::with_retry_after(resp, &err)
         }
     }
-}
-
-type Failure = (StatusCode, AppError);
-
-fn fail(err: AppError) -> Failure {
-    (err.status(), err)
 }
 
 fn unsigned() -> Failure {

@@ -7,6 +7,7 @@ mod graphiql;
 pub mod graphql;
 pub mod health;
 mod hooks;
+mod machine;
 pub mod observe;
 pub mod webhooks;
 

@@ -491,28 +491,44 @@ async fn pull_requests_by_number(
     txn: &impl ConnectionTrait,
     keys: &[(Uuid, i32)],
 ) -> AppResult<HashMap<(Uuid, i32), pull_request::Model>> {
-    let backend = txn.get_database_backend();
-    let repositories: BTreeSet<Uuid> = keys.iter().map(|k| k.0).collect();
-    let numbers: BTreeSet<i32> = keys.iter().map(|k| k.1).collect();
+    use pull_request::Column as C;
     let wanted: BTreeSet<(Uuid, i32)> = keys.iter().copied().collect();
-    let rows = pull_request::Entity::find_in(ctx.org_id())
-        .filter(any_of(
-            backend,
-            pull_request::Column::RepositoryId.into_expr(),
-            repositories,
-        ))
-        .filter(any_of(
-            backend,
-            pull_request::Column::Number.into_expr(),
-            numbers,
-        ))
-        .all(txn)
-        .await?;
+    let repositories = keys.iter().map(|k| k.0).collect();
+    let numbers: BTreeSet<i32> = keys.iter().map(|k| k.1).collect();
+    let rows = stored_by::<pull_request::Entity, _>(
+        ctx,
+        txn,
+        (C::RepositoryId, C::Number),
+        repositories,
+        numbers,
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .filter(|r| wanted.contains(&(r.repository_id, r.number)))
         .map(|r| ((r.repository_id, r.number), r))
         .collect())
+}
+
+/// The stored rows of `E` whose `(scope, key)` may be among the given pairs, in one statement
+/// (each set one parameter); callers keep the exact pairs they asked for.
+async fn stored_by<E, K>(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    (scope, key): (E::Column, E::Column),
+    scopes: BTreeSet<Uuid>,
+    keys: BTreeSet<K>,
+) -> AppResult<Vec<E::Model>>
+where
+    E: entity::scoped::InOrg,
+    K: crate::service::any_of::SetMember,
+{
+    let backend = txn.get_database_backend();
+    Ok(E::find_in(ctx.org_id())
+        .filter(any_of(backend, scope.into_expr(), scopes))
+        .filter(any_of(backend, key.into_expr(), keys))
+        .all(txn)
+        .await?)
 }
 
 // Reviews ------------------------------------------------------------------------------------
@@ -573,26 +589,17 @@ async fn store_reviews(
     if facts.is_empty() {
         return Ok(0);
     }
-    let backend = txn.get_database_backend();
-    let repositories: BTreeSet<Uuid> = facts.iter().map(|f| f.repository.uuid()).collect();
+    use pull_request_review::Column as C;
+    let repositories = facts.iter().map(|f| f.repository.uuid()).collect();
     let external: BTreeSet<&str> = facts.iter().map(|f| f.external_id.as_str()).collect();
-    let mut stored: HashMap<(Uuid, String), pull_request_review::Model> =
-        pull_request_review::Entity::find_in(ctx.org_id())
-            .filter(any_of(
-                backend,
-                pull_request_review::Column::RepositoryId.into_expr(),
-                repositories,
-            ))
-            .filter(any_of(
-                backend,
-                pull_request_review::Column::ExternalId.into_expr(),
-                external,
-            ))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|r| ((r.repository_id, r.external_id.clone()), r))
-            .collect();
+    let columns = (C::RepositoryId, C::ExternalId);
+    let rows =
+        stored_by::<pull_request_review::Entity, _>(ctx, txn, columns, repositories, external)
+            .await?;
+    let mut stored: HashMap<(Uuid, String), pull_request_review::Model> = rows
+        .into_iter()
+        .map(|r| ((r.repository_id, r.external_id.clone()), r))
+        .collect();
     let org = ctx.org_id().uuid();
     for fact in facts {
         let key = (fact.repository.uuid(), fact.external_id.clone());
@@ -683,26 +690,15 @@ async fn store_deployments(
     if facts.is_empty() {
         return Ok(0);
     }
-    let backend = txn.get_database_backend();
-    let projects: BTreeSet<Uuid> = facts.iter().map(|f| f.project.uuid()).collect();
+    use deployment::Column as C;
+    let projects = facts.iter().map(|f| f.project.uuid()).collect();
     let external: BTreeSet<&str> = facts.iter().map(|f| f.external_id.as_str()).collect();
-    let mut stored: HashMap<(Uuid, String), deployment::Model> =
-        deployment::Entity::find_in(ctx.org_id())
-            .filter(any_of(
-                backend,
-                deployment::Column::ProjectId.into_expr(),
-                projects,
-            ))
-            .filter(any_of(
-                backend,
-                deployment::Column::ExternalId.into_expr(),
-                external,
-            ))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|d| ((d.project_id, d.external_id.clone()), d))
-            .collect();
+    let columns = (C::ProjectId, C::ExternalId);
+    let rows = stored_by::<deployment::Entity, _>(ctx, txn, columns, projects, external).await?;
+    let mut stored: HashMap<(Uuid, String), deployment::Model> = rows
+        .into_iter()
+        .map(|d| ((d.project_id, d.external_id.clone()), d))
+        .collect();
     let org = ctx.org_id().uuid();
     for fact in facts {
         let key = (fact.project.uuid(), fact.external_id.clone());
@@ -804,26 +800,15 @@ async fn store_incidents(
     if facts.is_empty() {
         return Ok(0);
     }
-    let backend = txn.get_database_backend();
-    let projects: BTreeSet<Uuid> = facts.iter().map(|f| f.project.uuid()).collect();
+    use incident::Column as C;
+    let projects = facts.iter().map(|f| f.project.uuid()).collect();
     let external: BTreeSet<&str> = facts.iter().map(|f| f.external_id.as_str()).collect();
-    let mut stored: HashMap<(Uuid, String), incident::Model> =
-        incident::Entity::find_in(ctx.org_id())
-            .filter(any_of(
-                backend,
-                incident::Column::ProjectId.into_expr(),
-                projects,
-            ))
-            .filter(any_of(
-                backend,
-                incident::Column::ExternalId.into_expr(),
-                external,
-            ))
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|i| ((i.project_id, i.external_id.clone()), i))
-            .collect();
+    let columns = (C::ProjectId, C::ExternalId);
+    let rows = stored_by::<incident::Entity, _>(ctx, txn, columns, projects, external).await?;
+    let mut stored: HashMap<(Uuid, String), incident::Model> = rows
+        .into_iter()
+        .map(|i| ((i.project_id, i.external_id.clone()), i))
+        .collect();
     let org = ctx.org_id().uuid();
     for fact in facts {
         let key = (fact.project.uuid(), fact.external_id.clone());
