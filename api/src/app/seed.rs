@@ -69,8 +69,9 @@ const DEFAULT: SeedSpec = SeedSpec {
     projects: 8,
     days: 30,
     events_per_day: 4,
-    // About two a week per developer with the default team sizes: what delivery studies
-    // report as typical, and few enough that dev mode's first start stays quick.
+    // About 150 pull requests a month per organization, a little over one a week per
+    // developer: believable, and few enough that dev mode's first start stays within a few
+    // seconds (the delivery part about doubles it: every fact is a statement or two).
     pull_requests: 4,
     until: None,
     seed: 42,
