@@ -57,6 +57,7 @@ psql_admin -d "$db" -F ' | ' -c "
          left(regexp_replace(query, '\s+', ' ', 'g'), 90)
   FROM pg_stat_statements
   WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    AND query NOT ILIKE '%pg_stat_statements%'
   ORDER BY total_exec_time DESC LIMIT 16" | tee "$out/webhooks-statements.txt"
 
 step "Checks"
