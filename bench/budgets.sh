@@ -27,7 +27,7 @@ export DATABASE_URL=$url JWT_SECRET=budget-bench-secret-that-is-long-enough-01 R
 
 step "Seed: 2 organizations, 10 team spaces, 200 developers, 20 projects, 30 days each"
 "$bin" migrate up
-"$bin" seed --orgs 2 --team-spaces 10 --developers 200 --projects 20 --days 30
+"$bin" seed --orgs 2 --team-spaces 10 --developers 200 --projects 20 --days 30 --pull-requests 0
 token_of() {
   local org_id owner
   org_id=$(psql_admin -d "$db" -c "SELECT id FROM organizations WHERE slug = '$1'")

@@ -43,7 +43,7 @@ lift_budgets
 
 step "Seed: 1 organization, 100 developers, 1 project, no events"
 "$bin" migrate up
-"$bin" seed --orgs 1 --team-spaces 5 --developers 100 --projects 1 --days 1 --events-per-day 0
+"$bin" seed --orgs 1 --team-spaces 5 --developers 100 --projects 1 --days 1 --events-per-day 0 --pull-requests 0
 slug=$(psql_admin -d "$db" -c "SELECT slug FROM organizations LIMIT 1")
 org_id=$(psql_admin -d "$db" -c "SELECT id FROM organizations WHERE slug = '$slug'")
 project=$(psql_admin -d "$db" -c "SELECT slug FROM projects WHERE organization_id = '$org_id' LIMIT 1")

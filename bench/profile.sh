@@ -32,7 +32,7 @@ if [ "${PROFILE_REUSE:-0}" != 1 ] || ! psql_admin -d "$db" -c 'SELECT 1' >/dev/n
   step "Seed: 1 organization, 10 team spaces, 500 developers, 50 projects, 90 days"
   fresh_db "$db"
   "$bin" migrate up
-  "$bin" seed --orgs 1 --team-spaces 10 --developers 500 --projects 50 --days 90 --events-per-day 4
+  "$bin" seed --orgs 1 --team-spaces 10 --developers 500 --projects 50 --days 90 --events-per-day 4 --pull-requests 0
 fi
 slug=$(psql_admin -d "$db" -c "SELECT slug FROM organizations LIMIT 1")
 org_id=$(psql_admin -d "$db" -c "SELECT id FROM organizations WHERE slug = '$slug'")

@@ -64,7 +64,7 @@ step "Seed: 3 organizations x 10 team spaces, 500 developers and 50 projects eac
 # 50 developers and 5 projects per team space; each developer is in 1 to 3.
 "$bin" migrate up
 if [ "$reuse" = 0 ]; then
-  "$bin" seed --orgs 3 --team-spaces 10 --developers 500 --projects 50 --days 90 --events-per-day 4
+  "$bin" seed --orgs 3 --team-spaces 10 --developers 500 --projects 50 --days 90 --events-per-day 4 --pull-requests 0
   psql_admin -d "$db" -c "VACUUM ANALYZE"
 fi
 psql_admin -d "$db" -f "$root/bench/postgraphile.sql" >/dev/null

@@ -27,7 +27,7 @@ lift_budgets
 
 step "Seed: 1 organization, 10 team spaces, 200 developers, 20 projects, 30 days"
 "$bin" migrate up
-"$bin" seed --orgs 1 --team-spaces 10 --developers 200 --projects 20 --days 30
+"$bin" seed --orgs 1 --team-spaces 10 --developers 200 --projects 20 --days 30 --pull-requests 0
 slug=$(psql_admin -d "$db" -c "SELECT slug FROM organizations LIMIT 1")
 org_id=$(psql_admin -d "$db" -c "SELECT id FROM organizations WHERE slug = '$slug'")
 owner=$(psql_admin -d "$db" -c "SELECT email FROM developers WHERE organization_id = '$org_id' AND role = 'owner' ORDER BY id LIMIT 1")

@@ -30,7 +30,7 @@ if [ "${SQLITE_REUSE:-0}" != 1 ] || [ ! -s "$data/devgraph.db" ]; then
   step "Seed: 3 organizations x 10 team spaces, 500 developers and 50 projects each, 90 days"
   rm -f "$data"/devgraph.db*
   "$bin" migrate up
-  "$bin" seed --orgs 3 --team-spaces 10 --developers 500 --projects 50 --days 90 --events-per-day 4
+  "$bin" seed --orgs 3 --team-spaces 10 --developers 500 --projects 50 --days 90 --events-per-day 4 --pull-requests 0
 fi
 slug=$(sql "SELECT slug FROM organizations ORDER BY slug LIMIT 1")
 org_hex=$(sql "SELECT hex(id) FROM organizations WHERE slug = '$slug'")

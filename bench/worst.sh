@@ -31,7 +31,7 @@ export DEVGRAPH_TENANT_POINTS_PER_MINUTE=2000000000
 
 step "Seed: 1 organization, 10 team spaces, 400 developers, 20 projects, 60 days"
 "$bin" migrate up
-"$bin" seed --orgs 1 --team-spaces 10 --developers 400 --projects 20 --days 60
+"$bin" seed --orgs 1 --team-spaces 10 --developers 400 --projects 20 --days 60 --pull-requests 0
 slug=$(psql_admin -d "$db" -c "SELECT slug FROM organizations LIMIT 1")
 org_id=$(psql_admin -d "$db" -c "SELECT id FROM organizations WHERE slug = '$slug'")
 owner=$(psql_admin -d "$db" -c "SELECT email FROM developers WHERE organization_id = '$org_id' AND role = 'owner' ORDER BY id LIMIT 1")

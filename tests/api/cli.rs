@@ -9,7 +9,7 @@ use devgraph::{cli::run_from, config::ConfigArgs};
 use sea_orm::{ConnectionTrait, Database, EntityTrait, Statement};
 use serde_json::json;
 
-async fn run(db: &TestDb, args: &[&str]) -> ExitCode {
+pub(crate) async fn run(db: &TestDb, args: &[&str]) -> ExitCode {
     let mut argv = vec![
         "devgraph",
         "--database-url",

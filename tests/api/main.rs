@@ -27,5 +27,6 @@ mod permissions;
 mod plans;
 mod reads;
 mod rollups;
+mod seed;
 mod tenancy;
 mod webhooks;

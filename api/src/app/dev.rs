@@ -17,6 +17,7 @@ use super::{StartError, seed};
 use crate::{
     auth::{DevDir, JwtVerifier, TenantCtx},
     ids::OrgId,
+    secrets::Sealer,
     service,
 };
 
@@ -32,6 +33,7 @@ pub async fn start(
     dir: &Path,
     db: &DatabaseConnection,
     jwt: &JwtVerifier,
+    sealer: Option<&Sealer>,
 ) -> Result<Option<String>, StartError> {
     let dir = DevDir::open(dir).map_err(|e| StartError::DevMode(e.to_string()))?;
     let orgs = organization::Entity::find()
@@ -40,9 +42,14 @@ pub async fn start(
         .map_err(StartError::Database)?;
     if orgs == 0 {
         tracing::info!("empty database: seeding demo organizations");
-        let seeded = seed::seed(db, seed::SeedSpec::default(), &ProgressBar::hidden())
-            .await
-            .map_err(|e| StartError::DevMode(e.describe()))?;
+        let seeded = seed::seed(
+            db,
+            seed::SeedSpec::default(),
+            sealer,
+            &ProgressBar::hidden(),
+        )
+        .await
+        .map_err(|e| StartError::DevMode(e.describe()))?;
         if let Some(demo) = seeded.first() {
             dir.replace(DEMO_ORG_FILE, &demo.org_id.uuid().to_string())
                 .map_err(|e| StartError::DevMode(e.to_string()))?;

@@ -6,6 +6,7 @@
 pub mod dev;
 pub mod secret_key;
 pub mod seed;
+pub mod seed_delivery;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -140,7 +141,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     .map_err(StartError::Database)?;
     Migrator::up(&db, None).await.map_err(StartError::Migrate)?;
     let dev_token = match config.dev_dir() {
-        Some(dir) => dev::start(&dir, &db, &jwt).await?,
+        Some(dir) => dev::start(&dir, &db, &jwt, secrets.as_deref()).await?,
         None => None,
     };
     if let Some(every) = config.retention_every {

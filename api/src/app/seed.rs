@@ -1,7 +1,8 @@
 //! Deterministic synthetic data (demo data, not domain logic: it lives
 //! with the application, above the services it writes through): the same seed gives the same
 //! organizations, names, ids, memberships and projects. Used by
-//! `devgraph seed`, by `cargo run` on an empty database, and by benchmarks.
+//! `devgraph seed`, by `cargo run` on an empty database, and by benchmarks. The delivery data
+//! (repositories, pull requests, deployments, incidents) is `seed_delivery`'s.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use entity::{
@@ -16,11 +17,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::seed_delivery::{DeliveryCounts, Tenant, seed_delivery};
 use crate::{
     auth::TenantCtx,
     config::IngestLimits,
     error::{AppError, AppResult},
     ids::{OrgId, ProjectId},
+    secrets::Sealer,
     service::events::{EventInput, ingest},
 };
 
@@ -46,6 +49,15 @@ pub struct SeedSpec {
     /// Average events per developer per day.
     #[arg(long, default_value_t = DEFAULT.events_per_day)]
     pub events_per_day: usize,
+    /// Pull requests a repository opens per week (delivery data; 0 for none). Each project
+    /// has one or two repositories; delivery data needs the secret key that seals their
+    /// webhook secrets (DEVGRAPH_SECRET_KEY, or dev mode's own).
+    #[arg(long, default_value_t = DEFAULT.pull_requests)]
+    pub pull_requests: usize,
+    /// The moment the seeded history ends (RFC 3339; default: now). A fixed one makes the
+    /// same seed give the same timestamps on any day.
+    #[arg(long)]
+    pub until: Option<DateTime<Utc>>,
     #[arg(long, default_value_t = DEFAULT.seed)]
     pub seed: u64,
 }
@@ -57,6 +69,11 @@ const DEFAULT: SeedSpec = SeedSpec {
     projects: 8,
     days: 30,
     events_per_day: 4,
+    // About 150 pull requests a month per organization, a little over one a week per
+    // developer: believable, and few enough that dev mode's first start stays within a few
+    // seconds (the delivery part about doubles it: every fact is a statement or two).
+    pull_requests: 4,
+    until: None,
     seed: 42,
 };
 
@@ -71,6 +88,8 @@ pub struct SeededOrg {
     pub org_id: OrgId,
     pub slug: String,
     pub owner_email: String,
+    /// All zero when no delivery data was seeded.
+    pub delivery: DeliveryCounts,
 }
 
 const ORG_NAMES: &[&str] = &[
@@ -157,9 +176,12 @@ impl Gen {
     }
 }
 
+/// Seeds `spec`. Delivery data needs `sealer` (repositories keep a sealed webhook secret);
+/// without one it is left out, with a warning, and the rest is seeded as usual.
 pub async fn seed(
     db: &DatabaseConnection,
     spec: SeedSpec,
+    sealer: Option<&Sealer>,
     progress: &ProgressBar,
 ) -> AppResult<Vec<SeededOrg>> {
     let mut generator = Gen {
@@ -169,8 +191,22 @@ pub async fn seed(
             .single()
             .unwrap_or_else(Utc::now),
     };
-    progress
-        .set_length((spec.orgs * (1 + spec.team_spaces + spec.developers + spec.projects)) as u64);
+    let delivery = if spec.pull_requests == 0 {
+        None
+    } else {
+        sealer
+    };
+    if spec.pull_requests > 0 && sealer.is_none() {
+        tracing::warn!(
+            "no key to seal repository webhook secrets ({}): seeding without repositories, \
+             pull requests, deployments or incidents",
+            crate::secrets::SECRET_KEY_VAR
+        );
+    }
+    // Rows, and one step per project's delivery history.
+    let per_org = 1 + spec.team_spaces + spec.developers + spec.projects;
+    let per_org = per_org + if delivery.is_some() { spec.projects } else { 0 };
+    progress.set_length((spec.orgs * per_org) as u64);
     let mut seeded = Vec::with_capacity(spec.orgs);
     for n in 0..spec.orgs {
         let base = ORG_NAMES[n % ORG_NAMES.len()];
@@ -189,9 +225,19 @@ pub async fn seed(
                 field: Some("slug".into()),
             });
         }
-        let (org, people, projects) =
+        let (mut org, people, projects) =
             seed_org(db, &mut generator, &spec, &name, &slug, progress).await?;
-        seed_activity(db, &mut generator, &spec, &org, &people, &projects).await?;
+        let ids: Vec<Uuid> = projects.iter().map(|(id, _)| *id).collect();
+        seed_activity(db, &mut generator, &spec, &org, &people, &ids).await?;
+        if let Some(sealer) = delivery {
+            let tenant = Tenant {
+                org: &org,
+                index: n,
+                people: &people,
+                projects: &projects,
+            };
+            org.delivery = seed_delivery(db, sealer, &spec, tenant, progress).await?;
+        }
         seeded.push(org);
     }
     progress.finish_and_clear();
@@ -205,7 +251,7 @@ async fn seed_org(
     name: &str,
     slug: &str,
     progress: &ProgressBar,
-) -> AppResult<(SeededOrg, Vec<String>, Vec<Uuid>)> {
+) -> AppResult<(SeededOrg, Vec<String>, Vec<(Uuid, String)>)> {
     let txn = db.begin().await?;
     let at = g.tick();
     let org_id = OrgId::from_db(g.id(at));
@@ -338,13 +384,17 @@ async fn seed_org(
             updated_at: Set(at),
         });
     }
-    let project_ids: Vec<Uuid> = projects.iter().map(|p| *p.id.as_ref()).collect();
+    let project_ids: Vec<(Uuid, String)> = projects
+        .iter()
+        .map(|p| (*p.id.as_ref(), p.slug.as_ref().clone()))
+        .collect();
     insert_chunks(&txn, projects, progress).await?;
     txn.commit().await?;
     let org = SeededOrg {
         org_id,
         slug: slug.to_owned(),
         owner_email,
+        delivery: DeliveryCounts::default(),
     };
     Ok((org, people, project_ids))
 }
@@ -368,7 +418,7 @@ async fn seed_activity(
     }
     let ctx = TenantCtx::unsafe_system(org.org_id);
     let limits = IngestLimits::default();
-    let now = Utc::now();
+    let now = spec.until.unwrap_or_else(Utc::now);
     let mut batches: std::collections::BTreeMap<Uuid, Vec<EventInput>> = Default::default();
     let mut serial = 0u64;
     for back in (0..spec.days).rev() {

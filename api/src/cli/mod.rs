@@ -2,7 +2,7 @@
 
 mod admin;
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -11,13 +11,15 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     app::{
-        build_app,
+        build_app, secret_key,
         seed::{SeedSpec, seed},
+        seed_delivery::DeliveryCounts,
     },
     auth::TenantCtx,
     config::{Config, ConfigArgs},
     db,
     graphql::sdl,
+    secrets::{SECRET_KEY_VAR, Sealer, SecretKey},
     service,
 };
 
@@ -337,15 +339,49 @@ async fn run_seed(args: &ConfigArgs, spec: SeedSpec) -> Result<(), String> {
     Migrator::up(&db, None)
         .await
         .map_err(|e| format!("migration failed: {e}"))?;
+    let sealer = seed_sealer(args)?;
+    if sealer.is_none() && spec.pull_requests > 0 {
+        eprintln!(
+            "no delivery data: repositories keep a sealed webhook secret, and no key seals \
+             them; set {SECRET_KEY_VAR} (`openssl rand -base64 32`) to seed repositories, \
+             pull requests, deployments and incidents too"
+        );
+    }
     let bar = ProgressBar::new(0);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} rows {elapsed}") {
+    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} steps {elapsed}") {
         bar.set_style(style);
     }
-    let orgs = seed(&db, spec, &bar).await.map_err(|e| e.describe())?;
+    let orgs = seed(&db, spec, sealer.as_deref(), &bar)
+        .await
+        .map_err(|e| e.describe())?;
     for org in orgs {
+        let d = org.delivery;
         println!("seeded {} (owner {})", org.slug, org.owner_email);
+        if d != DeliveryCounts::default() {
+            println!(
+                "  {} repositories, {} pull requests, {} reviews, {} commits, {} deployments, \
+                 {} incidents",
+                d.repositories, d.pull_requests, d.reviews, d.commits, d.deployments, d.incidents
+            );
+        }
     }
     Ok(())
+}
+
+/// The key the server would seal webhook secrets with (the configured one, or dev mode's), so
+/// that the seeded repositories' secrets open when it serves the same database. Seeding needs
+/// no JWT setting: when the configuration is incomplete for serving, only a configured key
+/// counts.
+fn seed_sealer(args: &ConfigArgs) -> Result<Option<Arc<Sealer>>, String> {
+    match Config::from_args(args.clone()) {
+        Ok(config) => secret_key::sealer(&config).map_err(|e| e.to_string()),
+        Err(_) => match &args.secret_key {
+            Some(text) => SecretKey::parse(text)
+                .map(|key| Some(Arc::new(Sealer::new(&key))))
+                .map_err(|e| e.to_string()),
+            None => Ok(None),
+        },
+    }
 }
 
 /// A JWT for a developer of an organization, signed with the configured
