@@ -355,7 +355,7 @@ impl MigrationTrait for Migration {
                 Repositories::Table,
             ));
         manager.create_table(stamps(&mut t).to_owned()).await?;
-        let pr_indexes: [(&str, Vec<DynIden>, bool); 5] = [
+        let pr_indexes: [(&str, Vec<DynIden>, bool); 6] = [
             (
                 "uq_pull_requests_number",
                 vec![
@@ -383,6 +383,15 @@ impl MigrationTrait for Migration {
             (
                 "ix_pull_requests_author_identity",
                 vec![Col::AuthorIdentityId.into_iden()],
+                false,
+            ),
+            // A push finds the pull requests of the branches it touched.
+            (
+                "ix_pull_requests_head_ref",
+                vec![
+                    Col::RepositoryId.into_iden(),
+                    PullRequests::HeadRef.into_iden(),
+                ],
                 false,
             ),
             (

@@ -42,7 +42,7 @@ use crate::{
     error::{AppError, AppResult},
     ids::{DeploymentId, IncidentId, ProjectId, PullRequestId, RepositoryId, ReviewId},
     permissions::{Action, authorize},
-    service::{any_of::any_of, audit, begin_checked, table},
+    service::{any_of::any_of, audit, begin_checked, rollups::Writes, table},
 };
 
 /// A webhook delivery: applied once, however often it is sent.
@@ -695,6 +695,7 @@ async fn store_deployments(
     let external: BTreeSet<&str> = facts.iter().map(|f| f.external_id.as_str()).collect();
     let columns = (C::ProjectId, C::ExternalId);
     let rows = stored_by::<deployment::Entity, _>(ctx, txn, columns, projects, external).await?;
+    let mut links: BTreeSet<(Uuid, Uuid, i32)> = BTreeSet::new();
     let mut stored: HashMap<(Uuid, String), deployment::Model> = rows
         .into_iter()
         .map(|d| ((d.project_id, d.external_id.clone()), d))
@@ -712,29 +713,31 @@ async fn store_deployments(
         }
         if let Some(repository) = fact.repository {
             for number in &fact.pull_requests {
-                let link = deployment_pull_request::ActiveModel {
-                    organization_id: Set(org),
-                    deployment_id: Set(merged.id),
-                    repository_id: Set(repository.uuid()),
-                    pull_request_number: Set(*number),
-                };
-                deployment_pull_request::Entity::insert(link)
-                    .on_conflict(
-                        OnConflict::columns([
-                            deployment_pull_request::Column::OrganizationId,
-                            deployment_pull_request::Column::DeploymentId,
-                            deployment_pull_request::Column::RepositoryId,
-                            deployment_pull_request::Column::PullRequestNumber,
-                        ])
-                        .do_nothing()
-                        .to_owned(),
-                    )
-                    .exec_without_returning(txn)
-                    .await?;
+                links.insert((merged.id, repository.uuid(), *number));
             }
         }
         stored.insert(key, merged);
     }
+    // The shipped pull requests of every deployment: one statement (arrays on PostgreSQL).
+    use deployment_pull_request::Column as L;
+    let columns = [
+        L::OrganizationId,
+        L::DeploymentId,
+        L::RepositoryId,
+        L::PullRequestNumber,
+    ];
+    let on_conflict = OnConflict::columns(columns).do_nothing().to_owned();
+    let rows = links.into_iter().map(|(deployment, repository, number)| {
+        vec![
+            org.into(),
+            deployment.into(),
+            repository.into(),
+            number.into(),
+        ]
+    });
+    let mut writes = Writes::new(txn);
+    writes.upsert::<deployment_pull_request::Entity>(columns, rows, on_conflict)?;
+    writes.run(txn).await?;
     Ok(facts.len())
 }
 
@@ -922,20 +925,30 @@ async fn derive(
         .values()
         .map(|p| ((p.repository_id, p.number), p.id))
         .collect();
+    // Reviews that arrived before their pull request: linked now, one statement per pull
+    // request.
+    let mut unlinked: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
     for review in &reviews {
         let pr = by_number.get(&(review.repository_id, review.pull_request_number));
         if let Some(pr) = pr
             && review.pull_request_id != Some(*pr)
         {
-            pull_request_review::Entity::update_in(ctx.org_id())
-                .col_expr(
-                    pull_request_review::Column::PullRequestId,
-                    sea_orm::sea_query::Expr::value(*pr),
-                )
-                .filter(pull_request_review::Column::Id.eq(review.id))
-                .exec(txn)
-                .await?;
+            unlinked.entry(*pr).or_default().push(review.id);
         }
+    }
+    for (pr, ids) in unlinked {
+        pull_request_review::Entity::update_in(ctx.org_id())
+            .col_expr(
+                pull_request_review::Column::PullRequestId,
+                sea_orm::sea_query::Expr::value(pr),
+            )
+            .filter(any_of(
+                backend,
+                pull_request_review::Column::Id.into_expr(),
+                ids,
+            ))
+            .exec(txn)
+            .await?;
     }
     for pr in prs.values() {
         let derived = derived_times(pr, &reviews, &commits);
