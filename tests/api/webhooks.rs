@@ -304,3 +304,38 @@ async fn a_rotated_secret_replaces_the_old_one_and_a_disconnected_repository_tak
     .await;
     assert_eq!(after.status, 401);
 }
+
+#[tokio::test]
+async fn delivery_ids_are_forgotten_with_the_retention_window() {
+    use chrono::{Duration, Utc};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let app = TestApp::spawn().await;
+    let h = hooked(&app, "forget").await;
+    let id = h.repository.to_global().to_string();
+    let sig = sign(&h.secret, PR_OPENED.as_bytes());
+    let reply = deliver(&app, &id, "pull_request", "recent", PR_OPENED, Some(sig)).await;
+    assert_eq!(reply.status, 202);
+    // A delivery id recorded long before the organization's 90-day window.
+    webhook_delivery::ActiveModel {
+        organization_id: Set(h.org.uuid()),
+        id: Set(uuid::Uuid::now_v7()),
+        repository_id: Set(h.repository.uuid()),
+        delivery_id: Set("ancient".into()),
+        event: Set("pull_request".into()),
+        received_at: Set(Utc::now() - Duration::days(200)),
+    }
+    .insert(app.db())
+    .await
+    .expect("old delivery");
+    devgraph::service::retention::run(app.db(), 1)
+        .await
+        .expect("retention");
+    let left: Vec<String> = webhook_delivery::Entity::find_in(h.org)
+        .all(app.db())
+        .await
+        .expect("deliveries")
+        .into_iter()
+        .map(|d| d.delivery_id)
+        .collect();
+    assert_eq!(left, ["recent"]);
+}

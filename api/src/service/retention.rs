@@ -1,10 +1,12 @@
 //! Retention: raw events older than their organization's window are
 //! deleted in bounded batches (so no statement holds locks for long). The
-//! daily rollups are never touched: metrics outlive the raw events.
+//! daily rollups are never touched: metrics outlive the raw events. The
+//! webhook delivery ids kept for de-duplication go by the same window (a
+//! source redelivers within days, not months).
 
 use chrono::{Duration, Utc};
 use entity::scoped::InOrg as _;
-use entity::{event, organization, project};
+use entity::{event, organization, project, webhook_delivery};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Query,
 };
@@ -22,8 +24,38 @@ pub async fn run(db: &DatabaseConnection, batch: u64) -> AppResult<u64> {
     for org in orgs {
         let ctx = TenantCtx::unsafe_system(OrgId::from_db(org.id));
         deleted += purge(&ctx, db, org.event_retention_days, batch).await?;
+        purge_deliveries(&ctx, db, org.event_retention_days, batch).await?;
     }
     Ok(deleted)
+}
+
+/// Forgets the webhook delivery ids received before the organization's window (through
+/// `ix_webhook_deliveries_received`); returns how many.
+pub async fn purge_deliveries(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    retention_days: i32,
+    batch: u64,
+) -> AppResult<u64> {
+    let horizon = Utc::now() - Duration::days(i64::from(retention_days.max(1)));
+    let mut deleted = 0;
+    loop {
+        let old = Query::select()
+            .column(webhook_delivery::Column::Id)
+            .from(webhook_delivery::Entity)
+            .and_where(webhook_delivery::Column::OrganizationId.eq(ctx.org_id().uuid()))
+            .and_where(webhook_delivery::Column::ReceivedAt.lt(horizon))
+            .limit(batch.max(1))
+            .to_owned();
+        let done = webhook_delivery::Entity::delete_in(ctx.org_id())
+            .filter(webhook_delivery::Column::Id.in_subquery(old))
+            .exec(db)
+            .await?;
+        deleted += done.rows_affected;
+        if done.rows_affected < batch.max(1) {
+            return Ok(deleted);
+        }
+    }
 }
 
 /// Purges one organization, project by project: each batch is found
