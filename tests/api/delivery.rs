@@ -280,18 +280,37 @@ async fn one_bad_item_rejects_the_batch_by_its_path_and_stores_nothing() {
 async fn a_retried_batch_changes_nothing() {
     let app = TestApp::spawn().await;
     let d = Delivery::new(&app, "retry").await;
+    let owner_email = d.developer(&app, "Committer").await.email;
     let batch = json!({
         "pullRequests": [{"repository": "acme/api", "number": 7, "title": "A", "state": "merged", "openedAt": at(0.0), "mergedAt": at(2.0)}],
         "reviews": [{"repository": "acme/api", "pullRequest": 7, "id": "r7", "reviewer": {"login": "bob"}, "state": "approved", "submittedAt": at(1.0)}],
         "deployments": [{"id": "dep", "environment": "production", "status": "success", "startedAt": at(3.0), "finishedAt": at(3.1), "repository": "acme/api", "pullRequests": [7]}],
         "incidents": [{"id": "inc", "title": "Down", "openedAt": at(4.0), "causedBy": "dep"}],
+        // Commits of every kind of author (none, an unlinked login, a developer's email), one
+        // of them twice.
+        "commits": [
+            {"repository": "acme/api", "sha": "a1", "branch": "b", "authoredAt": at(0.0)},
+            {"repository": "acme/api", "sha": "a2", "branch": "b", "authoredAt": at(0.1), "author": {"github": "nobody-yet"}},
+            {"repository": "acme/api", "sha": "a3", "branch": "b", "authoredAt": at(0.2), "author": {"email": owner_email}},
+            {"repository": "acme/api", "sha": "a2", "branch": "b", "authoredAt": at(0.1), "author": {"github": "nobody-yet"}},
+        ],
     });
     let first = post_delivery(&app, &d.key, &batch).await;
     assert_eq!(first.status, 202, "{}", first.body);
     assert_eq!(
         first.body,
-        json!({"pullRequests": 1, "reviews": 1, "commits": 0, "deployments": 1, "incidents": 1, "duplicate": false})
+        json!({"pullRequests": 1, "reviews": 1, "commits": 4, "deployments": 1, "incidents": 1, "duplicate": false})
     );
+    let commits = commit::Entity::find_in(d.org)
+        .order_by_asc(commit::Column::Sha)
+        .all(app.db())
+        .await
+        .expect("commits");
+    let authors: Vec<(bool, bool)> = commits
+        .iter()
+        .map(|c| (c.author_identity_id.is_some(), c.author_id.is_some()))
+        .collect();
+    assert_eq!(authors, [(false, false), (true, false), (true, true)]);
     let before = state(&app, &d).await;
     let again = post_delivery(&app, &d.key, &batch).await;
     assert_eq!(again.status, 202);

@@ -295,40 +295,61 @@ async fn store_commits(
     now: DateTime<Utc>,
     touched: &mut Touched,
 ) -> AppResult<usize> {
+    use commit::Column as C;
+    // One insert per kind of author (unknown, an unlinked identity, a developer's): arrays of
+    // bound values cannot hold NULLs, so each kind leaves out the columns it has none for.
+    let mut by_kind: BTreeMap<(bool, bool), Vec<Vec<sea_orm::Value>>> = BTreeMap::new();
+    let org = ctx.org_id().uuid();
+    let mut seen = BTreeSet::new();
     for c in facts {
+        // The same commit twice in one delivery: the first copy stands, as for stored ones.
+        if !seen.insert((c.repository, c.branch.as_str(), c.sha.as_str())) {
+            continue;
+        }
         let (identity, author) = person(people, c.author.as_ref());
-        let row = commit::ActiveModel {
-            organization_id: Set(ctx.org_id().uuid()),
-            id: Set(Uuid::now_v7()),
-            repository_id: Set(c.repository.uuid()),
-            sha: Set(c.sha.clone()),
-            branch: Set(c.branch.clone()),
-            authored_at: Set(c.authored_at),
-            author_identity_id: Set(identity),
-            author_id: Set(author),
-            message: Set(c.message.clone()),
-            created_at: Set(now),
-        };
-        // A commit on a branch is a fact that never changes: the first copy stands.
-        commit::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    commit::Column::OrganizationId,
-                    commit::Column::RepositoryId,
-                    commit::Column::Branch,
-                    commit::Column::Sha,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await?;
+        let mut row: Vec<sea_orm::Value> = vec![
+            org.into(),
+            Uuid::now_v7().into(),
+            c.repository.uuid().into(),
+            c.sha.clone().into(),
+            c.branch.clone().into(),
+            c.authored_at.into(),
+            c.message.clone().into(),
+            now.into(),
+        ];
+        row.extend(identity.map(sea_orm::Value::from));
+        row.extend(author.map(sea_orm::Value::from));
+        by_kind
+            .entry((identity.is_some(), author.is_some()))
+            .or_default()
+            .push(row);
         touched
             .branches
             .entry(c.repository.uuid())
             .or_default()
             .insert(c.branch.clone());
     }
+    // A commit on a branch is a fact that never changes: the first copy stands.
+    let on_conflict = OnConflict::columns([C::OrganizationId, C::RepositoryId, C::Branch, C::Sha])
+        .do_nothing()
+        .to_owned();
+    let mut writes = Writes::new(txn);
+    for ((has_identity, has_author), rows) in by_kind {
+        let mut columns = vec![
+            C::OrganizationId,
+            C::Id,
+            C::RepositoryId,
+            C::Sha,
+            C::Branch,
+            C::AuthoredAt,
+            C::Message,
+            C::CreatedAt,
+        ];
+        columns.extend(has_identity.then_some(C::AuthorIdentityId));
+        columns.extend(has_author.then_some(C::AuthorId));
+        writes.upsert::<commit::Entity>(columns, rows, on_conflict.clone())?;
+    }
+    writes.run(txn).await?;
     Ok(facts.len())
 }
 
