@@ -9,5 +9,6 @@ pub mod identity;
 pub mod ingest;
 pub mod read;
 pub mod record;
+pub mod sketch;
 
 pub use ingest::{Delivery, Ingested, ingest};
