@@ -3,11 +3,7 @@
 //! it), and rotating the secret. Admins and owners, and the leads of the project's team space;
 //! every change audited in its own transaction.
 
-use entity::{
-    enums::Provider,
-    project, repository,
-    scoped::{ByIdInOrg as _, InOrg as _},
-};
+use entity::{enums::Provider, project, repository, scoped::InOrg as _};
 
 use crate::{
     ids::{NodeKind, ProjectId, RepositoryId, TeamSpaceId},
@@ -62,18 +58,6 @@ async fn authorize_project(
     let space = row.team_space_id.map(TeamSpaceId::from_db);
     authorize(ctx, txn, Action::ManageRepositoriesOf(id, space)).await?;
     Ok(row)
-}
-
-/// The caller's repository, or NOT_FOUND (another organization's too).
-pub async fn get(
-    ctx: &TenantCtx,
-    db: &impl ConnectionTrait,
-    id: RepositoryId,
-) -> AppResult<repository::Model> {
-    repository::Entity::find_by_id_in(ctx.org_id(), id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("repository"))
 }
 
 fn text(field: &str, value: &str, max: usize) -> AppResult<String> {
@@ -141,7 +125,7 @@ pub async fn update(
     patch: RepositoryPatch,
 ) -> AppResult<repository::Model> {
     let txn = begin_checked(ctx, db).await?;
-    let row = get(ctx, &txn, id).await?;
+    let row = table::get::<repository::Entity>(ctx, &txn, id).await?;
     authorize_project(ctx, &txn, ProjectId::from_db(row.project_id)).await?;
     let mut changes = Changes::default();
     let mut active: repository::ActiveModel = row.clone().into();
@@ -174,7 +158,7 @@ pub async fn disconnect(
     id: RepositoryId,
 ) -> AppResult<()> {
     let txn = begin_checked(ctx, db).await?;
-    let row = get(ctx, &txn, id).await?;
+    let row = table::get::<repository::Entity>(ctx, &txn, id).await?;
     authorize_project(ctx, &txn, ProjectId::from_db(row.project_id)).await?;
     repository::Entity::delete_in(ctx.org_id())
         .filter(repository::Column::Id.eq(id))
@@ -193,7 +177,7 @@ pub async fn rotate_secret(
 ) -> AppResult<WithSecret> {
     let keys = sealer(keys)?;
     let txn = begin_checked(ctx, db).await?;
-    let row = get(ctx, &txn, id).await?;
+    let row = table::get::<repository::Entity>(ctx, &txn, id).await?;
     authorize_project(ctx, &txn, ProjectId::from_db(row.project_id)).await?;
     let secret = new_webhook_secret();
     let mut active: repository::ActiveModel = row.clone().into();

@@ -9,10 +9,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    commit, developer,
-    enums::IdentityKind,
-    identity, pull_request, pull_request_review,
-    scoped::{ByIdInOrg as _, InOrg as _},
+    commit, developer, enums::IdentityKind, identity, pull_request, pull_request_review,
+    scoped::InOrg as _,
 };
 use sea_orm::{
     ActiveEnum as _, ColumnTrait, ConnectionTrait, QueryFilter,
@@ -24,7 +22,7 @@ use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::{DeveloperId, IdentityId},
-    service::any_of::any_of,
+    service::{any_of::any_of, table},
 };
 
 /// An identity as stored: its id and the developer it is linked to, if any.
@@ -247,10 +245,7 @@ pub async fn link(
 ) -> AppResult<identity::Model> {
     let txn = crate::service::begin_checked(ctx, db).await?;
     crate::permissions::authorize(ctx, &txn, crate::permissions::Action::ManageIdentities).await?;
-    let dev = developer::Entity::find_by_id_in(ctx.org_id(), developer)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("developer"))?;
+    let dev = table::get::<developer::Entity>(ctx, &txn, developer).await?;
     let now = Utc::now();
     let row = find_or_create(ctx, &txn, key, now).await?;
     let id = IdentityId::from_db(row.id);
@@ -280,10 +275,7 @@ pub async fn unlink(
 ) -> AppResult<identity::Model> {
     let txn = crate::service::begin_checked(ctx, db).await?;
     crate::permissions::authorize(ctx, &txn, crate::permissions::Action::ManageIdentities).await?;
-    let row = identity::Entity::find_by_id_in(ctx.org_id(), id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("identity"))?;
+    let row = table::get::<identity::Entity>(ctx, &txn, id).await?;
     let now = Utc::now();
     set_link(ctx, &txn, id, None, now).await?;
     reattribute(ctx, &txn, id, None).await?;
@@ -317,10 +309,7 @@ async fn find_or_create(
                 .ok_or_else(|| AppError::internal("an identity just stored was not found"))?
         }
     };
-    identity::Entity::find_by_id_in(ctx.org_id(), id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::not_found("identity"))
+    table::get::<identity::Entity>(ctx, txn, id).await
 }
 
 async fn audit_identity(

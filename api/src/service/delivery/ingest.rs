@@ -171,13 +171,7 @@ async fn check_references(
     repositories.extend(facts.incidents.iter().filter_map(|i| i.repository));
     repositories.extend(delivery.map(|d| d.repository));
     let ids: Vec<RepositoryId> = repositories.iter().copied().collect();
-    let found: HashMap<Uuid, Uuid> = repository::Entity::find_in(ctx.org_id())
-        .filter(any_of(
-            txn.get_database_backend(),
-            repository::Column::Id.into_expr(),
-            ids.iter().map(|id| id.uuid()),
-        ))
-        .all(txn)
+    let found: HashMap<Uuid, Uuid> = table::by_ids::<repository::Entity>(ctx, txn, &ids)
         .await?
         .into_iter()
         .map(|r| (r.id, r.project_id))
