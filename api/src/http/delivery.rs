@@ -29,11 +29,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
 
 async fn handle(state: AppState, headers: HeaderMap, body: Body) -> Result<Ingested, Failure> {
     let posted = machine::accept(&state, &headers, body, |caller| {
-        permissions::delivery_endpoint_project(&caller.ctx).map(|_| ())
+        permissions::delivery_endpoint_project(&caller.ctx)
     })
     .await?;
-    let ctx = &posted.caller.ctx;
-    let project = permissions::delivery_endpoint_project(ctx).map_err(fail)?;
+    let (ctx, project) = (&posted.caller.ctx, posted.granted);
     let max_items = state.config.limits.ingest.max_events;
     let now = chrono::Utc::now();
     let facts = delivery::batch::parse(ctx, &state.db, project, &posted.body, max_items, now)

@@ -48,11 +48,10 @@ async fn handle(
     body: Body,
 ) -> Result<service::events::Ingested, Failure> {
     let posted = machine::accept(&state, &headers, body, |caller| {
-        permissions::events_endpoint_project(&caller.ctx).map(|_| ())
+        permissions::events_endpoint_project(&caller.ctx)
     })
     .await?;
-    let ctx = &posted.caller.ctx;
-    let project = permissions::events_endpoint_project(ctx).map_err(fail)?;
+    let (ctx, project) = (&posted.caller.ctx, posted.granted);
     let value = &posted.body;
     if let Some(named) = value.get("project").and_then(Value::as_str) {
         let named_id = service::project::by_id_or_slug(ctx, &state.db, named)

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use super::{
     AppState,
-    machine::{Failure, fail},
+    machine::{self, Failure, fail},
     webhooks::{
         github::{self, Parsed},
         signature,
@@ -67,11 +67,7 @@ async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Result<serde_json::Value, Failure> {
-    let limit = state.config.limits.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        let err = AppError::LimitExceeded(format!("the request body is larger than {limit} bytes"));
-        (StatusCode::PAYLOAD_TOO_LARGE, err)
-    })?;
+    let bytes = machine::read_body(&state, body).await?;
     let id = uuid::Uuid::parse_str(id)
         .ok()
         .or_else(|| RepositoryId::from_global(id).ok().map(RepositoryId::uuid))

@@ -24,10 +24,11 @@ pub fn fail(err: AppError) -> Failure {
     (err.status(), err)
 }
 
-/// A request that passed the shared checks: who sent it, its budget slot (held until the
-/// answer), and its JSON body.
-pub struct Posted {
+/// A request that passed the shared checks: who sent it, what the route's check granted it
+/// (say, its project), its budget slot (held until the answer), and its JSON body.
+pub struct Posted<T> {
     pub caller: Caller,
+    pub granted: T,
     pub _admitted: Admitted,
     pub body: Value,
 }
@@ -35,12 +36,12 @@ pub struct Posted {
 /// Authenticates, admits and reads a JSON body. `check` runs after admission and before the
 /// body is read (the route's own rule for who may post, so a refused caller's body is never
 /// read).
-pub async fn accept(
+pub async fn accept<T>(
     state: &AppState,
     headers: &HeaderMap,
     body: Body,
-    check: impl FnOnce(&Caller) -> Result<(), AppError>,
-) -> Result<Posted, Failure> {
+    check: impl FnOnce(&Caller) -> Result<T, AppError>,
+) -> Result<Posted<T>, Failure> {
     let caller = state
         .auth
         .authenticate(&state.db, headers)
@@ -53,16 +54,12 @@ pub async fn accept(
         .admit(org, budget::QUEUE)
         .await
         .map_err(fail)?;
-    check(&caller).map_err(fail)?;
+    let granted = check(&caller).map_err(fail)?;
     if !super::graphql::is_json_content(headers) {
         let err = AppError::bad_input("Content-Type must be application/json");
         return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, err));
     }
-    let limit = state.config.limits.max_body_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        let err = AppError::LimitExceeded(format!("the request body is larger than {limit} bytes"));
-        (StatusCode::PAYLOAD_TOO_LARGE, err)
-    })?;
+    let bytes = read_body(state, body).await?;
     let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
         fail(AppError::bad_input(format!(
             "the body is not valid JSON: {e}"
@@ -70,8 +67,18 @@ pub async fn accept(
     })?;
     Ok(Posted {
         caller,
+        granted,
         _admitted: admitted,
         body,
+    })
+}
+
+/// The raw body, up to the configured size (413 above it).
+pub async fn read_body(state: &AppState, body: Body) -> Result<axum::body::Bytes, Failure> {
+    let limit = state.config.limits.max_body_bytes;
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        let err = AppError::LimitExceeded(format!("the request body is larger than {limit} bytes"));
+        (StatusCode::PAYLOAD_TOO_LARGE, err)
     })
 }
 
