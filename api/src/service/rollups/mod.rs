@@ -55,7 +55,8 @@ pub async fn project_deleting(
 /// key order (callers push rows sorted).
 pub struct Writes {
     backend: DbBackend,
-    inserts: Vec<InsertStatement>,
+    /// Each insert with the table it writes.
+    inserts: Vec<(&'static str, InsertStatement)>,
 }
 
 impl Writes {
@@ -127,7 +128,7 @@ impl Writes {
             });
             let select = Query::select().exprs(unnested).to_owned();
             insert.select_from(select).map_err(AppError::internal)?;
-            self.inserts.push(insert);
+            self.inserts.push((E::default().table_name(), insert));
             return Ok(());
         }
         for chunk in rows.chunks(1000) {
@@ -137,35 +138,63 @@ impl Writes {
                     .values(row.iter().cloned().map(Into::into))
                     .map_err(AppError::internal)?;
             }
-            self.inserts.push(chunk_insert);
+            self.inserts.push((E::default().table_name(), chunk_insert));
         }
         Ok(())
     }
 
     /// Sends everything gathered, in the transaction `txn`.
+    ///
+    /// On PostgreSQL the inserts of one statement cannot see each other's
+    /// rows, so two of them reaching the same row fail ("ON CONFLICT DO
+    /// UPDATE command cannot affect row a second time"): a table written a
+    /// second time (a re-attribution adds each project's counts to the same
+    /// organization days) starts the next statement.
     pub async fn run(self, txn: &impl ConnectionTrait) -> AppResult<()> {
-        let inserts = self.inserts;
-        if self.backend == DbBackend::Postgres && inserts.len() > 1 {
-            let mut with = WithClause::new();
-            for (n, insert) in inserts.into_iter().enumerate() {
-                with.cte(
-                    CommonTableExpression::new()
-                        .query(insert)
-                        .table_name(Alias::new(format!("write_{n}")))
-                        .to_owned(),
-                );
+        if self.backend != DbBackend::Postgres {
+            for (_, insert) in self.inserts {
+                txn.execute(&insert).await?;
             }
-            // Data-modifying CTEs run to completion whatever the main query
-            // reads.
-            let done = Query::select().expr(Expr::val(1)).to_owned();
-            txn.execute(&with.query(done)).await?;
             return Ok(());
         }
-        for insert in inserts {
+        let mut statement: Vec<InsertStatement> = Vec::new();
+        let mut tables: Vec<&str> = Vec::new();
+        for (table, insert) in self.inserts {
+            if tables.contains(&table) {
+                send_together(txn, std::mem::take(&mut statement)).await?;
+                tables.clear();
+            }
+            tables.push(table);
+            statement.push(insert);
+        }
+        send_together(txn, statement).await
+    }
+}
+
+/// PostgreSQL: `inserts` as one statement, each a data-modifying CTE.
+async fn send_together(
+    txn: &impl ConnectionTrait,
+    mut inserts: Vec<InsertStatement>,
+) -> AppResult<()> {
+    if inserts.len() <= 1 {
+        if let Some(insert) = inserts.pop() {
             txn.execute(&insert).await?;
         }
-        Ok(())
+        return Ok(());
     }
+    let mut with = WithClause::new();
+    for (n, insert) in inserts.into_iter().enumerate() {
+        with.cte(
+            CommonTableExpression::new()
+                .query(insert)
+                .table_name(Alias::new(format!("write_{n}")))
+                .to_owned(),
+        );
+    }
+    // Data-modifying CTEs run to completion whatever the main query reads.
+    let done = Query::select().expr(Expr::val(1)).to_owned();
+    txn.execute(&with.query(done)).await?;
+    Ok(())
 }
 
 /// PostgreSQL: waits until the organization's other ingesting transactions
