@@ -114,6 +114,33 @@ pub const UNIQUE_KEYS: &[UniqueKey] = &[
         "developer_rollups",
         &["organization_id", "developer_id", "day", "name"],
     ),
+    key(
+        "pk_delivery_rollups",
+        "delivery_rollups",
+        &[
+            "organization_id",
+            "project_id",
+            "developer_id",
+            "day",
+            "tier",
+            "metric",
+            "bucket",
+        ],
+    ),
+    key(
+        "pk_delivery_contributions",
+        "delivery_contributions",
+        &[
+            "organization_id",
+            "source_id",
+            "project_id",
+            "developer_id",
+            "day",
+            "tier",
+            "metric",
+            "bucket",
+        ],
+    ),
     key("pk_audit_log", "audit_log", &["organization_id", "id"]),
     key("pk_identities", "identities", &["organization_id", "id"]),
     key(

@@ -10,6 +10,8 @@ pub mod api_key_prefix;
 pub mod audit_log;
 pub mod commit;
 pub mod constraint;
+pub mod delivery_contribution;
+pub mod delivery_rollup;
 pub mod deployment;
 pub mod deployment_pull_request;
 pub mod developer;
@@ -47,6 +49,8 @@ pub mod prelude {
     pub use crate::api_key_prefix::Entity as ApiKeyPrefix;
     pub use crate::audit_log::Entity as AuditLog;
     pub use crate::commit::Entity as Commit;
+    pub use crate::delivery_contribution::Entity as DeliveryContribution;
+    pub use crate::delivery_rollup::Entity as DeliveryRollup;
     pub use crate::deployment::Entity as Deployment;
     pub use crate::deployment_pull_request::Entity as DeploymentPullRequest;
     pub use crate::developer::Entity as Developer;

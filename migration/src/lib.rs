@@ -24,6 +24,7 @@ mod m20261130_000011_organization_point_budgets;
 mod m20261130_000012_create_scope_rollups;
 mod m20261130_000013_drop_events_occurred_at_index;
 mod m20261201_000014_create_delivery_data;
+mod m20261201_000015_create_delivery_rollups;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_create_scope_rollups::Migration),
             Box::new(m20261130_000013_drop_events_occurred_at_index::Migration),
             Box::new(m20261201_000014_create_delivery_data::Migration),
+            Box::new(m20261201_000015_create_delivery_rollups::Migration),
         ]
     }
 }

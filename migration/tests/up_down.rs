@@ -33,6 +33,8 @@ const TABLES: &[&str] = &[
     "api_keys",
     "audit_log",
     "commits",
+    "delivery_contributions",
+    "delivery_rollups",
     "deployment_pull_requests",
     "deployments",
     "developer_rollups",
@@ -633,6 +635,54 @@ async fn round_trip(db: &DatabaseConnection) -> organization::Model {
             .await
             .expect("developer rollup"),
         [developer_rollup]
+    );
+
+    let delivery_rollup = entity::delivery_rollup::Model {
+        organization_id: org.id,
+        project_id: proj.id,
+        developer_id: entity::UNKNOWN_DEVELOPER,
+        day,
+        tier: "production".into(),
+        metric: "lead".into(),
+        bucket: -3,
+        count: 720_720,
+    };
+    delivery_rollup
+        .clone()
+        .into_active_model()
+        .insert(db)
+        .await
+        .expect("delivery rollup");
+    assert_eq!(
+        entity::delivery_rollup::Entity::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("delivery rollup"),
+        [delivery_rollup]
+    );
+    let contribution = entity::delivery_contribution::Model {
+        organization_id: org.id,
+        source_id: Uuid::now_v7(),
+        project_id: proj.id,
+        developer_id: dev.id,
+        day,
+        tier: String::new(),
+        metric: "opened".into(),
+        bucket: 0,
+        count: 1,
+    };
+    contribution
+        .clone()
+        .into_active_model()
+        .insert(db)
+        .await
+        .expect("delivery contribution");
+    assert_eq!(
+        entity::delivery_contribution::Entity::find_in(OrgId::from_db(org.id))
+            .all(db)
+            .await
+            .expect("delivery contribution"),
+        [contribution]
     );
 
     let audit = audit_log::Model {

@@ -47,16 +47,16 @@ async fn migrate_up_down_status_fresh() {
     assert_eq!(run(&db, &["migrate", "up"]).await, ExitCode::SUCCESS);
     assert_eq!(
         table_count(&db.url).await,
-        24,
+        26,
         "every table of the data model, the team-space, organization, project and developer \
-         rollups, and the delivery data"
+         rollups, the delivery data and its rollup"
     );
     assert_eq!(run(&db, &["migrate", "status"]).await, ExitCode::SUCCESS);
     assert_eq!(run(&db, &["migrate", "down"]).await, ExitCode::SUCCESS);
     assert_eq!(table_count(&db.url).await, 0, "down removes every table");
     assert_eq!(run(&db, &["migrate", "up"]).await, ExitCode::SUCCESS);
     assert_eq!(run(&db, &["migrate", "fresh"]).await, ExitCode::SUCCESS);
-    assert_eq!(table_count(&db.url).await, 24);
+    assert_eq!(table_count(&db.url).await, 26);
 }
 
 #[tokio::test]

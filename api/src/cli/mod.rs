@@ -207,6 +207,12 @@ async fn dispatch(cli: Cli) -> Result<ExitCode, String> {
                 "re-bucketed {} events into {} rows, days from {}",
                 done.events, done.rows, done.from_day
             );
+            let sources = service::delivery::metrics::refresh::rebuild(&ctx, &db)
+                .await
+                .map_err(|e| e.describe())?;
+            println!(
+                "recounted the delivery metrics of {sources} pull requests, reviews, deployments and incidents"
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Org { action } => admin::org(&cli.config, action)

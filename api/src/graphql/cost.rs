@@ -139,6 +139,14 @@ pub(crate) fn days(from: NaiveDate, to: NaiveDate, child: usize) -> usize {
     day_count(from, to).saturating_mul(child.max(1))
 }
 
+/// A `delivery` field: one period per `period_days` of the range (the last one cut short),
+/// times what each period selects.
+pub(crate) fn delivery(from: NaiveDate, to: NaiveDate, period_days: i64, child: usize) -> usize {
+    let days = day_count(from, to);
+    let period = usize::try_from(period_days).unwrap_or(usize::MAX).max(1);
+    (days / period + 1).min(days).saturating_mul(child.max(1))
+}
+
 /// What a metrics field groups by, as its weight needs it.
 pub(crate) struct Grouping {
     pub day: bool,

@@ -38,6 +38,9 @@ use crate::{
     service::{
         self,
         analytics::{self, MetricQuery, MetricRow, MetricScope},
+        delivery::metrics::read::{
+            self as delivery_metrics, DeliveryQuery, Figures, Scope as DeliveryScope,
+        },
         developer::DeveloperFilter,
         project::ProjectFilter,
         team_space::TeamSpaceFilter,
@@ -46,6 +49,18 @@ use crate::{
 
 /// Metric rows of a whole cohort, by the team space or project they belong to.
 pub type ScopedRows = Arc<HashMap<Uuid, Vec<MetricRow>>>;
+
+/// Delivery periods of a whole cohort, by the team space, project or developer they belong to.
+pub type DeliveryPeriods = Arc<HashMap<Uuid, Vec<Figures>>>;
+
+async fn scoped_delivery(
+    loaders: &Loaders,
+    scope: DeliveryScope,
+    q: &DeliveryQuery,
+) -> AppResult<DeliveryPeriods> {
+    let found = delivery_metrics::query(&loaders.ctx, &loaders.db, &scope, q).await?;
+    Ok(Arc::new(found))
+}
 
 /// Daily counts of a cohort of developers.
 pub type Activity =
@@ -238,9 +253,23 @@ pub struct TeamSpaceCohort {
     developers: Nested<TeamSpaceId, DeveloperFilter, developer::Model, DeveloperCohort>,
     projects: Nested<TeamSpaceId, ProjectFilter, project::Model, ProjectCohort>,
     metrics: Memo<MetricQuery, ScopedRows>,
+    delivery_metrics: Memo<DeliveryQuery, DeliveryPeriods>,
 }
 
 impl TeamSpaceCohort {
+    /// The delivery of every team space of the cohort (its current members' work), in one
+    /// statement.
+    pub async fn delivery(
+        &self,
+        loaders: &Loaders,
+        q: DeliveryQuery,
+    ) -> AppResult<DeliveryPeriods> {
+        let scope = DeliveryScope::TeamSpaces(self.ids.iter().map(|id| id.uuid()).collect());
+        self.delivery_metrics
+            .get_or_load(q.clone(), || scoped_delivery(loaders, scope, &q))
+            .await
+    }
+
     /// The metrics of every team space of the cohort, in one statement.
     pub async fn metrics(&self, loaders: &Loaders, q: MetricQuery) -> AppResult<ScopedRows> {
         let scope = MetricScope::TeamSpaces(self.ids.iter().map(|id| id.uuid()).collect());
@@ -299,9 +328,22 @@ pub struct DeveloperCohort {
     team_spaces: Nested<DeveloperId, TeamSpaceFilter, team_space::Model, TeamSpaceCohort>,
     activity: Memo<(NaiveDate, NaiveDate, Option<Vec<String>>), Activity>,
     delivery: delivery::DeveloperDelivery,
+    delivery_metrics: Memo<DeliveryQuery, DeliveryPeriods>,
 }
 
 impl DeveloperCohort {
+    /// The delivery of every developer of the cohort, in one statement.
+    pub async fn delivery_metrics(
+        &self,
+        loaders: &Loaders,
+        q: DeliveryQuery,
+    ) -> AppResult<DeliveryPeriods> {
+        let scope = DeliveryScope::Developers(self.ids.iter().map(|id| id.uuid()).collect());
+        self.delivery_metrics
+            .get_or_load(q.clone(), || scoped_delivery(loaders, scope, &q))
+            .await
+    }
+
     /// Daily counts of every developer of the cohort, in one statement.
     pub async fn activity(
         &self,
@@ -361,6 +403,7 @@ pub struct ProjectCohort {
     team_spaces: RefsMemo<TeamSpaceId, team_space::Model, TeamSpaceCohort>,
     metrics: Memo<MetricQuery, ScopedRows>,
     delivery: delivery::ProjectDelivery,
+    delivery_metrics: Memo<DeliveryQuery, DeliveryPeriods>,
 }
 
 impl ProjectCohort {
@@ -381,6 +424,18 @@ impl ProjectCohort {
         let scope = MetricScope::Projects(self.ids.clone());
         self.metrics
             .get_or_load(q.clone(), || scoped_metrics(loaders, scope, &q))
+            .await
+    }
+
+    /// The delivery of every project of the cohort, in one statement.
+    pub async fn delivery_metrics(
+        &self,
+        loaders: &Loaders,
+        q: DeliveryQuery,
+    ) -> AppResult<DeliveryPeriods> {
+        let scope = DeliveryScope::Projects(self.ids.clone());
+        self.delivery_metrics
+            .get_or_load(q.clone(), || scoped_delivery(loaders, scope, &q))
             .await
     }
 

@@ -160,10 +160,16 @@ pub async fn disconnect(
     let txn = begin_checked(ctx, db).await?;
     let row = table::get::<repository::Entity>(ctx, &txn, id).await?;
     authorize_project(ctx, &txn, ProjectId::from_db(row.project_id)).await?;
+    // What it brought leaves the delivery metrics with it: gathered before the delete
+    // cascades, applied after.
+    use crate::service::delivery::metrics::refresh;
+    let brought = refresh::of_repository(ctx, &txn, row.id).await?;
+    let reach = refresh::gather(ctx, &txn, &brought).await?;
     repository::Entity::delete_in(ctx.org_id())
         .filter(repository::Column::Id.eq(id))
         .exec(&txn)
         .await?;
+    refresh::apply(ctx, &txn, reach.without_repository(row.id)).await?;
     let details = json!({ "projectId": row.project_id, "fullName": row.full_name });
     audit::commit(ctx, txn, entry("repository.disconnect", &row, details)).await
 }

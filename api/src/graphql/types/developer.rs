@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use entity::developer;
 
 use super::{
-    Date, DayCount, DeveloperPullRequestFilterInput, Flat, Identity, PullRequest, Review,
-    TeamSpace, TeamSpaceFilterInput, child_connection, page_args,
+    Date, DayCount, DeliveryInterval, DeliveryPeriod, DeveloperPullRequestFilterInput,
+    EnvironmentTier, Flat, Identity, PullRequest, Review, TeamSpace, TeamSpaceFilterInput,
+    child_connection, delivery_query, page_args, periods,
 };
 use crate::{
     graphql::order::ListOrder,
@@ -62,6 +63,25 @@ impl Developer {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
+    }
+
+    /// A developer's: pull requests they authored, reviews they gave, their share of deployments. The DORA keys and pull-request flow per period from `from` to `to` (inclusive,
+    /// days in the organization's time zone); deployments of `environmentTier` count.
+    #[graphql(
+        complexity = "crate::graphql::cost::delivery(from.0, to.0, interval.days(), child_complexity)"
+    )]
+    async fn delivery(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        #[graphql(default_with = "DeliveryInterval::Week")] interval: DeliveryInterval,
+        #[graphql(default_with = "EnvironmentTier::Production")] environment_tier: EnvironmentTier,
+    ) -> Result<Vec<DeliveryPeriod>> {
+        let rq = request(ctx)?;
+        let q = delivery_query(rq, from, to, interval, environment_tier)?;
+        let found = self.cohort.delivery_metrics(&rq.loaders, q.clone()).await?;
+        Ok(periods(found.get(&self.row.id), &q))
     }
 
     /// Events per day from `from` to `to` (inclusive), days without events

@@ -3,6 +3,7 @@
 
 mod api_key;
 mod audit;
+mod delivery_metrics;
 mod deployment;
 mod developer;
 mod filters;
@@ -35,6 +36,7 @@ use crate::{
 
 pub use api_key::{ApiKey, ApiKeyScope};
 pub use audit::{AuditLogEntry, AuditLogFilterInput};
+pub use delivery_metrics::{DeliveryInterval, DeliveryPeriod, delivery_query, periods};
 pub use deployment::{Deployment, DeploymentStatus, EnvironmentTier};
 pub use developer::{Developer, DeveloperRole};
 pub use filters::{DeveloperFilterInput, FilterInput, ProjectFilterInput, TeamSpaceFilterInput};

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use entity::organization;
 
 use super::{
-    ApiKey, AuditLogEntry, AuditLogFilterInput, CohortObject, Date, Developer,
-    DeveloperFilterInput, FilterInput as _, Flat, Identity, MetricDimension, MetricFilterInput,
-    MetricRow, Project, ProjectFilterInput, TeamSpace, TeamSpaceFilterInput, metrics::metric_query,
-    page_args,
+    ApiKey, AuditLogEntry, AuditLogFilterInput, CohortObject, Date, DeliveryInterval,
+    DeliveryPeriod, Developer, DeveloperFilterInput, EnvironmentTier, FilterInput as _, Flat,
+    Identity, MetricDimension, MetricFilterInput, MetricRow, Project, ProjectFilterInput,
+    TeamSpace, TeamSpaceFilterInput, delivery_query, metrics::metric_query, page_args, periods,
 };
 use crate::error::AppResult;
 use crate::{
@@ -106,6 +106,28 @@ impl Organization {
             top_list::<Project>(rq, page_args!(first, after, last, before), filter, order_by)
                 .await?,
         )
+    }
+
+    /// The organization's: all of its delivery, every deployment counted once. The DORA keys and pull-request flow per period from `from` to `to` (inclusive,
+    /// days in the organization's time zone); deployments of `environmentTier` count.
+    #[graphql(
+        complexity = "crate::graphql::cost::delivery(from.0, to.0, interval.days(), child_complexity)"
+    )]
+    async fn delivery(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        #[graphql(default_with = "DeliveryInterval::Week")] interval: DeliveryInterval,
+        #[graphql(default_with = "EnvironmentTier::Production")] environment_tier: EnvironmentTier,
+    ) -> Result<Vec<DeliveryPeriod>> {
+        let rq = request(ctx)?;
+        let q = delivery_query(rq, from, to, interval, environment_tier)?;
+        let scope = crate::service::delivery::metrics::read::Scope::Organization;
+        let found =
+            crate::service::delivery::metrics::read::query(&rq.caller.ctx, &rq.db, &scope, &q)
+                .await?;
+        Ok(periods(found.get(&self.0.id), &q))
     }
 
     /// Event counts from the daily rollup, grouped by `groupBy` (no

@@ -7,10 +7,11 @@ use chrono::{DateTime, Utc};
 use entity::project;
 
 use super::{
-    Date, Deployment, EventMeta, Flat, Incident, MetricDimension, MetricFilterInput, MetricRow,
-    Repository, TeamSpace, child_connection,
+    Date, DeliveryInterval, DeliveryPeriod, Deployment, EnvironmentTier, EventMeta, Flat, Incident,
+    MetricDimension, MetricFilterInput, MetricRow, Repository, TeamSpace, child_connection,
+    delivery_query,
     metrics::{metric_query, scoped_rows},
-    nullable, page_args,
+    nullable, page_args, periods,
 };
 use crate::{
     graphql::{connection::Conn, order::ListOrder, request::request},
@@ -35,6 +36,25 @@ impl Project {
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
+    /// A project's: its repositories' pull requests and reviews, its deployments and incidents. The DORA keys and pull-request flow per period from `from` to `to` (inclusive,
+    /// days in the organization's time zone); deployments of `environmentTier` count.
+    #[graphql(
+        complexity = "crate::graphql::cost::delivery(from.0, to.0, interval.days(), child_complexity)"
+    )]
+    async fn delivery(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        #[graphql(default_with = "DeliveryInterval::Week")] interval: DeliveryInterval,
+        #[graphql(default_with = "EnvironmentTier::Production")] environment_tier: EnvironmentTier,
+    ) -> Result<Vec<DeliveryPeriod>> {
+        let rq = request(ctx)?;
+        let q = delivery_query(rq, from, to, interval, environment_tier)?;
+        let found = self.cohort.delivery_metrics(&rq.loaders, q.clone()).await?;
+        Ok(periods(found.get(&self.row.id), &q))
+    }
+
     /// Event counts of this project, from the daily rollup.
     #[graphql(
         complexity = "crate::graphql::cost::metrics(from.0, to.0, MetricDimension::grouping(&group_by), child_complexity)"

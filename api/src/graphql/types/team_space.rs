@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use entity::team_space;
 
 use super::{
-    Date, Developer, DeveloperFilterInput, Flat, MetricDimension, MetricFilterInput, MetricRow,
-    Project, ProjectFilterInput,
+    Date, DeliveryInterval, DeliveryPeriod, Developer, DeveloperFilterInput, EnvironmentTier, Flat,
+    MetricDimension, MetricFilterInput, MetricRow, Project, ProjectFilterInput, delivery_query,
     metrics::{metric_query, scoped_rows},
-    page_args,
+    page_args, periods,
 };
 use crate::{
     graphql::order::ListOrder,
@@ -84,6 +84,25 @@ impl TeamSpace {
         let ungrouped = q.group_by.is_empty();
         let rows = self.cohort.metrics(&rq.loaders, q).await?;
         Ok(Flat(scoped_rows(rq, rows.get(&self.row.id), ungrouped)?))
+    }
+
+    /// A team space's: its current members' work, whichever project it was in. The DORA keys and pull-request flow per period from `from` to `to` (inclusive,
+    /// days in the organization's time zone); deployments of `environmentTier` count.
+    #[graphql(
+        complexity = "crate::graphql::cost::delivery(from.0, to.0, interval.days(), child_complexity)"
+    )]
+    async fn delivery(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        #[graphql(default_with = "DeliveryInterval::Week")] interval: DeliveryInterval,
+        #[graphql(default_with = "EnvironmentTier::Production")] environment_tier: EnvironmentTier,
+    ) -> Result<Vec<DeliveryPeriod>> {
+        let rq = request(ctx)?;
+        let q = delivery_query(rq, from, to, interval, environment_tier)?;
+        let found = self.cohort.delivery(&rq.loaders, q.clone()).await?;
+        Ok(periods(found.get(&self.row.id), &q))
     }
 
     /// Developers classified into this team space.

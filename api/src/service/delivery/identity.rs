@@ -221,7 +221,8 @@ pub(crate) async fn reattribute(
         .filter(commit::Column::AuthorIdentityId.eq(id))
         .exec(txn)
         .await?;
-    Ok(())
+    let changed = super::metrics::refresh::of_identity(ctx, txn, id).await?;
+    super::metrics::refresh(ctx, txn, changed).await
 }
 
 // Links made by people --------------------------------------------------------------------

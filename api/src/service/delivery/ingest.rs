@@ -36,6 +36,7 @@ use super::{
         CommitFact, DeploymentFact, Facts, IdentityRef, IncidentFact, PullRequestFact, ReviewFact,
     },
     identity::{self, Resolved},
+    metrics::Changed,
 };
 use crate::{
     auth::TenantCtx,
@@ -113,7 +114,8 @@ pub async fn ingest_audited(
         duplicate: false,
     };
     touched.note_facts(&facts);
-    derive(ctx, &txn, &touched, now).await?;
+    let derived = derive(ctx, &txn, &touched, now).await?;
+    super::metrics::refresh(ctx, &txn, changed(&facts, derived)).await?;
     if let Some(entry) = entry {
         audit::record(ctx, &txn, entry).await?;
     }
@@ -501,7 +503,7 @@ where
 }
 
 /// The stored pull requests of these (repository, number) pairs, in one statement.
-async fn pull_requests_by_number(
+pub(crate) async fn pull_requests_by_number(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     keys: &[(Uuid, i32)],
@@ -527,7 +529,7 @@ async fn pull_requests_by_number(
 
 /// The stored rows of `E` whose `(scope, key)` may be among the given pairs, in one statement
 /// (each set one parameter); callers keep the exact pairs they asked for.
-async fn stored_by<E, K>(
+pub(crate) async fn stored_by<E, K>(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     (scope, key): (E::Column, E::Column),
@@ -849,12 +851,38 @@ async fn store_incidents(
 /// delivery touched: the first review and approval (from reviews by someone other than the
 /// author), the first commit (from the commits pushed to its head branch, and the earliest time
 /// any source reported), and the reviews' link to it.
+/// What the delivery changed, for the metrics: its facts, and the pull requests whose derived
+/// times it may have moved.
+fn changed(facts: &Facts, derived: BTreeSet<(Uuid, i32)>) -> Changed {
+    let mut changed = Changed {
+        pull_requests: derived,
+        ..Changed::default()
+    };
+    let prs = facts.pull_requests.iter();
+    (changed.pull_requests).extend(prs.map(|p| (p.repository.uuid(), p.number)));
+    for r in &facts.reviews {
+        let key = (r.repository.uuid(), r.external_id.clone());
+        changed.reviews.insert(key);
+    }
+    for d in &facts.deployments {
+        let key = (d.project.uuid(), d.external_id.clone());
+        changed.deployments.insert(key);
+    }
+    for i in &facts.incidents {
+        let key = (i.project.uuid(), i.external_id.clone());
+        changed.incidents.insert(key);
+    }
+    changed
+}
+
+/// Recomputes the derived times of the pull requests the delivery touched; returns them all,
+/// by (repository, number).
 async fn derive(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     touched: &Touched,
     now: DateTime<Utc>,
-) -> AppResult<()> {
+) -> AppResult<BTreeSet<(Uuid, i32)>> {
     let backend = txn.get_database_backend();
     let mut prs: HashMap<Uuid, pull_request::Model> = HashMap::new();
     let keys: Vec<(Uuid, i32)> = touched
@@ -901,7 +929,7 @@ async fn derive(
         }
     }
     if prs.is_empty() {
-        return Ok(());
+        return Ok(BTreeSet::new());
     }
     let repositories: BTreeSet<Uuid> = prs.values().map(|p| p.repository_id).collect();
     let numbers: BTreeSet<i32> = prs.values().map(|p| p.number).collect();
@@ -981,7 +1009,7 @@ async fn derive(
             row.update(txn).await?;
         }
     }
-    Ok(())
+    Ok(prs.values().map(|p| (p.repository_id, p.number)).collect())
 }
 
 /// What a pull request's row derives from other rows.

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod facts;
 pub mod identity;
 pub mod ingest;
+pub mod metrics;
 pub mod read;
 pub mod record;
 pub mod sketch;

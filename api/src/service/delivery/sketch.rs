@@ -96,6 +96,15 @@ impl Sketch {
     }
 }
 
+/// The bucket a duration counts in, as [`Sketch::buckets`] names it (the zero bucket is
+/// `i32::MIN`).
+pub fn bucket_of(seconds: f64) -> i32 {
+    if !seconds.is_finite() || seconds < SMALLEST {
+        return i32::MIN;
+    }
+    bucket(seconds)
+}
+
 fn bucket(seconds: f64) -> i32 {
     (seconds.ln() / gamma().ln()).ceil() as i32
 }
