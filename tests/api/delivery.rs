@@ -96,7 +96,20 @@ async fn state(app: &TestApp, d: &Delivery) -> Value {
         .all(db)
         .await
         .expect("incidents");
+    // The delivery metrics' rollup: one developer (Ada) or nobody, one project.
+    let mut rollup: Vec<Value> = entity::delivery_rollup::Entity::find_in(org)
+        .all(db)
+        .await
+        .expect("rollup")
+        .into_iter()
+        .map(|r| {
+            let who = r.developer_id != entity::UNKNOWN_DEVELOPER;
+            json!([who, r.day, r.tier, r.metric, r.bucket, r.count])
+        })
+        .collect();
+    rollup.sort_by_key(|v| v.to_string());
     json!({
+        "rollup": rollup,
         "identities": identities.iter().map(|i| json!([i.kind, i.value, i.developer_id.is_some()])).collect::<Vec<_>>(),
         "pullRequests": prs.iter().map(|p| json!({
             "number": p.number, "title": p.title, "state": p.state, "author": who(p.author_identity_id),
@@ -172,6 +185,16 @@ async fn any_arrival_order_ends_in_the_same_rows() {
         "ada's email matched her: {commits:?}"
     );
     assert_eq!(commits[0][5], "first", "the first line of the message");
+    // The metrics of the history are in it: the merged pull request's lead time to d1, the
+    // failed deployments (d1 caused i1; d2 failed), its restore time.
+    let metrics: Vec<&str> = (expected["rollup"].as_array().expect("rollup").iter())
+        .filter_map(|r| r[3].as_str())
+        .collect();
+    for metric in [
+        "opened", "merged", "closed", "lead", "deploy", "failed", "restore", "reviews",
+    ] {
+        assert!(metrics.contains(&metric), "{metric} in {metrics:?}");
+    }
 
     let mut rng = Lcg(13);
     let mut orders: Vec<Vec<Value>> = vec![batches.iter().rev().cloned().collect()];

@@ -12,6 +12,7 @@ mod cli;
 mod cost;
 mod dataloader;
 mod delivery;
+mod delivery_metrics;
 mod delivery_reads;
 mod dev_mode;
 mod events;
