@@ -14,6 +14,7 @@ mod dataloader;
 mod delivery;
 mod delivery_metrics;
 mod delivery_reads;
+mod delivery_recount;
 mod dev_mode;
 mod events;
 mod faults;
