@@ -221,3 +221,37 @@ async fn a_response_over_the_size_limit_is_limit_exceeded() {
         2
     );
 }
+
+#[tokio::test]
+async fn delivery_weighs_its_periods_and_every_field_in_them() {
+    let app = TestApp::spawn().await;
+    let (_, _, token) = app
+        .with_org_and_developer("acme", DeveloperRole::Owner)
+        .await;
+    let from = days_ago(399).to_string();
+    let to = today().to_string();
+    let period = "from to dora { deployments deploymentsPerDay leadTime { count p50 p75 p90 } changeFailureRate timeToRestore { p50 p90 } }
+        flow { opened merged closed reviews cycleTime { p50 p75 p90 } pickupTime { p50 } sizes { xs s m l xl } }";
+    let q = |interval: &str, first: u32| {
+        format!(
+            "{{ developers(first: {first}) {{ nodes {{ delivery(from: \"{from}\", to: \"{to}\", interval: {interval}) {{ {period} }} }} }} }}"
+        )
+    };
+    // 30 developers × 400 days × about 30 fields: over the limit; by week (58 periods), not.
+    let reply = app.gql(&token, &q("DAY", 30), json!({})).await;
+    assert_eq!(reply.status, 400, "{:?}", reply.codes());
+    assert!(limit_exceeded(&reply), "{:?}", reply.codes());
+    let reply = app.gql(&token, &q("WEEK", 30), json!({})).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.codes());
+    let periods = reply.ok()["developers"]["nodes"][0]["delivery"]
+        .as_array()
+        .expect("periods")
+        .len();
+    assert_eq!(periods, 58);
+    // Fewer fields weigh less: by day with one field each, 30 developers fit.
+    let one = format!(
+        "{{ developers(first: 30) {{ nodes {{ delivery(from: \"{from}\", to: \"{to}\", interval: DAY) {{ from }} }} }} }}"
+    );
+    let reply = app.gql(&token, &one, json!({})).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.codes());
+}

@@ -335,6 +335,11 @@ async fn another_organization_sees_none_of_it() {
     assert_eq!(period["dora"]["deployments"], 0.0);
     assert_eq!(period["flow"]["opened"], 0);
     assert_eq!(period["flow"]["reviewLoad"], json!([]));
+    // A READ key of ours reads it as a viewer would.
+    let key = crate::support::create_key(&w.app, &w.d.token, "READ", None).await;
+    let q = r#"{ organization { delivery(from: "2026-11-02", to: "2026-11-08", interval: ALL) { flow { opened } } } }"#;
+    let by_key = w.app.gql(&key.secret, q, json!({})).await.ok().clone();
+    assert_eq!(by_key["organization"]["delivery"][0]["flow"]["opened"], 3);
     // And a delivery of theirs naming our deployment's id counts for them alone.
     let batch = json!({"deployments": [{"id": "d1", "environment": "production", "status": "failure", "startedAt": at(7.0), "finishedAt": at(8.0)}]});
     assert_eq!(post_delivery(&w.app, &other.key, &batch).await.status, 202);
