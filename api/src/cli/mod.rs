@@ -101,7 +101,8 @@ enum RetentionAction {
 
 #[derive(Subcommand)]
 enum RollupAction {
-    /// Re-bucket the days raw events still cover, in the organization's current time zone.
+    /// Re-bucket the days raw events still cover, and recount the delivery metrics, in the
+    /// organization's current time zone.
     Rebuild {
         /// Organization slug.
         #[arg(long)]
