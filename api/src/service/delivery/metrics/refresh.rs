@@ -598,55 +598,85 @@ async fn links_to(
         .collect())
 }
 
+/// Whose sources to list.
+enum Whose {
+    Organization,
+    /// Everything a repository brought (before it is disconnected).
+    Repository(Uuid),
+    /// The pull requests and reviews of an identity (after a link or unlink moved them).
+    Identity(IdentityId),
+}
+
+type Filter = Option<sea_orm::sea_query::SimpleExpr>;
+
+/// The `(scope, key)` pairs of `E`'s rows: all of them (`Some(None)`), those a filter keeps
+/// (`Some(Some(f))`), or none (`None`, no statement).
+async fn pairs<E, A, B>(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    (scope, key): (E::Column, E::Column),
+    filter: Option<Filter>,
+) -> AppResult<Vec<(A, B)>>
+where
+    E: entity::scoped::InOrg,
+    (A, B): sea_orm::TryGetableMany,
+{
+    let Some(filter) = filter else {
+        return Ok(Vec::new());
+    };
+    let mut select = E::find_in(ctx.org_id()).select_only().columns([scope, key]);
+    if let Some(filter) = filter {
+        select = select.filter(filter);
+    }
+    Ok(select.into_tuple().all(txn).await?)
+}
+
+async fn sources(ctx: &TenantCtx, txn: &impl ConnectionTrait, whose: Whose) -> AppResult<Changed> {
+    use {deployment::Column as D, incident::Column as I};
+    use {pull_request::Column as P, pull_request_review::Column as R};
+    // What each table keeps, given its repository and identity columns.
+    let of = |repository: Option<fn(Uuid) -> sea_orm::sea_query::SimpleExpr>,
+              identity: Option<fn(IdentityId) -> sea_orm::sea_query::SimpleExpr>|
+     -> Option<Filter> {
+        match whose {
+            Whose::Organization => Some(None),
+            Whose::Repository(r) => repository.map(|f| Some(f(r))),
+            Whose::Identity(i) => identity.map(|f| Some(f(i))),
+        }
+    };
+    let prs = of(
+        Some(|r| P::RepositoryId.eq(r)),
+        Some(|i| P::AuthorIdentityId.eq(i)),
+    );
+    let reviews = of(
+        Some(|r| R::RepositoryId.eq(r)),
+        Some(|i| R::ReviewerIdentityId.eq(i)),
+    );
+    let deployments = of(Some(|r| D::RepositoryId.eq(r)), None);
+    let incidents = of(Some(|r| I::RepositoryId.eq(r)), None);
+    let mut changed = Changed::default();
+    let keys = (P::RepositoryId, P::Number);
+    let found = pairs::<pull_request::Entity, _, _>(ctx, txn, keys, prs).await?;
+    changed.pull_requests.extend(found);
+    let keys = (R::RepositoryId, R::ExternalId);
+    let found = pairs::<pull_request_review::Entity, _, _>(ctx, txn, keys, reviews).await?;
+    changed.reviews.extend(found);
+    let keys = (D::ProjectId, D::ExternalId);
+    let found = pairs::<deployment::Entity, _, _>(ctx, txn, keys, deployments).await?;
+    changed.deployments.extend(found);
+    let keys = (I::ProjectId, I::ExternalId);
+    let found = pairs::<incident::Entity, _, _>(ctx, txn, keys, incidents).await?;
+    changed.incidents.extend(found);
+    Ok(changed)
+}
+
 /// The sources of a repository (before it is disconnected): everything it brought.
 pub async fn of_repository(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     repository: Uuid,
 ) -> AppResult<Changed> {
-    let mut changed = Changed::default();
-    let prs: Vec<(Uuid, i32)> = pull_request::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            pull_request::Column::RepositoryId,
-            pull_request::Column::Number,
-        ])
-        .filter(pull_request::Column::RepositoryId.eq(repository))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    changed.pull_requests.extend(prs);
-    let reviews: Vec<(Uuid, String)> = pull_request_review::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            pull_request_review::Column::RepositoryId,
-            pull_request_review::Column::ExternalId,
-        ])
-        .filter(pull_request_review::Column::RepositoryId.eq(repository))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    changed.reviews.extend(reviews);
-    let deployments: Vec<(Uuid, String)> = deployment::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            deployment::Column::ProjectId,
-            deployment::Column::ExternalId,
-        ])
-        .filter(deployment::Column::RepositoryId.eq(repository))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    changed.deployments.extend(deployments);
-    let incidents: Vec<(Uuid, String)> = incident::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([incident::Column::ProjectId, incident::Column::ExternalId])
-        .filter(incident::Column::RepositoryId.eq(repository))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    changed.incidents.extend(incidents);
-    Ok(changed)
+    sources(ctx, txn, Whose::Repository(repository)).await
 }
 
 /// The pull requests and reviews of an identity (after a link or unlink moved them).
@@ -655,30 +685,7 @@ pub async fn of_identity(
     txn: &impl ConnectionTrait,
     identity: IdentityId,
 ) -> AppResult<Changed> {
-    let mut changed = Changed::default();
-    let prs: Vec<(Uuid, i32)> = pull_request::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            pull_request::Column::RepositoryId,
-            pull_request::Column::Number,
-        ])
-        .filter(pull_request::Column::AuthorIdentityId.eq(identity))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    changed.pull_requests.extend(prs);
-    let reviews: Vec<(Uuid, String)> = pull_request_review::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            pull_request_review::Column::RepositoryId,
-            pull_request_review::Column::ExternalId,
-        ])
-        .filter(pull_request_review::Column::ReviewerIdentityId.eq(identity))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    changed.reviews.extend(reviews);
-    Ok(changed)
+    sources(ctx, txn, Whose::Identity(identity)).await
 }
 
 /// Recomputes the organization's delivery rollup whole (after a time-zone change moves its
@@ -688,44 +695,7 @@ pub async fn rebuild(ctx: &TenantCtx, db: &sea_orm::DatabaseConnection) -> AppRe
     let txn = crate::service::begin_checked(ctx, db).await?;
     ledger::Entity::delete_in(ctx.org_id()).exec(&txn).await?;
     rollup::Entity::delete_in(ctx.org_id()).exec(&txn).await?;
-    let mut all = Changed::default();
-    let prs: Vec<(Uuid, i32)> = pull_request::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            pull_request::Column::RepositoryId,
-            pull_request::Column::Number,
-        ])
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    all.pull_requests.extend(prs);
-    let reviews: Vec<(Uuid, String)> = pull_request_review::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            pull_request_review::Column::RepositoryId,
-            pull_request_review::Column::ExternalId,
-        ])
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    all.reviews.extend(reviews);
-    let deployments: Vec<(Uuid, String)> = deployment::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([
-            deployment::Column::ProjectId,
-            deployment::Column::ExternalId,
-        ])
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    all.deployments.extend(deployments);
-    let incidents: Vec<(Uuid, String)> = incident::Entity::find_in(ctx.org_id())
-        .select_only()
-        .columns([incident::Column::ProjectId, incident::Column::ExternalId])
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    all.incidents.extend(incidents);
+    let all = sources(ctx, &txn, Whose::Organization).await?;
     let sources =
         all.pull_requests.len() + all.reviews.len() + all.deployments.len() + all.incidents.len();
     refresh(ctx, &txn, all).await?;
