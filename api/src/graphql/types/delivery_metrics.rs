@@ -83,8 +83,9 @@ impl Durations {
     }
 }
 
-/// The arguments of a `delivery` field, checked.
+/// The arguments of a `delivery` field, checked, with the metrics its selection reads.
 pub fn delivery_query(
+    ctx: &Context<'_>,
     rq: &RequestData,
     from: Date,
     to: Date,
@@ -92,12 +93,54 @@ pub fn delivery_query(
     tier: EnvironmentTier,
 ) -> AppResult<DeliveryQuery> {
     check_range(from.0, to.0, rq.limits.max_metrics_days)?;
+    let (metrics, per_reviewer) = wanted(ctx);
     Ok(DeliveryQuery {
         from: from.0,
         to: to.0,
         interval: interval.into(),
         tier: tier.into(),
+        metrics,
+        per_reviewer,
     })
+}
+
+/// What a `delivery` field's selection reads: rows of the other metrics are left unsummed,
+/// and reviews are counted per reviewer only for `reviewLoad`.
+fn wanted(ctx: &Context<'_>) -> (Vec<Metric>, bool) {
+    let look = ctx.look_ahead();
+    let (dora, flow) = (look.field("dora"), look.field("flow"));
+    let any = |of: &async_graphql::Lookahead<'_>, fields: &[&str]| {
+        fields.iter().any(|f| of.field(f).exists())
+    };
+    let rate = any(&dora, &["changeFailureRate", "changeFailureRateLevel"]);
+    let frequency = [
+        "deployments",
+        "deploymentsPerDay",
+        "deploymentFrequencyLevel",
+    ];
+    let wants = [
+        (Metric::Deployments, rate || any(&dora, &frequency)),
+        (Metric::Failed, rate || any(&dora, &["failedDeployments"])),
+        (Metric::Lead, any(&dora, &["leadTime", "leadTimeLevel"])),
+        (
+            Metric::Restore,
+            any(&dora, &["timeToRestore", "timeToRestoreLevel"]),
+        ),
+        (Metric::Opened, any(&flow, &["opened"])),
+        (Metric::Merged, any(&flow, &["merged"])),
+        (Metric::Closed, any(&flow, &["closed"])),
+        (Metric::Cycle, any(&flow, &["cycleTime"])),
+        (Metric::Coding, any(&flow, &["codingTime"])),
+        (Metric::Pickup, any(&flow, &["pickupTime"])),
+        (Metric::Review, any(&flow, &["reviewTime"])),
+        (Metric::Deploy, any(&flow, &["deployTime"])),
+        (Metric::Reviews, any(&flow, &["reviews", "reviewLoad"])),
+        (Metric::Size, any(&flow, &["sizes"])),
+    ];
+    let metrics = (wants.into_iter())
+        .filter_map(|(metric, wanted)| wanted.then_some(metric))
+        .collect();
+    (metrics, flow.field("reviewLoad").exists())
 }
 
 /// The periods of one scope, as GraphQL objects.

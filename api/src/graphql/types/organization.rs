@@ -122,7 +122,7 @@ impl Organization {
         #[graphql(default_with = "EnvironmentTier::Production")] environment_tier: EnvironmentTier,
     ) -> Result<Vec<DeliveryPeriod>> {
         let rq = request(ctx)?;
-        let q = delivery_query(rq, from, to, interval, environment_tier)?;
+        let q = delivery_query(ctx, rq, from, to, interval, environment_tier)?;
         let scope = crate::service::delivery::metrics::read::Scope::Organization;
         let found =
             crate::service::delivery::metrics::read::query(&rq.caller.ctx, &rq.db, &scope, &q)

@@ -50,7 +50,7 @@ impl Project {
         #[graphql(default_with = "EnvironmentTier::Production")] environment_tier: EnvironmentTier,
     ) -> Result<Vec<DeliveryPeriod>> {
         let rq = request(ctx)?;
-        let q = delivery_query(rq, from, to, interval, environment_tier)?;
+        let q = delivery_query(ctx, rq, from, to, interval, environment_tier)?;
         let found = self.cohort.delivery_metrics(&rq.loaders, q.clone()).await?;
         Ok(periods(found.get(&self.row.id), &q))
     }

@@ -100,7 +100,7 @@ impl TeamSpace {
         #[graphql(default_with = "EnvironmentTier::Production")] environment_tier: EnvironmentTier,
     ) -> Result<Vec<DeliveryPeriod>> {
         let rq = request(ctx)?;
-        let q = delivery_query(rq, from, to, interval, environment_tier)?;
+        let q = delivery_query(ctx, rq, from, to, interval, environment_tier)?;
         let found = self.cohort.delivery(&rq.loaders, q.clone()).await?;
         Ok(periods(found.get(&self.row.id), &q))
     }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{Datelike, Duration, NaiveDate};
 use entity::{delivery_rollup as rollup, enums::EnvironmentTier, team_space_member as member};
 use sea_orm::{
-    ActiveEnum as _, ConnectionTrait, FromQueryResult, Iden, QueryResult,
+    ActiveEnum as _, ConnectionTrait, DbBackend, FromQueryResult, Iden, QueryResult,
     sea_query::{Alias, Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -49,6 +49,10 @@ pub struct DeliveryQuery {
     pub interval: Interval,
     /// The tier whose deployments count (metrics without a tier always count).
     pub tier: EnvironmentTier,
+    /// The metrics read (those the caller asked for); none, no statement.
+    pub metrics: Vec<Metric>,
+    /// Reviews are counted per reviewer too.
+    pub per_reviewer: bool,
 }
 
 /// The figures of one period: its days (within the range), and the merged rows.
@@ -191,10 +195,19 @@ pub async fn query(
     scope: &Scope,
     q: &DeliveryQuery,
 ) -> AppResult<HashMap<Uuid, Vec<Figures>>> {
+    let periods = periods(q);
+    let fresh = || -> Vec<Figures> { periods.iter().map(|(f, t)| Figures::new(*f, *t)).collect() };
+    let mut out: HashMap<Uuid, Vec<Figures>> = HashMap::new();
+    if let Scope::Organization = scope {
+        out.insert(ctx.org_id().uuid(), fresh());
+    }
+    if q.metrics.is_empty() {
+        return Ok(out);
+    }
     let backend = db.get_database_backend();
     let r = rollup::Entity;
+    let t = r.to_string();
     let col = |c: rollup::Column| Expr::col((r, c));
-    let reviews = Metric::Reviews.as_str();
     let mut select = Query::select();
     select.from(r);
     let scope_col = match scope {
@@ -218,61 +231,63 @@ pub async fn query(
                             .equals((r, rollup::Column::DeveloperId)),
                     ),
             );
-            select.and_where(any_of(
-                backend,
-                Expr::col((m, member::Column::TeamSpaceId)),
-                ids,
-            ));
-            Expr::col((m, member::Column::TeamSpaceId))
+            let spaces = Expr::col((m, member::Column::TeamSpaceId));
+            select.and_where(any_of(backend, spaces.clone(), ids));
+            spaces
         }
     };
     let day = col(rollup::Column::Day);
-    let reviewer = Expr::cust(format!(
-        r#"CASE WHEN "{t}"."metric" = '{reviews}' THEN "{t}"."developer_id" END"#,
-        t = r.to_string()
-    ));
+    // The first day of each row's period, so that the database sums a period's days (the
+    // period a range's start cuts maps to the first one below).
+    let period = match (q.interval, backend) {
+        (Interval::Day, _) => day.clone(),
+        (Interval::All, _) => Expr::cust(format!(r#"MIN("{t}"."day")"#)),
+        (Interval::Week, DbBackend::Postgres) => {
+            Expr::cust(format!(r#"CAST(date_trunc('week', "{t}"."day") AS date)"#))
+        }
+        (Interval::Month, DbBackend::Postgres) => {
+            Expr::cust(format!(r#"CAST(date_trunc('month', "{t}"."day") AS date)"#))
+        }
+        // SQLite: the Sunday on or after the day, back six days; the month's first day.
+        (Interval::Week, _) => Expr::cust(format!(r#"date("{t}"."day", 'weekday 0', '-6 days')"#)),
+        (Interval::Month, _) => Expr::cust(format!(r#"strftime('%Y-%m-01', "{t}"."day")"#)),
+    };
+    let reviewer = match q.per_reviewer {
+        true => Expr::cust(format!(
+            r#"CASE WHEN "{t}"."metric" = '{}' THEN "{t}"."developer_id" END"#,
+            Metric::Reviews.as_str()
+        )),
+        false => Expr::cust("NULL"),
+    };
+    let metrics: Vec<&str> = q.metrics.iter().map(|m| m.as_str()).collect();
     select
         .expr_as(scope_col.clone(), Alias::new("scope"))
-        .expr_as(
-            if q.interval == Interval::All {
-                Expr::cust(format!(r#"MIN("{}"."day")"#, r.to_string()))
-            } else {
-                day.clone()
-            },
-            Alias::new("day"),
-        )
+        .expr_as(period.clone(), Alias::new("day"))
         .expr_as(col(rollup::Column::Metric), Alias::new("metric"))
         .expr_as(col(rollup::Column::Bucket), Alias::new("bucket"))
         .expr_as(reviewer.clone(), Alias::new("reviewer"))
         .expr_as(
-            Expr::cust(format!(
-                r#"CAST(SUM("{}"."count") AS BIGINT)"#,
-                r.to_string()
-            )),
+            Expr::cust(format!(r#"CAST(SUM("{t}"."count") AS BIGINT)"#)),
             Alias::new("count"),
         )
         .and_where(col(rollup::Column::OrganizationId).eq(ctx.org_id().uuid()))
         .and_where(day.clone().gte(q.from))
-        .and_where(day.clone().lte(q.to))
+        .and_where(day.lte(q.to))
         .and_where(col(rollup::Column::Tier).is_in([String::new(), q.tier.to_value()]))
-        .add_group_by([scope_col])
+        .and_where(any_of(backend, col(rollup::Column::Metric), metrics))
         .add_group_by([
+            scope_col,
             col(rollup::Column::Metric),
             col(rollup::Column::Bucket),
-            reviewer,
         ]);
+    if q.per_reviewer {
+        select.add_group_by([reviewer]);
+    }
     if q.interval != Interval::All {
-        select.add_group_by([day]);
+        select.add_group_by([period]);
     }
     let statement = backend.build(&select);
     let rows = Row::find_by_statement(statement).all(db).await?;
-
-    let periods = periods(q);
-    let fresh = || -> Vec<Figures> { periods.iter().map(|(f, t)| Figures::new(*f, *t)).collect() };
-    let mut out: HashMap<Uuid, Vec<Figures>> = HashMap::new();
-    if let Scope::Organization = scope {
-        out.insert(ctx.org_id().uuid(), fresh());
-    }
     for row in rows {
         let Some(metric) = Metric::parse(&row.metric) else {
             return Err(AppError::internal(format!(
