@@ -145,8 +145,10 @@ pub async fn gather(
         .into_iter()
         .map(DeploymentId::from_db)
         .collect();
-    for d in table::by_ids::<deployment::Entity>(ctx, txn, &more).await? {
-        reach.loaded.insert(d.id, d);
+    if !more.is_empty() {
+        for d in table::by_ids::<deployment::Entity>(ctx, txn, &more).await? {
+            reach.loaded.insert(d.id, d);
+        }
     }
     for link in &shipping {
         if changed.pull_requests.contains(&(link.1, link.2)) {
@@ -252,11 +254,13 @@ pub async fn gather(
         .into_iter()
         .map(RepositoryId::from_db)
         .collect();
-    reach.projects = table::by_ids::<repository::Entity>(ctx, txn, &repositories)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.project_id))
-        .collect();
+    if !repositories.is_empty() {
+        reach.projects = table::by_ids::<repository::Entity>(ctx, txn, &repositories)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r.project_id))
+            .collect();
+    }
 
     reach.ids.extend(reach.pull_requests.values().map(|p| p.id));
     reach.ids.extend(reach.reviews.iter().map(|r| r.id));
