@@ -195,8 +195,7 @@ pub async fn query(
     scope: &Scope,
     q: &DeliveryQuery,
 ) -> AppResult<HashMap<Uuid, Vec<Figures>>> {
-    let periods = periods(q);
-    let fresh = || -> Vec<Figures> { periods.iter().map(|(f, t)| Figures::new(*f, *t)).collect() };
+    let fresh = || empty(q);
     let mut out: HashMap<Uuid, Vec<Figures>> = HashMap::new();
     if let Scope::Organization = scope {
         out.insert(ctx.org_id().uuid(), fresh());
@@ -273,7 +272,11 @@ pub async fn query(
         .and_where(col(rollup::Column::OrganizationId).eq(ctx.org_id().uuid()))
         .and_where(day.clone().gte(date_literal(backend, q.from)))
         .and_where(day.lte(date_literal(backend, q.to)))
-        .and_where(col(rollup::Column::Tier).is_in([String::new(), q.tier.to_value()]))
+        .and_where(any_of(
+            backend,
+            col(rollup::Column::Tier),
+            [String::new(), q.tier.to_value()],
+        ))
         .and_where(any_of(backend, col(rollup::Column::Metric), metrics))
         .add_group_by([
             scope_col,
