@@ -231,20 +231,10 @@ pub async fn gather(
         }
     }
 
-    if !changed.reviews.is_empty() {
-        use pull_request_review::Column as R;
-        let found = stored_by::<pull_request_review::Entity, _>(
-            ctx,
-            txn,
-            (R::RepositoryId, R::ExternalId),
-            changed.reviews.iter().map(|k| k.0).collect(),
-            changed.reviews.iter().map(|k| k.1.clone()).collect(),
-        )
-        .await?;
-        reach.reviews = (found.into_iter())
-            .filter(|r| (changed.reviews).contains(&(r.repository_id, r.external_id.clone())))
-            .collect();
-    }
+    use pull_request_review::Column as R;
+    let keys = (R::RepositoryId, R::ExternalId);
+    reach.reviews =
+        by_keys::<pull_request_review::Entity>(ctx, txn, keys, &changed.reviews).await?;
     let repositories: Vec<RepositoryId> = reach
         .pull_requests
         .values()
@@ -535,7 +525,7 @@ where
         .collect())
 }
 
-/// A deployment's or incident's `(project, external id)`.
+/// A deployment's or incident's `(project, external id)`, a review's `(repository, review id)`.
 trait Keyed {
     fn key(&self) -> (Uuid, String);
 }
@@ -543,6 +533,12 @@ trait Keyed {
 impl Keyed for deployment::Model {
     fn key(&self) -> (Uuid, String) {
         (self.project_id, self.external_id.clone())
+    }
+}
+
+impl Keyed for pull_request_review::Model {
+    fn key(&self) -> (Uuid, String) {
+        (self.repository_id, self.external_id.clone())
     }
 }
 
