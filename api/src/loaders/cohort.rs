@@ -53,13 +53,18 @@ pub type ScopedRows = Arc<HashMap<Uuid, Vec<MetricRow>>>;
 /// Delivery periods of a whole cohort, by the team space, project or developer they belong to.
 pub type DeliveryPeriods = Arc<HashMap<Uuid, Vec<Figures>>>;
 
+/// The delivery of a cohort's scopes for `q`, loaded once per request.
 async fn scoped_delivery(
+    memo: &Memo<DeliveryQuery, DeliveryPeriods>,
     loaders: &Loaders,
     scope: DeliveryScope,
-    q: &DeliveryQuery,
+    q: DeliveryQuery,
 ) -> AppResult<DeliveryPeriods> {
-    let found = delivery_metrics::query(&loaders.ctx, &loaders.db, &scope, q).await?;
-    Ok(Arc::new(found))
+    memo.get_or_load(q.clone(), || async move {
+        let found = delivery_metrics::query(&loaders.ctx, &loaders.db, &scope, &q).await?;
+        Ok(Arc::new(found))
+    })
+    .await
 }
 
 /// Daily counts of a cohort of developers.
@@ -259,15 +264,13 @@ pub struct TeamSpaceCohort {
 impl TeamSpaceCohort {
     /// The delivery of every team space of the cohort (its current members' work), in one
     /// statement.
-    pub async fn delivery(
+    pub async fn delivery_metrics(
         &self,
         loaders: &Loaders,
         q: DeliveryQuery,
     ) -> AppResult<DeliveryPeriods> {
         let scope = DeliveryScope::TeamSpaces(self.ids.iter().map(|id| id.uuid()).collect());
-        self.delivery_metrics
-            .get_or_load(q.clone(), || scoped_delivery(loaders, scope, &q))
-            .await
+        scoped_delivery(&self.delivery_metrics, loaders, scope, q).await
     }
 
     /// The metrics of every team space of the cohort, in one statement.
@@ -339,9 +342,7 @@ impl DeveloperCohort {
         q: DeliveryQuery,
     ) -> AppResult<DeliveryPeriods> {
         let scope = DeliveryScope::Developers(self.ids.iter().map(|id| id.uuid()).collect());
-        self.delivery_metrics
-            .get_or_load(q.clone(), || scoped_delivery(loaders, scope, &q))
-            .await
+        scoped_delivery(&self.delivery_metrics, loaders, scope, q).await
     }
 
     /// Daily counts of every developer of the cohort, in one statement.
@@ -434,9 +435,7 @@ impl ProjectCohort {
         q: DeliveryQuery,
     ) -> AppResult<DeliveryPeriods> {
         let scope = DeliveryScope::Projects(self.ids.clone());
-        self.delivery_metrics
-            .get_or_load(q.clone(), || scoped_delivery(loaders, scope, &q))
-            .await
+        scoped_delivery(&self.delivery_metrics, loaders, scope, q).await
     }
 
     /// The team spaces of the cohort's projects, in one statement.

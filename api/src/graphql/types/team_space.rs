@@ -101,7 +101,7 @@ impl TeamSpace {
     ) -> Result<Vec<DeliveryPeriod>> {
         let rq = request(ctx)?;
         let q = delivery_query(ctx, rq, from, to, interval, environment_tier)?;
-        let found = self.cohort.delivery(&rq.loaders, q.clone()).await?;
+        let found = self.cohort.delivery_metrics(&rq.loaders, q.clone()).await?;
         Ok(periods(found.get(&self.row.id), &q))
     }
 
