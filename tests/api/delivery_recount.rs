@@ -54,47 +54,30 @@ struct Raw {
     incidents: Vec<entity::incident::Model>,
 }
 
+/// Every row of `E` of the organization.
+async fn all<E: entity::scoped::InOrg>(app: &TestApp, org: OrgId) -> Vec<E::Model> {
+    E::find_in(org).all(app.db()).await.expect("rows")
+}
+
 async fn raw(app: &TestApp, org: OrgId) -> Raw {
-    let db = app.db();
-    let tz = entity::organization::Entity::find_by_id(org.uuid());
     use sea_orm::EntityTrait as _;
-    let tz: Tz = tz
-        .one(db)
+    let found = entity::organization::Entity::find_by_id(org.uuid())
+        .one(app.db())
         .await
         .expect("org")
-        .expect("org")
-        .time_zone
-        .parse()
-        .expect("zone");
+        .expect("org");
     Raw {
-        tz,
-        projects_of_repos: entity::repository::Entity::find_in(org)
-            .all(db)
+        tz: found.time_zone.parse().expect("zone"),
+        projects_of_repos: all::<entity::repository::Entity>(app, org)
             .await
-            .expect("repos")
             .into_iter()
             .map(|r| (r.id, r.project_id))
             .collect(),
-        prs: entity::pull_request::Entity::find_in(org)
-            .all(db)
-            .await
-            .expect("prs"),
-        reviews: entity::pull_request_review::Entity::find_in(org)
-            .all(db)
-            .await
-            .expect("reviews"),
-        deployments: entity::deployment::Entity::find_in(org)
-            .all(db)
-            .await
-            .expect("deployments"),
-        shipped: entity::deployment_pull_request::Entity::find_in(org)
-            .all(db)
-            .await
-            .expect("shipped"),
-        incidents: entity::incident::Entity::find_in(org)
-            .all(db)
-            .await
-            .expect("incidents"),
+        prs: all::<entity::pull_request::Entity>(app, org).await,
+        reviews: all::<entity::pull_request_review::Entity>(app, org).await,
+        deployments: all::<entity::deployment::Entity>(app, org).await,
+        shipped: all::<entity::deployment_pull_request::Entity>(app, org).await,
+        incidents: all::<entity::incident::Entity>(app, org).await,
     }
 }
 
@@ -277,10 +260,8 @@ impl Raw {
 }
 
 async fn stored(app: &TestApp, org: OrgId) -> (Counts, Counts) {
-    let rollup = entity::delivery_rollup::Entity::find_in(org)
-        .all(app.db())
+    let rollup = all::<entity::delivery_rollup::Entity>(app, org)
         .await
-        .expect("rollup")
         .into_iter()
         .map(|r| {
             let key = (
@@ -295,11 +276,7 @@ async fn stored(app: &TestApp, org: OrgId) -> (Counts, Counts) {
         })
         .collect();
     let mut ledger = Counts::new();
-    for r in entity::delivery_contribution::Entity::find_in(org)
-        .all(app.db())
-        .await
-        .expect("ledger")
-    {
+    for r in all::<entity::delivery_contribution::Entity>(app, org).await {
         let key = (
             r.project_id,
             r.developer_id,
