@@ -246,6 +246,27 @@ pub struct ConfigArgs {
     /// no longer serves /metrics and /readyz.
     #[arg(long, env = "DEVGRAPH_ADMIN_ADDR", global = true)]
     pub admin_addr: Option<SocketAddr>,
+    /// Most subscriptions one WebSocket connection may have open.
+    #[arg(
+        long,
+        env = "DEVGRAPH_WS_MAX_SUBSCRIPTIONS",
+        default_value_t = 20,
+        global = true
+    )]
+    pub ws_max_subscriptions: usize,
+    /// Most subscriptions one organization may have open on this replica,
+    /// all its connections together.
+    #[arg(
+        long,
+        env = "DEVGRAPH_WS_MAX_ORG_SUBSCRIPTIONS",
+        default_value_t = 200,
+        global = true
+    )]
+    pub ws_max_org_subscriptions: usize,
+    /// A WebSocket connection with no subscription open for this long is
+    /// closed: seconds, or a number with `s`, `m`, `h` or `d`.
+    #[arg(long, env = "DEVGRAPH_WS_IDLE_TIMEOUT", default_value = "5m", value_parser = parse_duration, global = true)]
+    pub ws_idle_timeout: Duration,
 }
 
 impl ConfigArgs {
@@ -335,6 +356,37 @@ pub struct Config {
     /// How often raw events past retention are purged in the background;
     /// `None` runs no background task (tests purge explicitly).
     pub retention_every: Option<Duration>,
+    pub live: LiveLimits,
+}
+
+/// Subscriptions over `/graphql/ws`.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveLimits {
+    pub per_connection: usize,
+    pub per_organization: usize,
+    /// A connection without subscriptions is closed after this long.
+    pub idle_timeout: Duration,
+    /// The least time between two messages of one subscription (changes in
+    /// between are folded into the next).
+    pub interval: Duration,
+    /// How often a connection's credentials are checked again, so that a
+    /// deactivated developer's or revoked key's subscriptions end.
+    pub recheck: Duration,
+    /// How long a client has to send `connection_init`.
+    pub init_timeout: Duration,
+}
+
+impl Default for LiveLimits {
+    fn default() -> Self {
+        LiveLimits {
+            per_connection: 20,
+            per_organization: 200,
+            idle_timeout: Duration::from_secs(300),
+            interval: Duration::from_secs(1),
+            recheck: Duration::from_secs(30),
+            init_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -500,6 +552,12 @@ impl Config {
                 .then(|| Duration::from_millis(args.statement_timeout_ms)),
             request_timeout: Duration::from_millis(args.request_timeout_ms),
             retention_every: Some(Duration::from_secs(3600)),
+            live: LiveLimits {
+                per_connection: args.ws_max_subscriptions,
+                per_organization: args.ws_max_org_subscriptions,
+                idle_timeout: args.ws_idle_timeout,
+                ..LiveLimits::default()
+            },
         })
     }
 
@@ -527,6 +585,7 @@ impl Config {
             statement_timeout: Some(Duration::from_secs(10)),
             request_timeout: Duration::from_secs(30),
             retention_every: None,
+            live: LiveLimits::default(),
         }
     }
 
@@ -594,7 +653,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{text:?}: expected seconds, or a number with s, m, h or d"))?;
     match n.checked_mul(seconds_per) {
-        Some(0) => Err("the maximum token age must be more than zero".into()),
+        Some(0) => Err("the duration must be more than zero".into()),
         Some(secs) => Ok(Duration::from_secs(secs)),
         None => Err(format!("{text:?} is too long")),
     }

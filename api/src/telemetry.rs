@@ -35,6 +35,8 @@ pub struct Telemetry {
     pool_size: Gauge,
     pool_idle: Gauge,
     request_tasks: Gauge,
+    ws_connections: Gauge,
+    subscriptions: Gauge,
     /// Operation names kept as labels, to bound the `operation` label.
     operations: std::sync::Mutex<OperationLabels>,
 }
@@ -64,6 +66,8 @@ impl Telemetry {
         let pool_size = Gauge::default();
         let pool_idle = Gauge::default();
         let request_tasks = Gauge::default();
+        let ws_connections = Gauge::default();
+        let subscriptions = Gauge::default();
         registry.register(
             "http_requests",
             "HTTP requests by route, method, status and GraphQL operation",
@@ -94,6 +98,16 @@ impl Telemetry {
             "Batch-loading tasks spawned for requests and still running",
             request_tasks.clone(),
         );
+        registry.register(
+            "websocket_connections",
+            "Open GraphQL WebSocket connections (/graphql/ws)",
+            ws_connections.clone(),
+        );
+        registry.register(
+            "subscriptions",
+            "Open GraphQL subscriptions, all connections together",
+            subscriptions.clone(),
+        );
         Arc::new(Telemetry {
             registry,
             requests,
@@ -102,8 +116,20 @@ impl Telemetry {
             pool_size,
             pool_idle,
             request_tasks,
+            ws_connections,
+            subscriptions,
             operations: Default::default(),
         })
+    }
+
+    /// Open WebSocket connections: the handler holds one for each.
+    pub fn ws_connections(&self) -> Gauge {
+        self.ws_connections.clone()
+    }
+
+    /// Open subscriptions: each holds one while it runs.
+    pub fn subscriptions(&self) -> Gauge {
+        self.subscriptions.clone()
     }
 
     /// Counts the batch-loading tasks requests spawn while they run (the

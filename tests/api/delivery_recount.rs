@@ -521,9 +521,15 @@ impl Mix {
                 if let Op::Link = op {
                     let d = self.rng.below(4) as usize;
                     let key = identity::IdentityKey::Named(key);
-                    identity::link(&ctx, self.app.db(), key, self.devs[d].id)
-                        .await
-                        .expect("link");
+                    identity::link(
+                        &ctx,
+                        self.app.db(),
+                        &devgraph::service::live::Live::off(),
+                        key,
+                        self.devs[d].id,
+                    )
+                    .await
+                    .expect("link");
                     return format!("linked {ghost} to {d}");
                 }
                 use sea_orm::{ColumnTrait, QueryFilter};
@@ -536,9 +542,14 @@ impl Mix {
                     return format!("{ghost} unseen");
                 };
                 let id = devgraph::ids::IdentityId::from_db(row.id);
-                identity::unlink(&ctx, self.app.db(), id)
-                    .await
-                    .expect("unlink");
+                identity::unlink(
+                    &ctx,
+                    self.app.db(),
+                    &devgraph::service::live::Live::off(),
+                    id,
+                )
+                .await
+                .expect("unlink");
                 format!("unlinked {ghost}")
             }
             Op::Rebuild => {
@@ -557,6 +568,7 @@ impl Mix {
                 devgraph::service::repository::disconnect(
                     &ctx,
                     self.app.db(),
+                    &devgraph::service::live::Live::off(),
                     self.sources[s].repository,
                 )
                 .await

@@ -23,6 +23,7 @@ mod harness;
 mod http;
 mod introspection;
 mod limits;
+mod live;
 mod metrics;
 mod mutations;
 mod permissions;

@@ -373,6 +373,7 @@ async fn ingest_batch(rec: &Recorder, w: &World, n: usize) -> Vec<Sent> {
     let ingested = events::ingest(
         &w.ctx,
         &rec.db,
+        &devgraph::service::live::Live::off(),
         w.projects[1],
         events,
         &IngestLimits::default(),

@@ -322,6 +322,7 @@ impl Mix {
         let row = identity::link(
             &ctx,
             self.app.db(),
+            &devgraph::service::live::Live::off(),
             identity::IdentityKey::Named(key),
             self.devs[d].id,
         )
@@ -344,9 +345,14 @@ impl Mix {
         let ctx = TenantCtx::unsafe_system(self.org);
         let id = devgraph::ids::IdentityId::from_db(row.id);
         let before = raw(&self.app, self.org).await;
-        service::delivery::identity::unlink(&ctx, self.app.db(), id)
-            .await
-            .expect("unlink");
+        service::delivery::identity::unlink(
+            &ctx,
+            self.app.db(),
+            &devgraph::service::live::Live::off(),
+            id,
+        )
+        .await
+        .expect("unlink");
         let moved = self.moved_since(before, row.id).await;
         format!("unlinked {ghost}: {moved} events moved")
     }

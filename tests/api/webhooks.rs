@@ -286,9 +286,14 @@ async fn a_rotated_secret_replaces_the_old_one_and_a_disconnected_repository_tak
     )
     .await;
     assert_eq!(new.status, 202, "{}", new.body);
-    repository::disconnect(&ctx, app.db(), h.repository)
-        .await
-        .expect("disconnect");
+    repository::disconnect(
+        &ctx,
+        app.db(),
+        &devgraph::service::live::Live::off(),
+        h.repository,
+    )
+    .await
+    .expect("disconnect");
     assert!(
         prs(&app, h.org).await.is_empty(),
         "its pull requests went with it"

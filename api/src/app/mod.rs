@@ -158,6 +158,8 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         points_per_minute: config.tenant_points_per_minute,
     };
     let budgets = crate::budget::Budgets::new(defaults, probe.clone());
+    let backend = db.get_database_backend();
+    let live = service::live::Live::start(&config.database_url, backend, config.live.interval);
     Ok(App {
         state: AppState {
             config: Arc::new(config),
@@ -171,6 +173,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             in_flight,
             budgets,
             secrets,
+            live,
         },
     })
 }

@@ -24,7 +24,10 @@ use crate::{
     error::{AppError, AppResult},
     ids::{OrgId, ProjectId},
     secrets::Sealer,
-    service::events::{EventInput, ingest},
+    service::{
+        events::{EventInput, ingest},
+        live::Live,
+    },
 };
 
 /// What `devgraph seed` generates (its fields are the command's options)
@@ -451,6 +454,7 @@ async fn seed_activity(
             ingest(
                 &ctx,
                 db,
+                &Live::off(),
                 ProjectId::from_db(project),
                 chunk.to_vec(),
                 &limits,

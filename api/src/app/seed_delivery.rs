@@ -32,6 +32,7 @@ use crate::{
             facts::{DeploymentFact, Facts},
             ingest,
         },
+        live::Live,
         repository::{self, NewRepository},
     },
 };
@@ -181,7 +182,7 @@ impl Seeding<'_> {
     async fn send(&mut self, facts: Facts) -> AppResult<()> {
         if !facts.is_empty() {
             self.counts
-                .add(&ingest(self.ctx, self.db, facts, None).await?);
+                .add(&ingest(self.ctx, self.db, &Live::off(), facts, None).await?);
         }
         Ok(())
     }

@@ -10,17 +10,19 @@ mod order;
 mod query;
 mod request;
 mod shape;
+mod subscription;
 mod types;
 
 pub use cost::weighed;
 pub use request::RequestData;
 pub use shape::{SchemaDescriptions, check_shape, is_introspection_only, selected_operation};
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::config::Limits;
 
-pub type AppSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type AppSchema =
+    Schema<query::QueryRoot, mutation::MutationRoot, subscription::SubscriptionRoot>;
 
 /// The one schema builder, used by the server, the tests and `devgraph schema`.
 /// Depth is checked by `check_shape` before execution rather than by
@@ -30,7 +32,7 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     Schema::build(
         query::QueryRoot,
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        subscription::SubscriptionRoot,
     )
     .limit_complexity(limits.max_complexity)
     .finish()

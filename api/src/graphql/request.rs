@@ -19,7 +19,7 @@ use crate::{
     loaders::Loaders,
     pagination::{PageArgs, PageRequest},
     secrets::Sealer,
-    service,
+    service::{self, live::Live},
     telemetry::Telemetry,
 };
 
@@ -34,6 +34,8 @@ pub struct RequestData {
     pub budgets: Arc<Budgets>,
     /// Seals repositories' webhook secrets; `None` without DEVGRAPH_SECRET_KEY.
     pub secrets: Option<Arc<Sealer>>,
+    /// Where writes announce what they changed, for subscribers.
+    pub live: Live,
     /// Metric rows the request's fields have returned so far.
     metric_rows: AtomicUsize,
 }
@@ -46,6 +48,7 @@ impl RequestData {
         telemetry: Arc<Telemetry>,
         budgets: Arc<Budgets>,
         secrets: Option<Arc<Sealer>>,
+        live: Live,
     ) -> Self {
         let loaders = Loaders::new(&caller.ctx, &db, telemetry.request_tasks());
         RequestData {
@@ -56,6 +59,7 @@ impl RequestData {
             telemetry,
             budgets,
             secrets,
+            live,
             metric_rows: AtomicUsize::new(0),
         }
     }

@@ -38,7 +38,7 @@ async fn handle(state: AppState, headers: HeaderMap, body: Body) -> Result<Inges
     let facts = delivery::batch::parse(ctx, &state.db, project, &posted.body, max_items, now)
         .await
         .map_err(fail)?;
-    delivery::ingest(ctx, &state.db, facts, None)
+    delivery::ingest(ctx, &state.db, &state.live, facts, None)
         .await
         .map_err(fail)
 }

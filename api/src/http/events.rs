@@ -64,9 +64,16 @@ async fn handle(
         }
     }
     let events = parse_events(value).map_err(fail)?;
-    ingest(ctx, &state.db, project, events, &state.config.limits.ingest)
-        .await
-        .map_err(fail)
+    ingest(
+        ctx,
+        &state.db,
+        &state.live,
+        project,
+        events,
+        &state.config.limits.ingest,
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Reads the batch shape; values are validated by the service.

@@ -115,7 +115,7 @@ async fn handle(
         id: delivery_id,
         event,
     };
-    let stored = delivery::ingest(&ctx, &state.db, facts, Some(delivery))
+    let stored = delivery::ingest(&ctx, &state.db, &state.live, facts, Some(delivery))
         .await
         .map_err(fail)?;
     Ok(json!(stored))

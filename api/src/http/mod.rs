@@ -24,7 +24,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::Authenticator, config::Config, db::DbStats, error::AppError, graphql::AppSchema,
-    secrets::Sealer, telemetry::Telemetry,
+    secrets::Sealer, service::live::Live, telemetry::Telemetry,
 };
 
 /// What every handler shares; cheap to clone.
@@ -44,6 +44,8 @@ pub struct AppState {
     pub budgets: Arc<crate::budget::Budgets>,
     /// Seals and opens repositories' webhook secrets; `None` without DEVGRAPH_SECRET_KEY.
     pub secrets: Option<Arc<Sealer>>,
+    /// Committed changes, for subscriptions (`/graphql/ws`).
+    pub live: Live,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -58,6 +60,7 @@ pub fn router(state: AppState) -> Router {
                 .post(graphql::post)
                 .fallback(graphql::method_not_allowed),
         )
+        .route("/graphql/ws", get(graphql::ws::upgrade))
         .route("/v1/events", axum::routing::post(events::post))
         .route("/v1/delivery", axum::routing::post(delivery::post))
         .route(

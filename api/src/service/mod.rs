@@ -10,6 +10,7 @@ pub mod audit;
 pub mod delivery;
 pub mod developer;
 pub mod events;
+pub mod live;
 pub mod membership;
 pub mod organization;
 pub(crate) mod prelude;

@@ -8,7 +8,10 @@ use entity::{enums::Provider, project, repository, scoped::InOrg as _};
 use crate::{
     ids::{NodeKind, ProjectId, RepositoryId, TeamSpaceId},
     secrets::{Sealer, new_webhook_secret},
-    service::prelude::*,
+    service::{
+        live::{self, Change, Live},
+        prelude::*,
+    },
 };
 
 /// A repository and its webhook secret in clear text: returned by `connect` and
@@ -155,6 +158,7 @@ pub async fn update(
 pub async fn disconnect(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     id: RepositoryId,
 ) -> AppResult<()> {
     let txn = begin_checked(ctx, db).await?;
@@ -170,8 +174,12 @@ pub async fn disconnect(
         .exec(&txn)
         .await?;
     refresh::apply(ctx, &txn, reach.without_repository(row.id)).await?;
+    let change = Change::delivery(ctx.org_id());
+    live::announce(&txn, &change).await?;
     let details = json!({ "projectId": row.project_id, "fullName": row.full_name });
-    audit::commit(ctx, txn, entry("repository.disconnect", &row, details)).await
+    audit::commit(ctx, txn, entry("repository.disconnect", &row, details)).await?;
+    live.committed(change);
+    Ok(())
 }
 
 /// A new webhook secret, shown once; deliveries signed with the old one are refused from now.

@@ -219,8 +219,15 @@ impl TestApp {
         events: Vec<EventInput>,
     ) -> Ingested {
         let limits = IngestLimits::default();
-        service::events::ingest(&system(org), self.db(), project, events, &limits)
-            .await
-            .expect("ingest events")
+        service::events::ingest(
+            &system(org),
+            self.db(),
+            &devgraph::service::live::Live::off(),
+            project,
+            events,
+            &limits,
+        )
+        .await
+        .expect("ingest events")
     }
 }

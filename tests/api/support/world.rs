@@ -161,8 +161,14 @@ async fn linked_login(app: &TestApp, org: OrgId, dev: DeveloperId, login: &str) 
     use devgraph::service::delivery::{facts::IdentityRef, identity};
     let ctx = devgraph::auth::TenantCtx::unsafe_system(org);
     let named = IdentityRef::new(entity::enums::IdentityKind::Github, login).expect("login");
-    let row = identity::link(&ctx, app.db(), identity::IdentityKey::Named(named), dev)
-        .await
-        .expect("link");
+    let row = identity::link(
+        &ctx,
+        app.db(),
+        &devgraph::service::live::Live::off(),
+        identity::IdentityKey::Named(named),
+        dev,
+    )
+    .await
+    .expect("link");
     IdentityId::from_db(row.id)
 }

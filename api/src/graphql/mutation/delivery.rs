@@ -221,7 +221,7 @@ impl Mutation for DisconnectRepositoryInput {
 
     async fn run(self, rq: &RequestData) -> AppResult<DisconnectRepositoryPayload> {
         let id = RepositoryId::from_global(&self.id)?;
-        repository::disconnect(rq.tenant(), &rq.db, id).await?;
+        repository::disconnect(rq.tenant(), &rq.db, &rq.live, id).await?;
         Ok(DisconnectRepositoryPayload {
             disconnected_repository_id: id.to_global(),
         })
@@ -260,7 +260,7 @@ impl Mutation for LinkIdentityInput {
             }
         };
         let developer = DeveloperId::from_global(&self.developer_id)?;
-        let row = identity::link(rq.tenant(), &rq.db, key, developer).await?;
+        let row = identity::link(rq.tenant(), &rq.db, &rq.live, key, developer).await?;
         Ok(LinkIdentityPayload {
             identity: Identity::one(row),
         })
@@ -272,7 +272,7 @@ impl Mutation for UnlinkIdentityInput {
 
     async fn run(self, rq: &RequestData) -> AppResult<UnlinkIdentityPayload> {
         let id = IdentityId::from_global(&self.identity_id)?;
-        let row = identity::unlink(rq.tenant(), &rq.db, id).await?;
+        let row = identity::unlink(rq.tenant(), &rq.db, &rq.live, id).await?;
         Ok(UnlinkIdentityPayload {
             identity: Identity::one(row),
         })
@@ -298,7 +298,7 @@ impl Mutation for RecordDeploymentInput {
             sha: self.sha,
             pull_requests: self.pull_request_numbers,
         };
-        let row = record::record_deployment(rq.tenant(), &rq.db, input).await?;
+        let row = record::record_deployment(rq.tenant(), &rq.db, &rq.live, input).await?;
         Ok(RecordDeploymentPayload {
             deployment: Deployment::one(row),
         })
@@ -317,7 +317,7 @@ impl Mutation for RecordIncidentInput {
             resolved_at: self.resolved_at,
             caused_by: self.caused_by,
         };
-        let row = record::record_incident(rq.tenant(), &rq.db, input).await?;
+        let row = record::record_incident(rq.tenant(), &rq.db, &rq.live, input).await?;
         Ok(RecordIncidentPayload {
             incident: Incident::one(row),
         })

@@ -64,7 +64,15 @@ impl Mutation for RecordEventsInput {
                 properties: e.properties.map(|j| j.0),
             })
             .collect();
-        let done = events::ingest(rq.tenant(), &rq.db, project, batch, &rq.limits.ingest).await?;
+        let done = events::ingest(
+            rq.tenant(),
+            &rq.db,
+            &rq.live,
+            project,
+            batch,
+            &rq.limits.ingest,
+        )
+        .await?;
         rq.telemetry.events_ingested(done.accepted as u64);
         Ok(RecordEventsPayload {
             accepted: done.accepted as i64,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, Lookahead, Object, Result, SimpleObject};
 
 use super::{CohortObject as _, Date, Developer, EnvironmentTier};
 use crate::{
@@ -92,8 +92,20 @@ pub fn delivery_query(
     interval: DeliveryInterval,
     tier: EnvironmentTier,
 ) -> AppResult<DeliveryQuery> {
+    delivery_query_with(&ctx.look_ahead(), rq, from, to, interval, tier)
+}
+
+/// `delivery_query`, for periods selected under `look` (`deliveryChanged`'s `periods`).
+pub fn delivery_query_with(
+    look: &Lookahead<'_>,
+    rq: &RequestData,
+    from: Date,
+    to: Date,
+    interval: DeliveryInterval,
+    tier: EnvironmentTier,
+) -> AppResult<DeliveryQuery> {
     check_range(from.0, to.0, rq.limits.max_metrics_days)?;
-    let (metrics, per_reviewer) = wanted(ctx);
+    let (metrics, per_reviewer) = wanted(look);
     Ok(DeliveryQuery {
         from: from.0,
         to: to.0,
@@ -106,8 +118,7 @@ pub fn delivery_query(
 
 /// What a `delivery` field's selection reads: rows of the other metrics are left unsummed,
 /// and reviews are counted per reviewer only for `reviewLoad`.
-fn wanted(ctx: &Context<'_>) -> (Vec<Metric>, bool) {
-    let look = ctx.look_ahead();
+fn wanted(look: &Lookahead<'_>) -> (Vec<Metric>, bool) {
     let (dora, flow) = (look.field("dora"), look.field("flow"));
     let any = |of: &async_graphql::Lookahead<'_>, fields: &[&str]| {
         fields.iter().any(|f| of.field(f).exists())

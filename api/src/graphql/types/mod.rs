@@ -36,14 +36,18 @@ use crate::{
 
 pub use api_key::{ApiKey, ApiKeyScope};
 pub use audit::{AuditLogEntry, AuditLogFilterInput};
-pub use delivery_metrics::{DeliveryInterval, DeliveryPeriod, delivery_query, periods};
+pub use delivery_metrics::{
+    DeliveryInterval, DeliveryPeriod, delivery_query, delivery_query_with, periods,
+};
 pub use deployment::{Deployment, DeploymentStatus, EnvironmentTier};
 pub use developer::{Developer, DeveloperRole};
 pub use filters::{DeveloperFilterInput, FilterInput, ProjectFilterInput, TeamSpaceFilterInput};
 pub use flat::Flat;
 pub use identity::{Identity, IdentityKind};
 pub use incident::Incident;
-pub use metrics::{Date, DayCount, EventMeta, MetricDimension, MetricFilterInput, MetricRow};
+pub use metrics::{
+    Date, DayCount, EventMeta, MetricDimension, MetricFilterInput, MetricRow, check_list_len,
+};
 pub use organization::Organization;
 pub use project::Project;
 pub use pull_request::{DeveloperPullRequestFilterInput, PullRequest, PullRequestFilterInput};

@@ -9,6 +9,7 @@ mod body;
 mod document;
 mod negotiate;
 mod response;
+pub mod ws;
 
 use std::collections::HashMap;
 
@@ -183,7 +184,8 @@ async fn execute(
     if let Some(caller) = caller {
         let (db, telemetry) = (state.db.clone(), state.telemetry.clone());
         let (budgets, secrets) = (state.budgets.clone(), state.secrets.clone());
-        let data = RequestData::new(caller, db, state.config.limits, telemetry, budgets, secrets);
+        let (limits, live) = (state.config.limits, state.live.clone());
+        let data = RequestData::new(caller, db, limits, telemetry, budgets, secrets, live);
         request = request.data(data);
     }
     let execution = state.schema.execute(request);

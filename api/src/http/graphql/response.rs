@@ -100,7 +100,7 @@ struct ResponseBody<'a> {
 /// Every error leaves with a code. Request errors come from the GraphQL
 /// engine without one; a field error without one took a path that skipped
 /// `AppError`, so its message is not trusted to be safe to show.
-fn error_json(mut err: ServerError, request_error: bool) -> Value {
+pub(super) fn error_json(mut err: ServerError, request_error: bool) -> Value {
     let has_code = err
         .extensions
         .as_ref()

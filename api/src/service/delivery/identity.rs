@@ -22,7 +22,11 @@ use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::{DeveloperId, IdentityId},
-    service::{any_of::any_of, table},
+    service::{
+        any_of::any_of,
+        live::{self, Change, Live},
+        table,
+    },
 };
 
 /// An identity as stored: its id and the developer it is linked to, if any.
@@ -241,6 +245,7 @@ pub enum IdentityKey {
 pub async fn link(
     ctx: &TenantCtx,
     db: &sea_orm::DatabaseConnection,
+    live: &Live,
     key: IdentityKey,
     developer: DeveloperId,
 ) -> AppResult<identity::Model> {
@@ -263,7 +268,11 @@ pub async fn link(
         ..row
     };
     audit_identity(ctx, &txn, "identity.link", &row, details).await?;
+    // What the identity did moves between developers, both kinds of figures.
+    let change = Change::everything(ctx.org_id());
+    live::announce(&txn, &change).await?;
     txn.commit().await?;
+    live.committed(change);
     Ok(row)
 }
 
@@ -272,6 +281,7 @@ pub async fn link(
 pub async fn unlink(
     ctx: &TenantCtx,
     db: &sea_orm::DatabaseConnection,
+    live: &Live,
     id: IdentityId,
 ) -> AppResult<identity::Model> {
     let txn = crate::service::begin_checked(ctx, db).await?;
@@ -289,7 +299,11 @@ pub async fn unlink(
         ..row
     };
     audit_identity(ctx, &txn, "identity.unlink", &row, details).await?;
+    // What the identity did moves between developers, both kinds of figures.
+    let change = Change::everything(ctx.org_id());
+    live::announce(&txn, &change).await?;
     txn.commit().await?;
+    live.committed(change);
     Ok(row)
 }
 

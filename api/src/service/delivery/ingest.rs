@@ -43,7 +43,13 @@ use crate::{
     error::{AppError, AppResult},
     ids::{DeploymentId, IncidentId, ProjectId, PullRequestId, RepositoryId, ReviewId},
     permissions::{Action, authorize},
-    service::{any_of::any_of, audit, begin_checked, rollups::Writes, table},
+    service::{
+        any_of::any_of,
+        audit, begin_checked,
+        live::{self, Change, Live},
+        rollups::Writes,
+        table,
+    },
 };
 
 /// A webhook delivery: applied once, however often it is sent.
@@ -75,16 +81,18 @@ pub struct Ingested {
 pub async fn ingest(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     facts: Facts,
     delivery: Option<Delivery>,
 ) -> AppResult<Ingested> {
-    ingest_audited(ctx, db, facts, delivery, None).await
+    ingest_audited(ctx, db, live, facts, delivery, None).await
 }
 
 /// `ingest`, with an audit row written in the same transaction (people's writes).
 pub async fn ingest_audited(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     facts: Facts,
     delivery: Option<Delivery>,
     entry: Option<audit::Entry>,
@@ -119,7 +127,10 @@ pub async fn ingest_audited(
     if let Some(entry) = entry {
         audit::record(ctx, &txn, entry).await?;
     }
+    let change = Change::delivery(ctx.org_id());
+    live::announce(&txn, &change).await?;
     txn.commit().await?;
+    live.committed(change);
     Ok(stored)
 }
 

@@ -21,7 +21,7 @@ use crate::{
     auth::TenantCtx,
     error::{AppError, AppResult},
     ids::{NodeKind, ProjectId, RepositoryId},
-    service::{audit::Entry, validate},
+    service::{audit::Entry, live::Live, validate},
 };
 
 /// The most pull requests one recorded deployment names (as in the delivery API).
@@ -45,6 +45,7 @@ pub struct NewDeployment {
 pub async fn record_deployment(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     input: NewDeployment,
 ) -> AppResult<deployment::Model> {
     let environment = validate::name("environment", &input.environment)?;
@@ -114,7 +115,7 @@ pub async fn record_deployment(
         deployments: vec![fact],
         ..Facts::default()
     };
-    ingest_audited(ctx, db, facts, None, Some(entry)).await?;
+    ingest_audited(ctx, db, live, facts, None, Some(entry)).await?;
     deployment::Entity::find_in(ctx.org_id())
         .filter(deployment::Column::ProjectId.eq(input.project))
         .filter(deployment::Column::ExternalId.eq(external_id))
@@ -136,6 +137,7 @@ pub struct NewIncident {
 pub async fn record_incident(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     input: NewIncident,
 ) -> AppResult<incident::Model> {
     let title = validate::name("title", &input.title)?;
@@ -176,7 +178,7 @@ pub async fn record_incident(
         incidents: vec![fact],
         ..Facts::default()
     };
-    ingest_audited(ctx, db, facts, None, Some(entry)).await?;
+    ingest_audited(ctx, db, live, facts, None, Some(entry)).await?;
     incident::Entity::find_in(ctx.org_id())
         .filter(incident::Column::ProjectId.eq(input.project))
         .filter(incident::Column::ExternalId.eq(external_id))

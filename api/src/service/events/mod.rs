@@ -25,7 +25,9 @@ use crate::{
     ids::{NodeKind, ProjectId},
     permissions::{Action, authorize, records_only_for},
     service::{
-        audit, organization,
+        audit,
+        live::{self, Change, Live},
+        organization,
         rollups::{self, Writes},
         table,
     },
@@ -45,6 +47,7 @@ pub struct Ingested {
 pub async fn ingest(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     project_id: ProjectId,
     events: Vec<EventInput>,
     limits: &IngestLimits,
@@ -129,7 +132,18 @@ pub async fn ingest(
     }
     rollups::take_turn(ctx, &txn).await?;
     writes.run(&txn).await?;
+    let change = (!fresh.is_empty()).then(|| {
+        let named = fresh.iter().filter_map(|e| e.developer.as_ref());
+        let devs = named.filter_map(|d| developers.get(d).copied()).collect();
+        Change::metrics(ctx.org_id(), project_id.uuid(), devs)
+    });
+    if let Some(change) = &change {
+        live::announce(&txn, change).await?;
+    }
     txn.commit().await?;
+    if let Some(change) = change {
+        live.committed(change);
+    }
 
     let unmatched = fresh
         .iter()

@@ -56,7 +56,7 @@ pub struct DeliveryQuery {
 }
 
 /// The figures of one period: its days (within the range), and the merged rows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Figures {
     pub from: NaiveDate,
     pub to: NaiveDate,
