@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A directory of the test's own, removed with it.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Scratch {
+    pub(crate) fn new() -> Scratch {
         let name = format!("devgraph-dev-{}", uuid::Uuid::now_v7().simple());
         Scratch(std::env::temp_dir().join(name))
     }
@@ -46,7 +46,7 @@ fn dev_config(db: &TestDb, scratch: &Scratch) -> Config {
     config
 }
 
-async fn dev_app(db: &TestDb, scratch: &Scratch) -> App {
+pub(crate) async fn dev_app(db: &TestDb, scratch: &Scratch) -> App {
     build_app(dev_config(db, scratch)).await.expect("dev app")
 }
 

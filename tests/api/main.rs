@@ -10,6 +10,7 @@ mod api_keys;
 mod auth;
 mod cli;
 mod cost;
+mod dashboard;
 mod dataloader;
 mod delivery;
 mod delivery_metrics;

@@ -1,7 +1,8 @@
 // Starts the real devgraph binary in dev mode (embedded SQLite in a fresh
 // temporary folder, demo data seeded, port chosen by the OS) and reads its
 // URL and the demo owner's token from the banner it prints. The binary is
-// the one `cargo test` already built (DEVGRAPH_BIN overrides the path).
+// the one `cargo test` already built, under CARGO_TARGET_DIR when that is
+// set (DEVGRAPH_BIN overrides the path).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,15 +11,17 @@ import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const devgraphBin =
-  process.env.DEVGRAPH_BIN ?? path.join(repo, 'target', 'debug', 'devgraph');
+  process.env.DEVGRAPH_BIN ??
+  path.join(path.resolve(repo, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug', 'devgraph');
 
-/** @returns {Promise<{url: string, graphql: string, token: string, stop: () => Promise<void>}>} */
+/** @returns {Promise<{url: string, graphql: string, token: string, databaseUrl: string, stop: () => Promise<void>}>} */
 export async function startServer({ env = {}, timeoutMs = 120_000 } = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'devgraph-clients-'));
+  const databaseUrl = env.DATABASE_URL ?? `sqlite://${dir}/devgraph.db?mode=rwc`;
   const child = spawn(devgraphBin, ['serve'], {
     env: {
       PATH: process.env.PATH,
-      DATABASE_URL: `sqlite://${dir}/devgraph.db?mode=rwc`,
+      DATABASE_URL: databaseUrl,
       DEVGRAPH_ADDR: '127.0.0.1:0',
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       ...env,
@@ -53,6 +56,8 @@ export async function startServer({ env = {}, timeoutMs = 120_000 } = {}) {
     url,
     graphql: `${url}/graphql`,
     token,
+    // For `devgraph` commands against the same database (and dev secret).
+    databaseUrl,
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -41,19 +41,7 @@ const DEFAULT_QUERY: &str = "# Welcome to devgraph. Press ▶ to run;
 ";
 
 pub fn page(state: &AppState, request: &HeaderMap) -> Response {
-    // In dev mode the demo owner's token is pre-filled, so the first page
-    // load already shows data; outside dev mode users paste their own. Dev
-    // mode listens on loopback only, but a web page elsewhere can still
-    // reach it through a name it re-points at 127.0.0.1 (DNS rebinding),
-    // and such a request names that host: only loopback names get the token.
-    let token = state
-        .dev_token
-        .as_ref()
-        .filter(|_| is_loopback_host(request));
-    if state.dev_token.is_some() && token.is_none() {
-        tracing::info!("GraphiQL served without the dev token: the Host is not a loopback name");
-    }
-    let headers = match token {
+    let headers = match dev_token(state, request, "GraphiQL") {
         Some(token) => json!({ "Authorization": format!("Bearer {token}") }),
         None => json!({}),
     };
@@ -86,6 +74,32 @@ pub fn page(state: &AppState, request: &HeaderMap) -> Response {
 </html>
 "#
     );
+    html_page(html, CONTENT_SECURITY_POLICY)
+}
+
+/// The token a page of ours (`page` names it in the log) may carry.
+pub(super) fn dev_token<'a>(
+    state: &'a AppState,
+    request: &HeaderMap,
+    page: &str,
+) -> Option<&'a str> {
+    // In dev mode the demo owner's token is pre-filled, so the first page
+    // load already shows data; outside dev mode users paste their own. Dev
+    // mode listens on loopback only, but a web page elsewhere can still
+    // reach it through a name it re-points at 127.0.0.1 (DNS rebinding),
+    // and such a request names that host: only loopback names get the token.
+    let token = state
+        .dev_token
+        .as_deref()
+        .filter(|_| is_loopback_host(request));
+    if state.dev_token.is_some() && token.is_none() {
+        tracing::info!("{page} served without the dev token: the Host is not a loopback name");
+    }
+    token
+}
+
+/// A page of ours: HTML under its Content-Security-Policy, never cached.
+pub(super) fn html_page(html: String, csp: &'static str) -> Response {
     let mut resp = (StatusCode::OK, html).into_response();
     let headers = resp.headers_mut();
     headers.insert(
@@ -94,7 +108,7 @@ pub fn page(state: &AppState, request: &HeaderMap) -> Response {
     );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        HeaderValue::from_static(csp),
     );
     // The page may carry a token: never cache it anywhere.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -152,8 +166,13 @@ fn is_dns_label_list(name: &str) -> bool {
 
 /// `GET /graphiql/{file}`: one of the compiled-in files, or 404.
 pub async fn asset(Path(file): Path<String>) -> Response {
-    let Some((body, content_type)) = lookup(&file) else {
-        let err = AppError::NotFound("no such GraphiQL asset".into());
+    static_file(lookup(&file), "no such GraphiQL asset")
+}
+
+/// A compiled-in file, or a 404 saying `missing`.
+pub(super) fn static_file(found: Option<(&'static [u8], &'static str)>, missing: &str) -> Response {
+    let Some((body, content_type)) = found else {
+        let err = AppError::NotFound(missing.into());
         return (StatusCode::NOT_FOUND, axum::Json(err.to_response_body())).into_response();
     };
     let mut resp = (StatusCode::OK, body).into_response();
@@ -172,9 +191,9 @@ pub async fn asset(Path(file): Path<String>) -> Response {
     resp
 }
 
-const JS: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-const TEXT: &str = "text/plain; charset=utf-8";
+pub(super) const JS: &str = "text/javascript; charset=utf-8";
+pub(super) const CSS: &str = "text/css; charset=utf-8";
+pub(super) const TEXT: &str = "text/plain; charset=utf-8";
 
 fn lookup(file: &str) -> Option<(&'static [u8], &'static str)> {
     macro_rules! asset {

@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state, and answers for what is not
 //! GraphQL (health, unknown paths).
 
+mod dashboard;
 mod delivery;
 mod events;
 mod graphiql;
@@ -73,6 +74,8 @@ pub fn router(state: AppState) -> Router {
         ));
     let mut router = api
         .route("/graphiql/{file}", get(graphiql::asset))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/{file}", get(dashboard::asset))
         // Liveness: the process answers.
         .route("/healthz", get(|| async { "ok" }));
     if state.config.admin_addr.is_none() {
