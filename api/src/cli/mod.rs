@@ -274,6 +274,8 @@ async fn serve(args: ConfigArgs) -> Result<(), String> {
 fn print_banner(addr: std::net::SocketAddr, dev_mode: bool, token: Option<&str>) {
     println!("devgraph listening on http://{addr}");
     println!("GraphiQL: http://{addr}/graphql");
+    println!("Dashboard: http://{addr}/dashboard");
+    println!("Subscriptions (graphql-transport-ws): ws://{addr}/graphql/ws");
     if dev_mode {
         println!("dev mode: embedded SQLite and a generated JWT secret (never use in production)");
     }
