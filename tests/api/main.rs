@@ -22,6 +22,7 @@ mod graphql_over_http;
 mod harness;
 mod http;
 mod introspection;
+mod jwks;
 mod limits;
 mod metrics;
 mod mutations;
