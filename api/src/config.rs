@@ -38,11 +38,25 @@ pub struct ConfigArgs {
     /// PEM public key (RSA or EC) for RS256/ES256 JWTs from an identity provider.
     #[arg(long, env = "JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<String>,
+    /// The identity provider's JSON Web Key Set URL (https): RS256/ES256 keys
+    /// chosen by the token's `kid`.
+    #[arg(long, env = "JWT_JWKS_URL", global = true)]
+    pub jwt_jwks_url: Option<String>,
+    /// How long a fetched key set is used before it is fetched again:
+    /// seconds, or a number with `s`, `m`, `h` or `d`.
+    #[arg(
+        long,
+        env = "DEVGRAPH_JWKS_TTL",
+        value_parser = parse_duration,
+        default_value = "10m",
+        global = true
+    )]
+    pub jwks_ttl: Duration,
     /// Required `iss` claim, when set: tokens without it are refused.
     #[arg(long, env = "JWT_ISSUER", global = true)]
     pub jwt_issuer: Option<String>,
     /// Required `aud` claim, when set: tokens without it are refused.
-    /// Mandatory with JWT_PUBLIC_KEY.
+    /// Mandatory with JWT_PUBLIC_KEY and JWT_JWKS_URL.
     #[arg(long, env = "JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
     /// Key that seals repositories' webhook secrets in the database: 32 bytes as
@@ -308,6 +322,10 @@ pub enum Introspection {
 pub enum JwtKey {
     Hs256Secret(String),
     PublicKeyPem(String),
+    /// The identity provider's key set, fetched from this URL (see `auth::jwks`).
+    Jwks {
+        url: String,
+    },
     /// No JWT setting on SQLite: a secret generated once and kept beside the
     /// database file, so printed dev tokens survive a restart.
     DevSecretFile(PathBuf),
@@ -334,6 +352,12 @@ pub struct Config {
     pub jwt_audience: Option<String>,
     /// Tokens issued (`iat`) longer ago than this are refused.
     pub jwt_max_age: Option<Duration>,
+    /// With `JwtKey::Jwks`: how long a fetched key set is used as it is.
+    pub jwks_ttl: Duration,
+    /// With `JwtKey::Jwks`: the least time between two fetches that a token
+    /// with an unknown `kid` may cause, and between retries while the
+    /// endpoint fails. `JWKS_REFRESH_INTERVAL`; tests shorten it.
+    pub jwks_refresh_interval: Duration,
     /// The key for webhook secrets at rest.
     pub secret_key: SecretKeySource,
     pub limits: Limits,
@@ -452,14 +476,19 @@ impl Default for IngestLimits {
     }
 }
 
+/// Tokens naming a key the cached set lacks may cause a fetch at most this
+/// often: anyone can send such tokens, and each would otherwise cost a
+/// request to the identity provider.
+pub const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+
 /// How long a request waits for a database connection unless configured otherwise.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "no JWT verification key: set JWT_SECRET (HS256) or JWT_PUBLIC_KEY (RS256/ES256 PEM). \
-         Generated dev secrets are only used with the embedded SQLite database"
+        "no JWT verification key: set JWT_SECRET (HS256), JWT_PUBLIC_KEY (RS256/ES256 PEM) or \
+         JWT_JWKS_URL (an identity provider's key set). Generated dev secrets are only used with the embedded SQLite database"
     )]
     NoJwtKeyForPostgres,
     #[error("DATABASE_URL must start with sqlite: or postgres:// (got a URL of another scheme)")]
@@ -467,19 +496,25 @@ pub enum ConfigError {
     #[error("JWT_SECRET must be at least 32 characters")]
     WeakJwtSecret,
     #[error(
-        "both JWT_SECRET and JWT_PUBLIC_KEY are set: set only the one your tokens are signed \
-         with (JWT_SECRET for HS256, JWT_PUBLIC_KEY for an identity provider's RS256/ES256)"
+        "{0} are set: set only the one your tokens are verified with (JWT_SECRET for HS256, \
+         JWT_PUBLIC_KEY for one RS256/ES256 key, JWT_JWKS_URL for an identity provider's key set)"
     )]
-    TwoJwtKeys,
+    TwoJwtKeys(String),
     #[error(
-        "JWT_PUBLIC_KEY needs JWT_AUDIENCE: without it, a token the identity provider issued \
+        "{0} needs JWT_AUDIENCE: without it, a token the identity provider issued \
          for any other application would be accepted here"
     )]
-    PublicKeyWithoutAudience,
+    PublicKeyWithoutAudience(&'static str),
+    #[error(
+        "JWT_JWKS_URL must be an https:// URL (http:// only to a loopback address such as \
+         127.0.0.1): keys fetched in the clear could be replaced on the way"
+    )]
+    BadJwksUrl,
     #[error(
         "dev mode (embedded SQLite, no JWT setting) hands out an owner token, so it only \
          listens on a loopback address, and the address is {addr}: listen on 127.0.0.1 \
-         (DEVGRAPH_ADDR), or set JWT_SECRET or JWT_PUBLIC_KEY to serve on other interfaces"
+         (DEVGRAPH_ADDR), or set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL to serve on other \
+         interfaces"
     )]
     DevModeNotLoopback { addr: SocketAddr },
     #[error(transparent)]
@@ -489,26 +524,7 @@ pub enum ConfigError {
 impl Config {
     pub fn from_args(args: ConfigArgs) -> Result<Config, ConfigError> {
         let database_url = args.database_url();
-        let jwt_key = match (args.jwt_secret, args.jwt_public_key) {
-            // Refused rather than one silently winning: an operator who set
-            // both believes the other one is in force.
-            (Some(_), Some(_)) => return Err(ConfigError::TwoJwtKeys),
-            (Some(secret), None) if secret.len() < 32 => return Err(ConfigError::WeakJwtSecret),
-            (Some(secret), None) => JwtKey::Hs256Secret(secret),
-            // An identity provider signs tokens for every application it
-            // serves with the same key; only the audience tells ours apart.
-            (None, Some(_)) if args.jwt_audience.is_none() => {
-                return Err(ConfigError::PublicKeyWithoutAudience);
-            }
-            (None, Some(pem)) => JwtKey::PublicKeyPem(pem),
-            (None, None) => match sqlite_path(&database_url) {
-                Some(path) => JwtKey::DevSecretFile(dev_secret_path(&path)),
-                None if is_postgres(&database_url) => {
-                    return Err(ConfigError::NoJwtKeyForPostgres);
-                }
-                None => return Err(ConfigError::UnsupportedDatabase),
-            },
-        };
+        let jwt_key = jwt_key(&args, &database_url)?;
         let secret_key = secret_key_source(args.secret_key.as_deref(), &jwt_key)?;
         Ok(Config {
             database_url,
@@ -518,6 +534,8 @@ impl Config {
             jwt_issuer: args.jwt_issuer,
             jwt_audience: args.jwt_audience,
             jwt_max_age: args.jwt_max_age,
+            jwks_ttl: args.jwks_ttl,
+            jwks_refresh_interval: JWKS_REFRESH_INTERVAL,
             limits: Limits {
                 max_page_size: args.max_page_size,
                 default_page_size: args.default_page_size.min(args.max_page_size),
@@ -571,6 +589,8 @@ impl Config {
             jwt_issuer: None,
             jwt_audience: None,
             jwt_max_age: None,
+            jwks_ttl: Duration::from_secs(600),
+            jwks_refresh_interval: JWKS_REFRESH_INTERVAL,
             secret_key: SecretKeySource::Configured(SecretKey::from_bytes(TEST_SECRET_KEY)),
             limits: Limits::default(),
             introspection: Introspection::On,
@@ -609,6 +629,65 @@ impl Config {
             return Err(ConfigError::DevModeNotLoopback { addr: self.addr });
         }
         Ok(())
+    }
+}
+
+/// Which of JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL verifies tokens
+/// (at most one), or dev mode's generated secret when none is set.
+fn jwt_key(args: &ConfigArgs, database_url: &str) -> Result<JwtKey, ConfigError> {
+    let (secret, pem, jwks) = (&args.jwt_secret, &args.jwt_public_key, &args.jwt_jwks_url);
+    // Refused rather than one silently winning: an operator who set two
+    // believes the other one is in force.
+    let set: Vec<&str> = [
+        secret.as_ref().map(|_| "JWT_SECRET"),
+        pem.as_ref().map(|_| "JWT_PUBLIC_KEY"),
+        jwks.as_ref().map(|_| "JWT_JWKS_URL"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if set.len() > 1 {
+        return Err(ConfigError::TwoJwtKeys(set.join(" and ")));
+    }
+    // An identity provider signs tokens for every application it serves
+    // with the same keys; only the audience tells ours apart.
+    if let [provider @ ("JWT_PUBLIC_KEY" | "JWT_JWKS_URL")] = set[..]
+        && args.jwt_audience.is_none()
+    {
+        return Err(ConfigError::PublicKeyWithoutAudience(provider));
+    }
+    Ok(match (secret, pem, jwks) {
+        (Some(secret), _, _) if secret.len() < 32 => return Err(ConfigError::WeakJwtSecret),
+        (Some(secret), _, _) => JwtKey::Hs256Secret(secret.clone()),
+        (_, Some(pem), _) => JwtKey::PublicKeyPem(pem.clone()),
+        (_, _, Some(url)) if !jwks_url_is_safe(url) => return Err(ConfigError::BadJwksUrl),
+        (_, _, Some(url)) => JwtKey::Jwks { url: url.clone() },
+        (None, None, None) => match sqlite_path(database_url) {
+            Some(path) => JwtKey::DevSecretFile(dev_secret_path(&path)),
+            None if is_postgres(database_url) => return Err(ConfigError::NoJwtKeyForPostgres),
+            None => return Err(ConfigError::UnsupportedDatabase),
+        },
+    })
+}
+
+/// https, or plain http to this machine (a provider on loopback, the tests).
+fn jwks_url_is_safe(url: &str) -> bool {
+    let Ok(uri) = url.parse::<axum::http::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        _ => false,
     }
 }
 
@@ -653,7 +732,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{text:?}: expected seconds, or a number with s, m, h or d"))?;
     match n.checked_mul(seconds_per) {
-        Some(0) => Err("the duration must be more than zero".into()),
+        Some(0) => Err(format!("{text:?}: the duration must be more than zero")),
         Some(secs) => Ok(Duration::from_secs(secs)),
         None => Err(format!("{text:?} is too long")),
     }
@@ -794,6 +873,67 @@ mod tests {
         }
         let tests = Config::for_tests("sqlite::memory:", "unused");
         assert!(matches!(tests.secret_key, SecretKeySource::Configured(_)));
+    }
+
+    #[test]
+    fn a_jwks_url_is_https_or_http_to_loopback() {
+        for ok in [
+            "https://idp.example.com/.well-known/jwks.json",
+            "https://idp.example.com:8443/keys?tenant=a",
+            "http://127.0.0.1:9000/jwks",
+            "http://localhost/jwks",
+            "http://[::1]:9000/jwks",
+        ] {
+            assert!(jwks_url_is_safe(ok), "{ok}");
+        }
+        for refused in [
+            "http://idp.example.com/jwks",
+            "http://10.0.0.5/jwks",
+            "ftp://idp.example.com/jwks",
+            "idp.example.com/jwks",
+            "/jwks",
+            "",
+        ] {
+            assert!(!jwks_url_is_safe(refused), "{refused}");
+        }
+    }
+
+    #[test]
+    fn a_jwks_url_excludes_the_other_keys_and_needs_an_audience() {
+        let config = |flags: &[&str]| {
+            let args = ConfigArgs::from_flags(flags).unwrap();
+            Config::from_args(args)
+        };
+        let base = ["--database-url", "postgres://u:p@127.0.0.1/db"];
+        let jwks = ["--jwt-jwks-url", "https://idp.example.com/jwks"];
+        let aud = ["--jwt-audience", "devgraph"];
+        let secret = ["--jwt-secret", "0123456789abcdef0123456789abcdef"];
+        let set = config(&[&base[..], &jwks[..], &aud[..]].concat()).unwrap();
+        assert!(matches!(&set.jwt_key, JwtKey::Jwks { url } if url == jwks[1]));
+        let err = config(&[&base[..], &jwks[..]].concat()).unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::PublicKeyWithoutAudience("JWT_JWKS_URL")
+        ));
+        let err = config(&[&base[..], &jwks[..], &aud[..], &secret[..]].concat()).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("JWT_SECRET and JWT_JWKS_URL are set"), "{err}");
+        let plain = ["--jwt-jwks-url", "http://idp.example.com/jwks"];
+        let err = config(&[&base[..], &plain[..], &aud[..]].concat()).unwrap_err();
+        assert!(matches!(err, ConfigError::BadJwksUrl));
+    }
+
+    #[test]
+    fn the_jwks_ttl_defaults_to_ten_minutes_and_is_settable() {
+        let ttl = |flags: &[&str]| {
+            let args = ConfigArgs::from_flags(flags).unwrap();
+            Config::from_args(args).unwrap().jwks_ttl
+        };
+        if std::env::var_os("DEVGRAPH_JWKS_TTL").is_none() {
+            assert_eq!(ttl(&[]), Duration::from_secs(600));
+        }
+        assert_eq!(ttl(&["--jwks-ttl", "1h"]), Duration::from_secs(3600));
+        assert!(ConfigArgs::from_flags(&["--jwks-ttl", "0"]).is_err());
     }
 
     #[test]

@@ -133,7 +133,9 @@ impl AppError {
     fn log(&self) {
         match self {
             AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
-            AppError::ServiceUnavailable => tracing::warn!("database unavailable"),
+            AppError::ServiceUnavailable => tracing::warn!(
+                "answered SERVICE_UNAVAILABLE (the database or the identity provider is away)"
+            ),
             _ => {}
         }
     }

@@ -23,6 +23,7 @@ mod graphql_over_http;
 mod harness;
 mod http;
 mod introspection;
+mod jwks;
 mod limits;
 mod live;
 mod metrics;

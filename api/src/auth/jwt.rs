@@ -1,9 +1,14 @@
-//! JWT verification (and minting of dev tokens for the CLI and dev mode).
+//! JWT verification (and minting of dev tokens for the CLI and dev mode):
+//! with one key (an HS256 secret, a PEM public key) or an identity
+//! provider's key set (`jwks`), where the token's `kid` picks the key.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
-use super::dev_files::{DevDir, DevFileError};
+use super::{
+    dev_files::{DevDir, DevFileError},
+    jwks::{JwksCache, JwksSetupError},
+};
 use crate::{
     config::{Config, DEV_SECRET_FILE, JwtKey, dev_dir_of},
     error::AppError,
@@ -26,7 +31,8 @@ pub struct Claims {
 }
 
 pub struct JwtVerifier {
-    decoding: DecodingKey,
+    keys: Keys,
+    /// With a key set, each key's own algorithm replaces `algorithms`.
     validation: Validation,
     /// Refuse tokens whose `iat` is older than this.
     max_age: Option<std::time::Duration>,
@@ -34,10 +40,17 @@ pub struct JwtVerifier {
     encoding: Option<EncodingKey>,
 }
 
+enum Keys {
+    One(DecodingKey),
+    Set(Box<JwksCache>),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JwtSetupError {
     #[error("JWT_PUBLIC_KEY is not a PEM RSA or EC public key")]
     BadPublicKey,
+    #[error(transparent)]
+    Jwks(#[from] JwksSetupError),
     #[error("dev JWT secret: {0}")]
     DevSecret(#[from] DevFileError),
     #[error(
@@ -48,18 +61,24 @@ pub enum JwtSetupError {
 
 impl JwtVerifier {
     pub fn from_config(config: &Config) -> Result<Self, JwtSetupError> {
-        let (decoding, encoding, alg) = match &config.jwt_key {
+        let (keys, encoding, alg) = match &config.jwt_key {
             JwtKey::Hs256Secret(secret) => hs256(secret.as_bytes()),
             JwtKey::DevSecretFile(path) => hs256(dev_secret(path)?.as_bytes()),
             JwtKey::PublicKeyPem(pem) => {
                 let pem = pem.replace("\\n", "\n");
                 if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
-                    (key, None, Algorithm::RS256)
+                    (Keys::One(key), None, Algorithm::RS256)
                 } else if let Ok(key) = DecodingKey::from_ec_pem(pem.as_bytes()) {
-                    (key, None, Algorithm::ES256)
+                    (Keys::One(key), None, Algorithm::ES256)
                 } else {
                     return Err(JwtSetupError::BadPublicKey);
                 }
+            }
+            JwtKey::Jwks { url } => {
+                let ttl = config.jwks_ttl;
+                let cache = JwksCache::new(url, ttl, config.jwks_refresh_interval)?;
+                // Replaced by each key's algorithm when a token is verified.
+                (Keys::Set(Box::new(cache)), None, Algorithm::RS256)
             }
         };
         let mut validation = Validation::new(alg);
@@ -81,15 +100,52 @@ impl JwtVerifier {
             None => validation.validate_aud = false,
         }
         Ok(JwtVerifier {
-            decoding,
+            keys,
             validation,
             max_age: config.jwt_max_age,
             encoding,
         })
     }
 
+    /// Verifies with the configured key; with a key set, only with the keys
+    /// already fetched (it never waits for the network: see `verify_fetching`).
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        match &self.keys {
+            Keys::One(key) => self.decode(token, key, &self.validation),
+            Keys::Set(cache) => {
+                let key = cache.cached(&kid_of(token)?)?;
+                self.decode(token, &key.decoding, &self.for_alg(key.alg))
+            }
+        }
+    }
+
+    /// Like `verify`, but with a key set, fetches the set when it is due or
+    /// lacks the token's `kid` (see `jwks` for how often).
+    pub async fn verify_fetching(&self, token: &str) -> Result<Claims, AppError> {
+        match &self.keys {
+            Keys::One(_) => self.verify(token),
+            Keys::Set(cache) => {
+                let key = cache.key(&kid_of(token)?).await?;
+                self.decode(token, &key.decoding, &self.for_alg(key.alg))
+            }
+        }
+    }
+
+    /// A key from a set is accepted for its own algorithm only, so a token
+    /// cannot pick another one (say HS256 keyed with the public key).
+    fn for_alg(&self, alg: Algorithm) -> Validation {
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![alg];
+        validation
+    }
+
+    fn decode(
+        &self,
+        token: &str,
+        key: &DecodingKey,
+        validation: &Validation,
+    ) -> Result<Claims, AppError> {
+        let claims = jsonwebtoken::decode::<Claims>(token, key, validation)
             .map(|data| data.claims)
             .map_err(|err| {
                 let reason = match err.kind() {
@@ -142,9 +198,20 @@ fn check_age(iat: Option<i64>, max_age: std::time::Duration, now: i64) -> Result
     Ok(())
 }
 
-fn hs256(secret: &[u8]) -> (DecodingKey, Option<EncodingKey>, Algorithm) {
+/// The `kid` of the token's header. A token without one is refused even
+/// when the set holds a single key: whether it passes would otherwise
+/// change with the day the provider publishes its next key.
+fn kid_of(token: &str) -> Result<String, AppError> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|_| AppError::Unauthenticated("the token is malformed".into()))?;
+    header.kid.ok_or_else(|| {
+        AppError::Unauthenticated("the token names no signing key (kid in its header)".into())
+    })
+}
+
+fn hs256(secret: &[u8]) -> (Keys, Option<EncodingKey>, Algorithm) {
     (
-        DecodingKey::from_secret(secret),
+        Keys::One(DecodingKey::from_secret(secret)),
         Some(EncodingKey::from_secret(secret)),
         Algorithm::HS256,
     )

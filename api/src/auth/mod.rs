@@ -6,12 +6,14 @@
 mod api_key;
 mod ctx;
 mod dev_files;
+mod jwks;
 mod jwt;
 pub mod key_format;
 mod lookup;
 
 pub use ctx::{Actor, KeyGrant, TenantCtx};
 pub use dev_files::{DevDir, DevFileError};
+pub use jwks::JwksSetupError;
 pub use jwt::{Claims, JwtSetupError, JwtVerifier};
 pub use lookup::{Membership, memberships_of_subject, org_by_id_or_slug, webhook_repository};
 
@@ -85,7 +87,7 @@ impl Authenticator {
                 kind: CallerKind::Machine,
             });
         }
-        let claims = self.jwt.verify(token)?;
+        let claims = self.jwt.verify_fetching(token).await?;
         let header_org = headers
             .get("x-organization")
             .map(|v| v.to_str().map(str::trim))
