@@ -159,7 +159,8 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     };
     let budgets = crate::budget::Budgets::new(defaults, probe.clone());
     let backend = db.get_database_backend();
-    let live = service::live::Live::start(&config.database_url, backend, config.live.interval);
+    let live =
+        service::live::Live::start(&config.database_url, backend, config.live.interval).await;
     Ok(App {
         state: AppState {
             config: Arc::new(config),

@@ -137,7 +137,7 @@ mod tests {
     #[tokio::test]
     async fn changes_that_come_while_waiting_are_folded_into_one_wake_up() {
         let every = Duration::from_millis(300);
-        let live = Live::start("sqlite::memory:", sea_orm::DbBackend::Sqlite, every);
+        let live = Live::start("sqlite::memory:", sea_orm::DbBackend::Sqlite, every).await;
         let org = OrgId::from_db(Uuid::now_v7());
         let mut feed = Feed::new(&live, org, Figures::Metrics, Watch::Organization).unwrap();
         let other = OrgId::from_db(Uuid::now_v7());

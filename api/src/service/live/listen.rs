@@ -12,12 +12,21 @@ use super::{CHANNEL, Change, Signal};
 /// How long to wait before connecting again after a failure.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// Runs until the hub that owns the bus is gone (the server stopped): the
-/// task holds only a weak end, so it keeps no server alive.
-pub fn spawn(url: String, bus: broadcast::WeakSender<Signal>) {
+/// Connects (so the server starts listening, not some time later), then
+/// forwards in the background until the hub that owns the bus is gone (the
+/// server stopped): the task holds only a weak end, so it keeps no server
+/// alive. A database that cannot be reached now is tried again there.
+pub async fn start(url: String, bus: broadcast::WeakSender<Signal>) {
+    let first = match connect(&url).await {
+        Ok(listener) => Some(listener),
+        Err(err) => {
+            tracing::warn!(%err, "cannot LISTEN for live changes yet; retrying");
+            None
+        }
+    };
     tokio::spawn(async move {
         tokio::select! {
-            () = forward(&url, &bus) => {}
+            () = forward(&url, &bus, first) => {}
             () = until_gone(&bus) => {}
         }
     });
@@ -29,7 +38,7 @@ async fn until_gone(bus: &broadcast::WeakSender<Signal>) {
     }
 }
 
-async fn forward(url: &str, weak: &broadcast::WeakSender<Signal>) {
+async fn forward(url: &str, weak: &broadcast::WeakSender<Signal>, mut first: Option<PgListener>) {
     let send = |signal: Signal| {
         if let Some(bus) = weak.upgrade() {
             // No receiver (nobody subscribed) is not an error.
@@ -37,16 +46,21 @@ async fn forward(url: &str, weak: &broadcast::WeakSender<Signal>) {
         }
     };
     loop {
-        let mut listener = match connect(url).await {
-            Ok(listener) => listener,
-            Err(err) => {
-                tracing::warn!(%err, "cannot LISTEN for live changes; retrying");
-                tokio::time::sleep(RETRY).await;
-                continue;
-            }
+        let mut listener = match first.take() {
+            Some(listener) => listener,
+            None => match connect(url).await {
+                Ok(listener) => {
+                    // Whatever was committed while no listener ran was missed.
+                    send(Signal::Resync);
+                    listener
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "cannot LISTEN for live changes; retrying");
+                    tokio::time::sleep(RETRY).await;
+                    continue;
+                }
+            },
         };
-        // Whatever was committed while no listener ran was missed.
-        send(Signal::Resync);
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => {

@@ -154,11 +154,11 @@ impl Live {
 
     /// The bus of a server on `database_url`; on PostgreSQL it starts the
     /// listener (one connection of its own, outside the pool).
-    pub fn start(database_url: &str, backend: DbBackend, interval: Duration) -> Live {
+    pub async fn start(database_url: &str, backend: DbBackend, interval: Duration) -> Live {
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let listened = backend == DbBackend::Postgres;
         if listened {
-            listen::spawn(database_url.to_owned(), bus.downgrade());
+            listen::start(database_url.to_owned(), bus.downgrade()).await;
         }
         Live(Some(Arc::new(Hub {
             bus,
@@ -237,9 +237,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_organization_has_at_most_its_slots_and_gets_them_back() {
-        let live = Live::start("sqlite::memory:", DbBackend::Sqlite, Duration::from_secs(1));
+    #[tokio::test]
+    async fn an_organization_has_at_most_its_slots_and_gets_them_back() {
+        let live = Live::start("sqlite::memory:", DbBackend::Sqlite, Duration::from_secs(1)).await;
         let org = OrgId::from_db(Uuid::now_v7());
         let other = OrgId::from_db(Uuid::now_v7());
         let a = live.admit(org, 2).unwrap();
