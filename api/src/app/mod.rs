@@ -19,7 +19,7 @@ use crate::{
     config::{Config, ConfigError},
     db::{self, DbStats},
     graphql::build_schema,
-    http::{AppState, router},
+    http::{AppState, persisted::Documents, router},
     service,
 };
 
@@ -35,6 +35,8 @@ pub enum StartError {
     Jwt(#[from] JwtSetupError),
     #[error(transparent)]
     SecretKey(#[from] secret_key::SecretKeySetupError),
+    #[error(transparent)]
+    TrustedDocuments(#[from] crate::http::persisted::ManifestError),
     #[error("cannot prepare dev mode (demo data and token): {0}")]
     DevMode(String),
     #[error("cannot listen on {addr}: {cause}")]
@@ -131,6 +133,13 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     // secret's rules rather than by whoever creates the database file.
     let jwt = JwtVerifier::from_config(&config)?;
     let secrets = secret_key::sealer(&config)?;
+    let documents = Arc::new(Documents::from_config(&config)?);
+    if let Some(listed) = documents.trusted_count() {
+        tracing::info!(
+            listed,
+            "trusted documents: only the manifest's documents run"
+        );
+    }
     let (db, stats) = db::connect(
         &config.database_url,
         config.db_pool_size,
@@ -171,6 +180,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             in_flight,
             budgets,
             secrets,
+            documents,
         },
     })
 }
