@@ -1,10 +1,16 @@
 //! HTTP caching of GET answers to queries named by hash (persisted
 //! queries): the only requests whose URL is short and stable enough for a
-//! browser cache to be worth it. A successful answer gets a strong `ETag`
-//! and `Cache-Control: private, max-age=N`, and a matching `If-None-Match`
+//! browser cache to be worth it. A successful answer gets an `ETag` and
+//! `Cache-Control: private, max-age=N`, and a matching `If-None-Match`
 //! gets `304 Not Modified` without a body; an answer with errors gets
 //! `no-store`, since retrying it must reach the server. POST answers (so
 //! mutations, which GET refuses) are never given any of these.
+//!
+//! The ETag is weak (`W/"..."`), a digest of the data with object keys in
+//! sorted order: async-graphql writes the fields of an object in the order
+//! their resolvers finish, so the same data can come out in another key
+//! order from one request to the next. Equal data, equal tag; byte-equal
+//! bodies are not promised, which is what a weak validator says.
 //!
 //! The query still runs on a revalidation (the data may have changed, and
 //! only running it tells): a 304 saves the transfer, not the work.
@@ -61,11 +67,12 @@ impl Validator {
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             return resp;
         };
-        let tag = self.etag(&body);
+        let tag = self.opaque_tag(&body);
+        let etag = format!("W/{tag}");
         let cache_control = format!("private, max-age={}", self.max_age);
         let headers = resp.headers_mut();
         for (name, value) in [
-            (header::ETAG, &tag),
+            (header::ETAG, &etag),
             (header::CACHE_CONTROL, &cache_control),
         ] {
             if let Ok(value) = HeaderValue::from_str(value) {
@@ -85,7 +92,8 @@ impl Validator {
         Response::from_parts(parts, Body::empty())
     }
 
-    fn etag(&self, body: &[u8; 32]) -> String {
+    /// The quoted part of the ETag, which If-None-Match compares.
+    fn opaque_tag(&self, body: &[u8; 32]) -> String {
         let hash = Sha256::new()
             .chain_update(self.seed)
             .chain_update(body)
@@ -130,6 +138,67 @@ fn entity_tags(mut list: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The sha256 of `data` with every object's keys in sorted order: the same
+/// for the same data whatever order async-graphql wrote its fields in.
+pub fn data_digest(data: &async_graphql::Value) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    feed(&mut Feed(&mut hasher), data);
+    hasher.finalize().into()
+}
+
+/// Writes `value` as JSON with sorted keys into the hasher, without
+/// building the text.
+fn feed(out: &mut Feed<'_>, value: &async_graphql::Value) {
+    use async_graphql::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+            out.put(b"{");
+            for (key, value) in entries {
+                out.json(key.as_str());
+                out.put(b":");
+                feed(out, value);
+                out.put(b",");
+            }
+            out.put(b"}");
+        }
+        Value::List(items) => {
+            out.put(b"[");
+            for item in items {
+                feed(out, item);
+                out.put(b",");
+            }
+            out.put(b"]");
+        }
+        scalar => out.json(scalar),
+    }
+}
+
+struct Feed<'a>(&'a mut Sha256);
+
+impl Feed<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    fn json(&mut self, value: &(impl serde::Serialize + ?Sized)) {
+        // Writing to a hasher cannot fail, and every scalar serializes.
+        let _ = serde_json::to_writer(&mut *self, value);
+    }
+}
+
+impl std::io::Write for Feed<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +232,26 @@ mod tests {
         assert!(!none_match(&request(&[r#""abcd""#]), tag));
         assert!(!none_match(&request(&["abc"]), tag));
         assert!(!none_match(&request(&[]), tag));
+    }
+
+    #[test]
+    fn the_data_digest_ignores_key_order_and_nothing_else() {
+        let value = |json: serde_json::Value| async_graphql::Value::from_json(json).unwrap();
+        let a = value(serde_json::json!({ "b": [1, { "y": "x", "z": null }], "a": true }));
+        let b = value(serde_json::json!({ "a": true, "b": [1, { "z": null, "y": "x" }] }));
+        assert_eq!(data_digest(&a), data_digest(&b));
+        for other in [
+            serde_json::json!({ "a": true, "b": [{ "z": null, "y": "x" }, 1] }),
+            serde_json::json!({ "a": true, "b": [1, { "z": null, "y": "x" }], "c": null }),
+            serde_json::json!({ "a": "true", "b": [1, { "z": null, "y": "x" }] }),
+            serde_json::json!({ "a": true, "b": [1, { "z": null, "y": "x,\"" }] }),
+            serde_json::json!({ "a": true, "b": [1, { "z": null }, "y", "x"] }),
+        ] {
+            assert_ne!(
+                data_digest(&a),
+                data_digest(&value(other.clone())),
+                "{other}"
+            );
+        }
     }
 }

@@ -9,7 +9,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::negotiate::MediaType;
 use crate::{error::AppError, telemetry::OperationLabel};
@@ -20,7 +19,8 @@ pub fn labelled(mut resp: Response, label: OperationLabel) -> Response {
 }
 
 /// What a successful answer (data, no error) carries for HTTP caching: the
-/// sha256 of its body, from which `caching` derives its `ETag`.
+/// digest of its data (`caching::data_digest`), from which `caching` derives
+/// its `ETag`.
 #[derive(Clone, Copy)]
 pub struct CleanBody(pub [u8; 32]);
 
@@ -36,7 +36,8 @@ pub fn graphql_response(
     max_bytes: usize,
     digest: bool,
 ) -> Response {
-    let clean = response.errors.is_empty();
+    let body_digest = (digest && response.errors.is_empty())
+        .then(|| CleanBody(super::caching::data_digest(&response.data)));
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -71,7 +72,6 @@ pub fn graphql_response(
         });
         return json_response(media, StatusCode::OK, &body);
     }
-    let body_digest = (digest && clean).then(|| CleanBody(Sha256::digest(&out.bytes).into()));
     let mut resp = bytes_response(media, status, out.bytes);
     if let Some(body_digest) = body_digest {
         resp.extensions_mut().insert(body_digest);
