@@ -129,10 +129,8 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     // Before anything is created: a dev server that may not start must
     // leave no secret or database behind.
     config.check_listen_addr()?;
-    // Before connecting, so dev mode's directory is made private by the
-    // secret's rules rather than by whoever creates the database file.
-    let jwt = JwtVerifier::from_config(&config)?;
-    let secrets = secret_key::sealer(&config)?;
+    // It reads a file and creates none: a bad manifest stops the start-up
+    // before dev mode writes anything.
     let documents = Arc::new(Documents::from_config(&config)?);
     if let Some(listed) = documents.trusted_count() {
         tracing::info!(
@@ -140,6 +138,10 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             "trusted documents: only the manifest's documents run"
         );
     }
+    // Before connecting, so dev mode's directory is made private by the
+    // secret's rules rather than by whoever creates the database file.
+    let jwt = JwtVerifier::from_config(&config)?;
+    let secrets = secret_key::sealer(&config)?;
     let (db, stats) = db::connect(
         &config.database_url,
         config.db_pool_size,

@@ -34,9 +34,10 @@ impl RawRequest {
     }
 
     /// Whether the request names a persisted document (GET answers to
-    /// those may be cached).
+    /// those may be cached); `documentId` counts only in place of a
+    /// document, as `http::persisted` reads it.
     pub fn names_hash(&self) -> bool {
-        self.document_id.is_some()
+        (self.document_id.is_some() && self.query.is_none())
             || self
                 .extensions
                 .as_ref()

@@ -59,8 +59,6 @@ pub struct Resolved {
     /// Parsed already when resolution had to look inside it (a free-form
     /// introspection query in trusted mode), so the caller need not again.
     pub parsed: Option<ExecutableDocument>,
-    /// The request named its document by hash (cacheable over GET).
-    pub by_hash: bool,
 }
 
 /// The documents this process runs by hash: one per `AppState`.
@@ -113,22 +111,18 @@ impl Documents {
                 .query
                 .ok_or_else(|| AppError::bad_field("query", "`query` is missing"))?;
             return match &self.mode {
-                Mode::Automatic(_) => Ok(Resolved::sent(query, false)),
-                Mode::Trusted(manifest) => self.free_form(manifest, query, &incoming, false),
+                Mode::Automatic(_) => Ok(Resolved::sent(query)),
+                Mode::Trusted(manifest) => self.free_form(manifest, query, &incoming),
             };
         };
         match &self.mode {
             Mode::Automatic(store) => self.automatic(store.as_ref(), &id, &incoming),
             Mode::Trusted(manifest) => match (manifest.get(&id.key), incoming.query) {
                 (Some(listed), Some(query)) if **listed != *query => Err(mismatch()),
-                (Some(listed), _) => Ok(Resolved {
-                    query: listed.clone(),
-                    parsed: None,
-                    by_hash: true,
-                }),
+                (Some(listed), _) => Ok(Resolved::known(listed.clone())),
                 // Not a registration, which trusted mode refuses: the document
                 // runs only if it would run sent alone.
-                (None, Some(query)) => self.free_form(manifest, query, &incoming, true),
+                (None, Some(query)) => self.free_form(manifest, query, &incoming),
                 (None, None) => Err(AppError::PersistedQueryNotFound),
             },
         }
@@ -145,20 +139,17 @@ impl Documents {
                 (Some(store), Some(hash)) => lock(store).get(&hash).cloned(),
                 _ => None,
             };
-            let query = found.ok_or(AppError::PersistedQueryNotFound)?;
-            return Ok(Resolved {
-                query,
-                parsed: None,
-                by_hash: true,
-            });
+            return found
+                .map(Resolved::known)
+                .ok_or(AppError::PersistedQueryNotFound);
         };
         let hash = sha256(query);
         if id.sha256 != Some(hash) {
             return Err(mismatch());
         }
-        let resolved = Resolved::sent(query, true);
+        let resolved = Resolved::sent(query);
         // A document over the size limit is refused before it runs; keeping
-        // it would only make room for nothing.
+        // it would only push out one that runs.
         if let Some(store) = store
             && incoming.may_register
             && query.len() <= self.max_query_bytes
@@ -177,14 +168,9 @@ impl Documents {
         manifest: &Manifest,
         query: &str,
         incoming: &Incoming<'_>,
-        by_hash: bool,
     ) -> Result<Resolved, AppError> {
         if let Some(listed) = manifest.by_content(&sha256(query)) {
-            return Ok(Resolved {
-                query: listed.clone(),
-                parsed: None,
-                by_hash,
-            });
+            return Ok(Resolved::known(listed.clone()));
         }
         let parsed = (query.len() <= self.max_query_bytes)
             .then(|| async_graphql::parser::parse_query(query).ok())
@@ -193,7 +179,7 @@ impl Documents {
         match parsed {
             Some(doc) => Ok(Resolved {
                 parsed: Some(doc),
-                ..Resolved::sent(query, by_hash)
+                ..Resolved::sent(query)
             }),
             None => Err(AppError::Forbidden(
                 "this server runs only its trusted documents: send the hash of a listed \
@@ -205,11 +191,14 @@ impl Documents {
 }
 
 impl Resolved {
-    fn sent(query: &str, by_hash: bool) -> Resolved {
+    fn sent(query: &str) -> Resolved {
+        Resolved::known(Arc::from(query))
+    }
+
+    fn known(query: Arc<str>) -> Resolved {
         Resolved {
-            query: Arc::from(query),
+            query,
             parsed: None,
-            by_hash,
         }
     }
 }
