@@ -65,7 +65,9 @@ pub fn router(state: AppState) -> Router {
                 .fallback(graphql::method_not_allowed),
         )
         .route_layer(in_flight());
-    // Routes added here get CORS without the in-flight limit.
+    // A route added to `browser` here, after its in-flight layer and before
+    // CORS, gets CORS without taking an in-flight slot: the place for a
+    // long-lived connection such as a WebSocket.
     let browser = cors::allow(browser, &state.config.clients.cors_origins);
     // Servers and machines (API keys, webhooks): no CORS.
     let machines = Router::new()

@@ -190,7 +190,7 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Option<Byte
 }
 
 /// Runs the resolved document; with `cacheable`, a clean answer carries
-/// the digest of its body for `caching`.
+/// the digest of its data for `caching`.
 async fn execute(
     state: AppState,
     media: MediaType,
@@ -202,7 +202,7 @@ async fn execute(
     // Parsed once (here, by GET to refuse mutations, or by trusted-documents
     // resolution) for the checks and the metrics label, then handed to
     // async-graphql so it does not parse again.
-    let Resolved { query, parsed, .. } = resolved;
+    let Resolved { query, parsed } = resolved;
     let doc = parsed.or_else(|| parse_document(&query, &state.config.limits));
     // No credentials: only an introspection-only query runs, without any
     // tenant context, so it reads no tenant data (see `caller_from_headers`).
