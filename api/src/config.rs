@@ -281,6 +281,32 @@ pub struct ConfigArgs {
     /// closed: seconds, or a number with `s`, `m`, `h` or `d`.
     #[arg(long, env = "DEVGRAPH_WS_IDLE_TIMEOUT", default_value = "5m", value_parser = parse_duration, global = true)]
     pub ws_idle_timeout: Duration,
+    /// Documents kept for automatic persisted queries (hash → document, the
+    /// least recently used dropped first), per process; 0 keeps none.
+    #[arg(long, env = "DEVGRAPH_APQ_CAPACITY", default_value_t = DEFAULT_APQ_CAPACITY, global = true)]
+    pub apq_capacity: usize,
+    /// A persisted-documents manifest (graphql-codegen's client preset's
+    /// `persisted-documents.json`): when set, only its documents run.
+    #[arg(long, env = "DEVGRAPH_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<PathBuf>,
+    /// `max-age` of `Cache-Control: private` on GET answers to queries sent
+    /// by hash, in seconds (0: the browser revalidates with `If-None-Match`).
+    #[arg(
+        long,
+        env = "DEVGRAPH_CACHE_MAX_AGE",
+        default_value_t = 0,
+        global = true
+    )]
+    pub cache_max_age: u32,
+    /// Browser origins allowed to call /graphql cross-origin, comma-separated
+    /// (`https://app.example.com,http://localhost:5173`), or `*`; none by default.
+    #[arg(
+        long,
+        env = "DEVGRAPH_CORS_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub cors_origins: Vec<String>,
 }
 
 impl ConfigArgs {
@@ -380,6 +406,8 @@ pub struct Config {
     /// How often raw events past retention are purged in the background;
     /// `None` runs no background task (tests purge explicitly).
     pub retention_every: Option<Duration>,
+    /// Persisted documents, GET caching and CORS for browser clients.
+    pub clients: ClientSettings,
     pub live: LiveLimits,
 }
 
@@ -411,6 +439,111 @@ impl Default for LiveLimits {
             init_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// Documents kept for automatic persisted queries unless configured otherwise.
+pub const DEFAULT_APQ_CAPACITY: usize = 1000;
+
+/// How `/graphql` serves browser and codegen clients.
+#[derive(Debug, Clone)]
+pub struct ClientSettings {
+    /// Automatic persisted queries kept; 0 keeps none.
+    pub apq_capacity: usize,
+    /// When set, only the documents of this manifest run.
+    pub trusted_documents: Option<PathBuf>,
+    /// `max-age` of cacheable GET answers, in seconds.
+    pub cache_max_age: u32,
+    pub cors_origins: CorsOrigins,
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        ClientSettings {
+            apq_capacity: DEFAULT_APQ_CAPACITY,
+            trusted_documents: None,
+            cache_max_age: 0,
+            cors_origins: CorsOrigins::None,
+        }
+    }
+}
+
+/// Which browser origins may call the API cross-origin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No CORS headers at all: browsers keep other origins out.
+    #[default]
+    None,
+    /// `*`: safe only because no credentials ride along (bearer tokens, no cookies).
+    Any,
+    /// Serialized origins (`scheme://host[:port]`, lowercase), as browsers send them.
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// `DEVGRAPH_CORS_ORIGINS`, each origin checked: a typo here would
+    /// otherwise fail silently in the browser, as a CORS error.
+    pub fn parse(items: &[String]) -> Result<CorsOrigins, ConfigError> {
+        let items: Vec<&str> = items
+            .iter()
+            .map(|i| i.trim())
+            .filter(|i| !i.is_empty())
+            .collect();
+        if items == ["*"] {
+            return Ok(CorsOrigins::Any);
+        }
+        if items.is_empty() {
+            return Ok(CorsOrigins::None);
+        }
+        items
+            .into_iter()
+            .map(|item| {
+                serialized_origin(item).ok_or_else(|| ConfigError::BadCorsOrigin(item.to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(CorsOrigins::List)
+    }
+}
+
+/// `item` as the `Origin` header a browser sends (`https://app.example.com`,
+/// `http://localhost:5173`), or `None` when it is not one: another scheme, a
+/// path, a user, a wildcard mixed with names.
+fn serialized_origin(item: &str) -> Option<String> {
+    let (scheme, host) = item.split_once("://")?;
+    let (scheme, host) = (scheme.to_ascii_lowercase(), host.to_ascii_lowercase());
+    // `host[:port]`, the host a name or an IPv6 literal in brackets.
+    let (name, port) = match host.strip_prefix('[') {
+        Some(rest) => {
+            let (inside, after) = rest.split_once(']')?;
+            let literal = inside.chars().all(|c| c.is_ascii_hexdigit() || c == ':');
+            if inside.is_empty() || !literal || !(after.is_empty() || after.starts_with(':')) {
+                return None;
+            }
+            (&host[..inside.len() + 2], after.strip_prefix(':'))
+        }
+        None => {
+            let (name, port) = match host.split_once(':') {
+                Some((name, port)) => (name, Some(port)),
+                None => (host.as_str(), None),
+            };
+            let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+            if name.is_empty() || !name.chars().all(valid) {
+                return None;
+            }
+            (name, port)
+        }
+    };
+    let port = match port {
+        Some(p) if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) => return None,
+        Some(p) => Some(p.parse::<u16>().ok()?),
+        None => None,
+    };
+    // Browsers leave the scheme's default port out of `Origin`.
+    let port = match (scheme.as_str(), port) {
+        ("http", Some(80)) | ("https", Some(443)) | ("http" | "https", None) => String::new(),
+        ("http" | "https", Some(p)) => format!(":{p}"),
+        _ => return None,
+    };
+    Some(format!("{scheme}://{name}{port}"))
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -519,6 +652,12 @@ pub enum ConfigError {
     DevModeNotLoopback { addr: SocketAddr },
     #[error(transparent)]
     BadSecretKey(#[from] BadSecretKey),
+    #[error(
+        "DEVGRAPH_CORS_ORIGINS: {0:?} is not an origin: write each as the browser sends it, \
+         scheme://host[:port] with no path or trailing slash (https://app.example.com, \
+         http://localhost:5173), comma-separated, or * alone for any origin"
+    )]
+    BadCorsOrigin(String),
 }
 
 impl Config {
@@ -526,6 +665,12 @@ impl Config {
         let database_url = args.database_url();
         let jwt_key = jwt_key(&args, &database_url)?;
         let secret_key = secret_key_source(args.secret_key.as_deref(), &jwt_key)?;
+        let clients = ClientSettings {
+            apq_capacity: args.apq_capacity,
+            trusted_documents: args.trusted_documents,
+            cache_max_age: args.cache_max_age,
+            cors_origins: CorsOrigins::parse(&args.cors_origins)?,
+        };
         Ok(Config {
             database_url,
             addr: args.addr,
@@ -576,6 +721,7 @@ impl Config {
                 idle_timeout: args.ws_idle_timeout,
                 ..LiveLimits::default()
             },
+            clients,
         })
     }
 
@@ -606,6 +752,7 @@ impl Config {
             request_timeout: Duration::from_secs(30),
             retention_every: None,
             live: LiveLimits::default(),
+            clients: ClientSettings::default(),
         }
     }
 
@@ -934,6 +1081,58 @@ mod tests {
         }
         assert_eq!(ttl(&["--jwks-ttl", "1h"]), Duration::from_secs(3600));
         assert!(ConfigArgs::from_flags(&["--jwks-ttl", "0"]).is_err());
+    }
+
+    #[test]
+    fn cors_origins_are_checked_and_written_as_browsers_send_them() {
+        let parse = |items: &[&str]| {
+            let items: Vec<String> = items.iter().map(|i| (*i).to_owned()).collect();
+            CorsOrigins::parse(&items)
+        };
+        assert_eq!(parse(&[]).unwrap(), CorsOrigins::None);
+        assert_eq!(parse(&[""]).unwrap(), CorsOrigins::None);
+        assert_eq!(parse(&["*"]).unwrap(), CorsOrigins::Any);
+        let list = [
+            " https://App.Example.com",
+            "http://localhost:5173",
+            "http://[::1]:8080",
+            "https://[::1]",
+            "https://default.example:443",
+        ];
+        assert_eq!(
+            parse(&list).unwrap(),
+            CorsOrigins::List(vec![
+                "https://app.example.com".into(),
+                "http://localhost:5173".into(),
+                "http://[::1]:8080".into(),
+                "https://[::1]".into(),
+                "https://default.example".into(),
+            ])
+        );
+        for bad in [
+            "app.example.com",
+            "https://app.example.com/",
+            "https://app.example.com/path",
+            "ftp://app.example.com",
+            "https://user@app.example.com",
+            "https://app.example.com:port",
+            "https://*.example.com",
+            "https://",
+            "http://a.example:",
+            "http://a.example:+80",
+            "http://a.example:70000",
+            "http://[::1",
+            "http://[]",
+        ] {
+            assert!(
+                matches!(parse(&[bad]), Err(ConfigError::BadCorsOrigin(_))),
+                "{bad}"
+            );
+        }
+        assert!(
+            parse(&["*", "https://a.example"]).is_err(),
+            "* alone or not at all"
+        );
     }
 
     #[test]

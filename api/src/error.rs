@@ -35,6 +35,10 @@ pub enum AppError {
         retry_after: u64,
     },
     ServiceUnavailable,
+    /// A request named a persisted document by its hash, and this server
+    /// does not know it: send the document with the hash (automatic
+    /// persisted queries), or it is not in the trusted-documents manifest.
+    PersistedQueryNotFound,
     /// The cause is logged, never shown: it may hold SQL, paths or secrets.
     Internal(String),
 }
@@ -79,6 +83,9 @@ impl AppError {
                 "the service is temporarily unavailable; retry shortly".into()
             }
             AppError::Internal(_) => "internal error".into(),
+            // Apollo Client and urql recognise the miss by this exact message
+            // (urql by the message alone), so it is not a sentence.
+            AppError::PersistedQueryNotFound => "PersistedQueryNotFound".into(),
         }
     }
 
@@ -101,6 +108,7 @@ impl AppError {
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
+            AppError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
     }
 
@@ -117,6 +125,9 @@ impl AppError {
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // A request error: `/graphql` answers it 200 under application/json,
+            // as it does every request error (see `MediaType::request_error_status`).
+            AppError::PersistedQueryNotFound => StatusCode::BAD_REQUEST,
         }
     }
 

@@ -22,6 +22,17 @@ const config: CodegenConfig = {
   documents: ['src/**/*.graphql'],
   generates: {
     'generated/from-file.ts': { schema: '../../schema.graphql', ...output },
+    // The client preset, for its persisted documents: each document gets a
+    // `__meta__.hash` (`sha256:<hex>`) and generated/client/persisted-documents.json
+    // lists them all, the manifest of devgraph's trusted-documents mode
+    // (DEVGRAPH_TRUSTED_DOCUMENTS). Every `.graphql` file under src/ is in it.
+    'generated/client/': {
+      schema: '../../schema.graphql',
+      preset: 'client',
+      presetConfig: { persistedDocuments: true, fragmentMasking: false },
+      // `.js` in relative imports, as `moduleResolution: NodeNext` requires.
+      config: { ...output.config, importExtension: '.js' },
+    },
   },
 };
 

@@ -496,3 +496,51 @@ async fn delivery_subscribers_get_the_new_dora_figures_after_a_recorded_deployme
     app.gql(&s.token, record, vars).await.ok();
     assert_eq!(deployments(&ws.next("d").await), Some(1.0));
 }
+
+#[tokio::test]
+async fn in_trusted_documents_mode_only_listed_subscriptions_start() {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(METRICS.as_bytes());
+    let hash: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let manifest = json!({ format!("sha256:{hash}"): METRICS });
+    let path = std::env::temp_dir().join(format!("live-trusted-{}.json", uuid::Uuid::now_v7()));
+    std::fs::write(&path, manifest.to_string()).unwrap();
+    // Set up through a server that runs any document; subscribed to and
+    // ingested through one that runs only the manifest's, on the same data.
+    let app = TestApp::spawn().await;
+    let s = Site::new(&app, "trusted").await;
+    let mut config = Config::for_tests(app.direct_database_url(), JWT_SECRET);
+    config.clients.trusted_documents = Some(path.clone());
+    let trusted = build_app(config).await.expect("a trusted-mode server");
+    let addr = trusted.spawn().await.expect("spawn");
+    std::fs::remove_file(&path).ok();
+    let events = json!({ "events": now_events("trusted", 1) });
+    let post = app
+        .client
+        .post(format!("http://{addr}/v1/events"))
+        .bearer_auth(&s.key.secret)
+        .json(&events);
+    let mut ws = Ws::open(addr, &s.token).await;
+    // By hash alone, as the client preset's generated code sends it.
+    let by_hash = json!({
+        "variables": { "scope": s.org.gid() },
+        "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } },
+    });
+    ws.send(json!({ "type": "subscribe", "id": "listed", "payload": by_hash }))
+        .await;
+    assert_eq!(rows(&ws.next("listed").await), vec![]);
+    let other = "subscription($scope: ID!) { metricsChanged(scope: $scope) { scope } }";
+    ws.subscribe("free", other, json!({ "scope": s.org.gid() }))
+        .await;
+    match ws.frame().await {
+        Frame::Json(m) if m["type"] == "error" && m["id"] == "free" => {
+            assert_eq!(m["payload"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(post.send().await.unwrap().status(), 202);
+    assert_eq!(
+        rows(&ws.next("listed").await),
+        vec![(today_text(), "trusted".into(), 1)]
+    );
+}

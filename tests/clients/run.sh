@@ -43,6 +43,8 @@ example="$repo/examples/typescript-client"
 if [ -f "$example/package-lock.json" ]; then
   step "npm ci (examples/typescript-client)"
   (cd "$example" && npm ci --no-audit --no-fund)
+  step "codegen from schema.graphql and type-check (examples/typescript-client)"
+  (cd "$example" && npm run codegen:file && npm run typecheck)
 fi
 
 step "npm test (tests/clients)"

@@ -1,8 +1,8 @@
 // Starts the real devgraph binary in dev mode (embedded SQLite in a fresh
 // temporary folder, demo data seeded, port chosen by the OS) and reads its
 // URL and the demo owner's token from the banner it prints. The binary is
-// the one `cargo test` already built, under CARGO_TARGET_DIR when that is
-// set (DEVGRAPH_BIN overrides the path).
+// the one `cargo test` already built, in CARGO_TARGET_DIR when that is set
+// (DEVGRAPH_BIN overrides the path).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const devgraphBin =
-  process.env.DEVGRAPH_BIN ??
-  path.join(path.resolve(repo, process.env.CARGO_TARGET_DIR ?? 'target'), 'debug', 'devgraph');
+// Cargo reads a relative CARGO_TARGET_DIR from where it runs: run.sh runs it at the root.
+const targetDir = path.resolve(repo, process.env.CARGO_TARGET_DIR || 'target');
+export const devgraphBin = process.env.DEVGRAPH_BIN ?? path.join(targetDir, 'debug', 'devgraph');
 
 /** @returns {Promise<{url: string, graphql: string, token: string, databaseUrl: string, stop: () => Promise<void>}>} */
 export async function startServer({ env = {}, timeoutMs = 120_000 } = {}) {

@@ -19,7 +19,7 @@ use crate::{
     config::{Config, ConfigError},
     db::{self, DbStats},
     graphql::build_schema,
-    http::{AppState, router},
+    http::{AppState, persisted::Documents, router},
     service,
 };
 
@@ -35,6 +35,8 @@ pub enum StartError {
     Jwt(#[from] JwtSetupError),
     #[error(transparent)]
     SecretKey(#[from] secret_key::SecretKeySetupError),
+    #[error(transparent)]
+    TrustedDocuments(#[from] crate::http::persisted::ManifestError),
     #[error("cannot prepare dev mode (demo data and token): {0}")]
     DevMode(String),
     #[error("cannot listen on {addr}: {cause}")]
@@ -127,6 +129,15 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     // Before anything is created: a dev server that may not start must
     // leave no secret or database behind.
     config.check_listen_addr()?;
+    // It reads a file and creates none: a bad manifest stops the start-up
+    // before dev mode writes anything.
+    let documents = Arc::new(Documents::from_config(&config)?);
+    if let Some(listed) = documents.trusted_count() {
+        tracing::info!(
+            listed,
+            "trusted documents: only the manifest's documents run"
+        );
+    }
     // Before connecting, so dev mode's directory is made private by the
     // secret's rules rather than by whoever creates the database file.
     let jwt = JwtVerifier::from_config(&config)?;
@@ -175,6 +186,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             budgets,
             secrets,
             live,
+            documents,
         },
     })
 }

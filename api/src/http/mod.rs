@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state, and answers for what is not
 //! GraphQL (health, unknown paths).
 
+mod cors;
 mod dashboard;
 mod delivery;
 mod events;
@@ -10,6 +11,7 @@ pub mod health;
 mod hooks;
 mod machine;
 pub mod observe;
+pub mod persisted;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -47,12 +49,16 @@ pub struct AppState {
     pub secrets: Option<Arc<Sealer>>,
     /// Committed changes, for subscriptions (`/graphql/ws`).
     pub live: Live,
+    /// Persisted documents: the APQ store, or the trusted-documents manifest.
+    pub documents: Arc<persisted::Documents>,
 }
 
 pub fn router(state: AppState) -> Router {
     // The API itself: its requests take an in-flight slot, so whatever
     // tenants send, the pool is not oversubscribed.
-    let api = Router::new()
+    let in_flight = || axum::middleware::from_fn_with_state(state.clone(), health::limit_in_flight);
+    // What browsers call, from other origins too when CORS allows them.
+    let browser = Router::new()
         .route("/", get(graphql::get))
         .route(
             "/graphql",
@@ -61,18 +67,23 @@ pub fn router(state: AppState) -> Router {
                 .post(graphql::post)
                 .fallback(graphql::method_not_allowed),
         )
-        .route("/graphql/ws", get(graphql::ws::upgrade))
+        .route_layer(in_flight());
+    // A route added to `browser` here, after its in-flight layer and before
+    // CORS, gets CORS without taking an in-flight slot: the place for a
+    // long-lived connection such as a WebSocket.
+    let browser = browser.route("/graphql/ws", get(graphql::ws::upgrade));
+    let browser = cors::allow(browser, &state.config.clients.cors_origins);
+    // Servers and machines (API keys, webhooks): no CORS.
+    let machines = Router::new()
         .route("/v1/events", axum::routing::post(events::post))
         .route("/v1/delivery", axum::routing::post(delivery::post))
         .route(
             "/v1/webhooks/github/{repository}",
             axum::routing::post(hooks::github),
         )
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            health::limit_in_flight,
-        ));
-    let mut router = api
+        .route_layer(in_flight());
+    let mut router = browser
+        .merge(machines)
         .route("/graphiql/{file}", get(graphiql::asset))
         .route("/dashboard", get(dashboard::page))
         .route("/dashboard/{file}", get(dashboard::asset))

@@ -1,5 +1,7 @@
 //! The parts of a GraphQL request as they arrive, from a POST body or GET
-//! parameters, each checked for its JSON type before anything runs.
+//! parameters, each checked for its JSON type before anything runs. The
+//! document may be missing when the request names a persisted one instead
+//! (`http::persisted` decides).
 
 use std::collections::HashMap;
 
@@ -7,20 +9,49 @@ use async_graphql::{Variables, parser::types::ExecutableDocument};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::AppError;
+use crate::{error::AppError, http::persisted::Incoming};
 
 /// A GraphQL request as it arrives, before validation of its parts.
 pub struct RawRequest {
-    pub query: String,
+    pub query: Option<String>,
+    /// A persisted document's id (GraphQL over HTTP, Appendix A).
+    pub document_id: Option<String>,
     pub operation_name: Option<String>,
     pub variables: Option<Map<String, Value>>,
     pub extensions: Option<Map<String, Value>>,
 }
 
 impl RawRequest {
-    /// The request async-graphql runs, with the document parsed once.
-    pub fn into_request(self, doc: Option<ExecutableDocument>) -> async_graphql::Request {
-        let mut request = async_graphql::Request::new(self.query);
+    /// What persisted-document resolution reads.
+    pub fn incoming(&self, may_register: bool) -> Incoming<'_> {
+        Incoming {
+            query: self.query.as_deref(),
+            document_id: self.document_id.as_deref(),
+            operation_name: self.operation_name.as_deref(),
+            extensions: self.extensions.as_ref(),
+            may_register,
+        }
+    }
+
+    /// Whether the request names a persisted document (GET answers to
+    /// those may be cached); `documentId` counts only in place of a
+    /// document, as `http::persisted` reads it.
+    pub fn names_hash(&self) -> bool {
+        (self.document_id.is_some() && self.query.is_none())
+            || self
+                .extensions
+                .as_ref()
+                .is_some_and(|e| e.contains_key("persistedQuery"))
+    }
+
+    /// The request async-graphql runs, `query` being the resolved document,
+    /// parsed once.
+    pub fn into_request(
+        self,
+        query: &str,
+        doc: Option<ExecutableDocument>,
+    ) -> async_graphql::Request {
+        let mut request = async_graphql::Request::new(query);
         if let Some(doc) = doc {
             request.set_parsed_query(doc);
         }
@@ -44,6 +75,7 @@ impl RawRequest {
 struct PostBody {
     query: Option<Value>,
     operation_name: Option<Value>,
+    document_id: Option<Value>,
     variables: Option<Value>,
     extensions: Option<Value>,
 }
@@ -57,11 +89,8 @@ pub fn from_body(bytes: &[u8]) -> Result<RawRequest, AppError> {
     let body: PostBody = serde_json::from_value(value)
         .map_err(|_| AppError::bad_input("the body must be a JSON object"))?;
     Ok(RawRequest {
-        query: match body.query {
-            Some(Value::String(q)) => q,
-            Some(_) => return Err(AppError::bad_field("query", "`query` must be a string")),
-            None => return Err(AppError::bad_field("query", "`query` is missing")),
-        },
+        query: optional_string(body.query, "query")?,
+        document_id: optional_string(body.document_id, "documentId")?,
         operation_name: optional_string(body.operation_name, "operationName")?,
         variables: optional_object(body.variables, "variables")?,
         extensions: optional_object(body.extensions, "extensions")?,
@@ -69,9 +98,6 @@ pub fn from_body(bytes: &[u8]) -> Result<RawRequest, AppError> {
 }
 
 pub fn from_params(mut params: HashMap<String, String>) -> Result<RawRequest, AppError> {
-    let query = params
-        .remove("query")
-        .ok_or_else(|| AppError::bad_field("query", "`query` is missing"))?;
     let parse_object = |name: &str, text: Option<String>| -> Result<_, AppError> {
         // The spec: an empty optional parameter is as if it were absent.
         let value = text
@@ -82,7 +108,9 @@ pub fn from_params(mut params: HashMap<String, String>) -> Result<RawRequest, Ap
         optional_object(value, name)
     };
     Ok(RawRequest {
-        query,
+        // A hash-only GET (Apollo's `useGETForHashedQueries`) has no `query`.
+        query: params.remove("query"),
+        document_id: params.remove("documentId").filter(|n| !n.is_empty()),
         operation_name: params.remove("operationName").filter(|n| !n.is_empty()),
         variables: parse_object("variables", params.remove("variables"))?,
         extensions: parse_object("extensions", params.remove("extensions"))?,

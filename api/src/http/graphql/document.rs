@@ -18,15 +18,16 @@ use crate::{
 
 /// Every check of a parsed or unparsed document before execution.
 pub fn check(
+    query: &str,
     raw: &RawRequest,
     doc: Option<&ExecutableDocument>,
     config: &Config,
 ) -> Result<(), AppError> {
     let limits = &config.limits;
-    if raw.query.len() > limits.max_query_bytes {
+    if query.len() > limits.max_query_bytes {
         let message = format!(
             "the query is {} bytes; at most {} are allowed",
-            raw.query.len(),
+            query.len(),
             limits.max_query_bytes
         );
         tracing::warn!(%message, "query refused by a limit");

@@ -2,10 +2,13 @@
 //! negotiation between `application/graphql-response+json` and
 //! `application/json`, 4xx for request errors under the former, 405 for a
 //! mutation over GET, 415/413/406 where the HTTP request itself is wrong.
-//! This handler only turns the HTTP request into schema data (tenant
-//! context, loaders); the schema knows nothing of HTTP.
+//! A request may name a persisted document instead of sending it
+//! (`http::persisted`); a GET that does is answered with HTTP caching
+//! headers (`caching`). This handler only turns the HTTP request into
+//! schema data (tenant context, loaders); the schema knows nothing of HTTP.
 
 mod body;
+mod caching;
 mod document;
 mod negotiate;
 mod response;
@@ -13,7 +16,6 @@ pub mod ws;
 
 use std::collections::HashMap;
 
-use async_graphql::parser::types::ExecutableDocument;
 use axum::{
     body::{Body, Bytes},
     extract::{Query, State},
@@ -25,7 +27,7 @@ pub use negotiate::is_json_content;
 use negotiate::{MediaType, declares_utf8, negotiate, wants_html};
 use response::{error_response, graphql_response, labelled};
 
-use super::{AppState, graphiql};
+use super::{AppState, graphiql, persisted::Resolved};
 use crate::{
     auth::Caller,
     config::{Introspection, Limits},
@@ -42,7 +44,10 @@ pub async fn get(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    if wants_html(&headers) && !params.contains_key("query") {
+    let names_document = ["query", "documentId", "extensions"]
+        .iter()
+        .any(|p| params.contains_key(*p));
+    if wants_html(&headers) && !names_document {
         return graphiql::page(&state, &headers);
     }
     let media = match negotiate(&headers) {
@@ -57,8 +62,31 @@ pub async fn get(
         Ok(raw) => raw,
         Err(err) => return error_response(media, &err, err.status()),
     };
-    let doc = parse_document(&raw.query, &state.config.limits);
-    if doc
+    if !raw.names_hash() {
+        return get_resolved(state, media, raw, caller, false).await;
+    }
+    let max_age = state.config.clients.cache_max_age;
+    let validator = caching::Validator::new(caller.as_ref(), media, max_age);
+    let resp = get_resolved(state, media, raw, caller, true).await;
+    validator.finish(resp, &headers)
+}
+
+async fn get_resolved(
+    state: AppState,
+    media: MediaType,
+    raw: RawRequest,
+    caller: Option<Caller>,
+    cacheable: bool,
+) -> Response {
+    let mut resolved = match resolve(&state, media, &raw, caller.is_some()) {
+        Ok(resolved) => resolved,
+        Err(resp) => return *resp,
+    };
+    if resolved.parsed.is_none() {
+        resolved.parsed = parse_document(&resolved.query, &state.config.limits);
+    }
+    if resolved
+        .parsed
         .as_ref()
         .is_some_and(|d| is_mutation(d, raw.operation_name.as_deref()))
     {
@@ -68,7 +96,30 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
         return resp;
     }
-    execute(state, media, raw, doc, caller).await
+    execute(state, media, raw, resolved, caller, cacheable).await
+}
+
+/// The document the request runs (`http::persisted`), or the answer to a
+/// request that runs none. A persisted query the server does not know is a
+/// request error, 200 under application/json (Apollo Client 3 stops using
+/// persisted queries on a 400 or 500 there; version 4 and urql read the
+/// code from any status); the other refusals keep their status.
+fn resolve(
+    state: &AppState,
+    media: MediaType,
+    raw: &RawRequest,
+    authenticated: bool,
+) -> Result<Resolved, Box<Response>> {
+    state
+        .documents
+        .resolve(raw.incoming(authenticated))
+        .map_err(|err| {
+            let status = match err {
+                AppError::PersistedQueryNotFound => media.request_error_status(),
+                _ => err.status(),
+            };
+            Box::new(error_response(media, &err, status))
+        })
 }
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -109,7 +160,10 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Ok(raw) => raw,
         Err(err) => return error_response(media, &err, StatusCode::BAD_REQUEST),
     };
-    execute(state, media, raw, None, caller).await
+    match resolve(&state, media, &raw, caller.is_some()) {
+        Ok(resolved) => execute(state, media, raw, resolved, caller, false).await,
+        Err(resp) => *resp,
+    }
 }
 
 /// The most an anonymous POST body may be: twice the largest document (its
@@ -136,17 +190,21 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Option<Byte
     axum::body::to_bytes(body, limit).await.ok()
 }
 
+/// Runs the resolved document; with `cacheable`, a clean answer carries
+/// the digest of its data for `caching`.
 async fn execute(
     state: AppState,
     media: MediaType,
     raw: RawRequest,
-    parsed: Option<ExecutableDocument>,
+    resolved: Resolved,
     caller: Option<Caller>,
+    cacheable: bool,
 ) -> Response {
-    // Parsed once (here, or by GET to refuse mutations) for the checks and
-    // the metrics label, then handed to async-graphql so it does not parse
-    // again.
-    let doc = parsed.or_else(|| parse_document(&raw.query, &state.config.limits));
+    // Parsed once (here, by GET to refuse mutations, or by trusted-documents
+    // resolution) for the checks and the metrics label, then handed to
+    // async-graphql so it does not parse again.
+    let Resolved { query, parsed } = resolved;
+    let doc = parsed.or_else(|| parse_document(&query, &state.config.limits));
     // No credentials: only an introspection-only query runs, without any
     // tenant context, so it reads no tenant data (see `caller_from_headers`).
     let anonymous_introspection = doc
@@ -175,12 +233,12 @@ async fn execute(
         org,
         operation_name(doc.as_ref(), raw.operation_name.as_deref()),
     ));
-    if let Err(err) = document::check(&raw, doc.as_ref(), &state.config) {
+    if let Err(err) = document::check(&query, &raw, doc.as_ref(), &state.config) {
         let resp = error_response(media, &err, media.request_error_status());
         return labelled(resp, operation);
     }
     let descriptions = doc.as_ref().map(SchemaDescriptions::of).unwrap_or_default();
-    let mut request = raw.into_request(doc);
+    let mut request = raw.into_request(&query, doc);
     if let Some(caller) = caller {
         let (db, telemetry) = (state.db.clone(), state.telemetry.clone());
         let (budgets, secrets) = (state.budgets.clone(), state.secrets.clone());
@@ -206,7 +264,8 @@ async fn execute(
     }
     descriptions.apply(&mut response.data);
     let max_bytes = state.config.limits.max_response_bytes;
-    labelled(graphql_response(media, response, max_bytes), operation)
+    let resp = graphql_response(media, response, max_bytes, cacheable);
+    labelled(resp, operation)
 }
 
 /// Who calls, from the headers alone: the authenticated caller allowed to

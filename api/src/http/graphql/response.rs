@@ -18,16 +18,26 @@ pub fn labelled(mut resp: Response, label: OperationLabel) -> Response {
     resp
 }
 
+/// What a successful answer (data, no error) carries for HTTP caching: the
+/// digest of its data (`caching::data_digest`), from which `caching` derives
+/// its `ETag`.
+#[derive(Clone, Copy)]
+pub struct CleanBody(pub [u8; 32]);
+
 /// Serializes an executed response. A response with no data is a request
 /// error (parse, validation, variables): 400 under graphql-response+json,
 /// and without a `data` entry, as the spec requires. A body that would pass
 /// `max_bytes` is abandoned as soon as it does (never held whole) and
-/// answered with `data: null` and a LIMIT_EXCEEDED error instead.
+/// answered with `data: null` and a LIMIT_EXCEEDED error instead. With
+/// `digest`, an answer without errors carries its `CleanBody`.
 pub fn graphql_response(
     media: MediaType,
     response: async_graphql::Response,
     max_bytes: usize,
+    digest: bool,
 ) -> Response {
+    let body_digest = (digest && response.errors.is_empty())
+        .then(|| CleanBody(super::caching::data_digest(&response.data)));
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -62,7 +72,11 @@ pub fn graphql_response(
         });
         return json_response(media, StatusCode::OK, &body);
     }
-    bytes_response(media, status, out.bytes)
+    let mut resp = bytes_response(media, status, out.bytes);
+    if let Some(body_digest) = body_digest {
+        resp.extensions_mut().insert(body_digest);
+    }
+    resp
 }
 
 /// A body buffer that refuses to grow past `max` bytes.

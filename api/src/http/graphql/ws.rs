@@ -43,7 +43,7 @@ use crate::{
     auth::Caller,
     error::AppError,
     graphql::{RequestData, selected_operation},
-    http::AppState,
+    http::{AppState, persisted::Resolved},
     permissions,
     service::live::Slot,
 };
@@ -339,13 +339,16 @@ impl Connection {
         }
     }
 
-    /// The checks of `/graphql`, then the subscription's results.
+    /// The document as `/graphql` resolves it (persisted queries, and in
+    /// trusted-documents mode only listed documents), its checks, then the
+    /// subscription's results.
     fn start(&self, caller: Caller, payload: &Value) -> Result<Results, AppError> {
         let state = &self.state;
         let bytes = serde_json::to_vec(payload).unwrap_or_default();
         let raw = from_body(&bytes)?;
-        let doc = parse_document(&raw.query, &state.config.limits);
-        check(&raw, doc.as_ref(), &state.config)?;
+        let Resolved { query, parsed } = state.documents.resolve(raw.incoming(true))?;
+        let doc = parsed.or_else(|| parse_document(&query, &state.config.limits));
+        check(&query, &raw, doc.as_ref(), &state.config)?;
         if let Some(doc) = &doc {
             let op = selected_operation(doc, raw.operation_name.as_deref());
             if op.is_some_and(|(_, op)| op.ty != OperationType::Subscription) {
@@ -363,7 +366,7 @@ impl Connection {
             state.secrets.clone(),
             state.live.clone(),
         );
-        let request = raw.into_request(doc).data(data);
+        let request = raw.into_request(&query, doc).data(data);
         Ok(Box::pin(state.schema.execute_stream(request)))
     }
 
