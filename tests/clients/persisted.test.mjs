@@ -14,6 +14,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Kind, parse } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { startServer } from './server.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -127,6 +129,50 @@ test('documents not in the manifest are refused', async () => {
   const freeForm = await post({ query: '{ viewer { id name email } }' });
   assert.equal(freeForm.status, 403);
   assert.deepEqual(codes(await freeForm.json()), ['FORBIDDEN']);
+});
+
+/** The first message of a subscription over /graphql/ws, with the graphql-ws client. */
+async function firstMessage(payload) {
+  const client = createClient({
+    url: server.graphql.replace(/^http/, 'ws') + '/ws',
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${server.token}` },
+    retryAttempts: 0,
+  });
+  try {
+    const messages = client.iterate(payload);
+    const { value } = await messages.next();
+    await messages.return?.();
+    return value;
+  } finally {
+    await client.dispose();
+  }
+}
+
+test('a listed subscription runs over /graphql/ws by its hash, with the graphql-ws client', { timeout: 60_000 }, async () => {
+  const listed = Object.entries(manifest).map(([hash, document]) => ({ hash, op: operationOf(document) }));
+  // The organization's id, through a listed query.
+  const dashboard = listed.find(({ op }) => op.name === 'Dashboard');
+  assert.ok(dashboard, 'the Dashboard query is listed');
+  const answer = await (await post({ variables: dashboard.op.variables, extensions: byHash(dashboard.hash) })).json();
+  const org = answer.data?.organization?.id;
+  assert.ok(org, JSON.stringify(answer));
+  const subscriptions = listed.filter(({ op }) => op.kind === 'subscription');
+  assert.ok(subscriptions.length > 0, 'the manifest lists a subscription');
+  for (const { hash, op } of subscriptions) {
+    // As examples/typescript-client/src/live.ts sends it: no text, the hash.
+    const variables = { ...op.variables, scope: org };
+    const message = await firstMessage({ query: '', variables, extensions: byHash(hash) });
+    assert.equal(message.errors, undefined, `${op.name}: ${JSON.stringify(message)}`);
+    const field = Object.values(message.data ?? {})[0];
+    assert.equal(field?.scope, org, `${op.name}: ${JSON.stringify(message)}`);
+  }
+  // A subscription the manifest does not list is refused there too.
+  const unlisted = 'subscription($s: ID!) { metricsChanged(scope: $s) { scope } }';
+  await assert.rejects(
+    firstMessage({ query: unlisted, variables: { s: org } }),
+    (errors) => Array.isArray(errors) && errors[0]?.extensions?.code === 'FORBIDDEN',
+  );
 });
 
 test('codegen still introspects a server in trusted mode', { timeout: 300_000 }, async () => {

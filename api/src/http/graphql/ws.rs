@@ -345,7 +345,12 @@ impl Connection {
     fn start(&self, caller: Caller, payload: &Value) -> Result<Results, AppError> {
         let state = &self.state;
         let bytes = serde_json::to_vec(payload).unwrap_or_default();
-        let raw = from_body(&bytes)?;
+        let mut raw = from_body(&bytes)?;
+        // The protocol's payload always has a `query`: an empty one is how
+        // a client sends a persisted document by its hash alone.
+        if raw.query.as_deref() == Some("") {
+            raw.query = None;
+        }
         let Resolved { query, parsed } = state.documents.resolve(raw.incoming(true))?;
         let doc = parsed.or_else(|| parse_document(&query, &state.config.limits));
         check(&query, &raw, doc.as_ref(), &state.config)?;
