@@ -147,6 +147,10 @@ async fn main() {
         );
         if level == first || level == last {
             latency(&args, &http, &key, &mut watcher, level).await;
+            println!(
+                "                  after the events: B resident {:>7.1} MiB",
+                resident_mib(args.pid_b)
+            );
         }
     }
 }

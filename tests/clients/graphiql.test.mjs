@@ -5,17 +5,17 @@
 // schema by introspection (the documentation explorer lists the root types),
 // and run its pre-filled query with the dev token it was given. Leaves a
 // screenshot in out/graphiql.png (or $GRAPHIQL_SCREENSHOT).
-// Chromium is installed by run.sh (`apt-get install chromium`).
+// Chromium is installed by run.sh (`apt-get install chromium`) and launched
+// as the dashboard test launches it (dashboard-support.mjs).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchBrowser } from './dashboard-support.mjs';
 import { startServer } from './server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const screenshot = path.resolve(
   process.env.GRAPHIQL_SCREENSHOT ?? path.join(here, 'out', 'graphiql.png'),
 );
@@ -28,27 +28,8 @@ const requests = [];
 const problems = [];
 
 before(async () => {
-  assert.ok(
-    existsSync(executablePath),
-    `${executablePath} is missing: install Chromium (apt-get install chromium) or run tests/clients/run.sh`,
-  );
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath,
-    timeout: 60_000,
-    // The background-networking flags keep Chromium from dialling out at
-    // start (there is no network here beyond loopback and the registries).
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.setDefaultTimeout(TIMEOUT);
   // CSP violations also as events, in case a browser stops logging them.

@@ -93,7 +93,12 @@ pub async fn upgrade(
         return refuse(StatusCode::BAD_REQUEST, &message);
     }
     let max = state.config.limits.max_body_bytes;
+    // Small buffers: a replica holds thousands of mostly quiet connections,
+    // and the 128 KiB tungstenite starts each with would be most of its
+    // memory (bench/live.sh); a larger message still grows them.
     ws.protocols([PROTOCOL])
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
         .max_message_size(max)
         .max_frame_size(max)
         .on_upgrade(move |socket| Connection::new(state, socket).serve())
