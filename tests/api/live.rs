@@ -544,3 +544,16 @@ async fn in_trusted_documents_mode_only_listed_subscriptions_start() {
         vec![(today_text(), "trusted".into(), 1)]
     );
 }
+
+#[tokio::test]
+async fn a_subscription_sent_over_http_is_told_where_subscriptions_are() {
+    let app = TestApp::spawn().await;
+    let s = Site::new(&app, "over-http").await;
+    let reply = app
+        .gql(&s.token, METRICS, json!({ "scope": s.org.gid() }))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.code(), Some("BAD_USER_INPUT"));
+    let message = reply.body["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("/graphql/ws"), "{message}");
+}

@@ -76,6 +76,12 @@ pub fn is_mutation(doc: &ExecutableDocument, wanted: Option<&str>) -> bool {
     })
 }
 
+/// Whether the operation that would run is a subscription (served over
+/// WebSocket only).
+pub fn is_subscription(doc: &ExecutableDocument, wanted: Option<&str>) -> bool {
+    selected_operation(doc, wanted).is_some_and(|(_, op)| op.ty == OperationType::Subscription)
+}
+
 /// CoerceVariableValues() of the GraphQL spec, for what async-graphql leaves
 /// to execution: a non-null variable with no value (and no default) or a
 /// null one. async-graphql would run the operation and fail the field with

@@ -37,7 +37,7 @@ use crate::{
     telemetry::OperationLabel,
 };
 use body::{RawRequest, from_body, from_params};
-use document::{is_mutation, operation_name, parse_document};
+use document::{is_mutation, is_subscription, operation_name, parse_document};
 
 pub async fn get(
     State(state): State<AppState>,
@@ -233,7 +233,16 @@ async fn execute(
         org,
         operation_name(doc.as_ref(), raw.operation_name.as_deref()),
     ));
-    if let Err(err) = document::check(&query, &raw, doc.as_ref(), &state.config) {
+    let checked = document::check(&query, &raw, doc.as_ref(), &state.config).and_then(|()| {
+        let name = raw.operation_name.as_deref();
+        match doc.as_ref().is_some_and(|d| is_subscription(d, name)) {
+            true => Err(AppError::bad_input(
+                "subscriptions are served over WebSocket at /graphql/ws (graphql-transport-ws)",
+            )),
+            false => Ok(()),
+        }
+    });
+    if let Err(err) = checked {
         let resp = error_response(media, &err, media.request_error_status());
         return labelled(resp, operation);
     }
