@@ -233,25 +233,56 @@ pub enum Violation {
 pub fn violation(err: &DbErr) -> Option<Violation> {
     let constraint = reported_constraint(err);
     match err.sql_err()? {
-        SqlErr::UniqueConstraintViolation(message) => {
-            Some(Violation::Unique(constraint.or_else(|| {
-                sqlite_unique_key(&message).map(|k| k.name.to_owned())
-            })))
-        }
-        SqlErr::ForeignKeyConstraintViolation(_) => Some(Violation::ForeignKey(constraint)),
+        SqlErr::UniqueConstraintViolation(message) => Some(Violation::Unique(
+            constraint
+                .or_else(|| named_in_message(&message))
+                .or_else(|| sqlite_unique_key(&message).map(|k| k.name.to_owned())),
+        )),
+        SqlErr::ForeignKeyConstraintViolation(message) => Some(Violation::ForeignKey(
+            constraint.or_else(|| named_in_message(&message)),
+        )),
         _ => None,
     }
 }
 
-/// The constraint name the driver reported, which only PostgreSQL does.
+/// The constraint name the driver reported, which only PostgreSQL does (an empty one counts as
+/// none: Citus relays a shard's violation without it).
 fn reported_constraint(err: &DbErr) -> Option<String> {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err
     else {
         return None;
     };
     match e.deref() {
-        sea_orm::sqlx::Error::Database(db) => db.constraint().map(str::to_owned),
+        sea_orm::sqlx::Error::Database(db) => db
+            .constraint()
+            .filter(|name| !name.is_empty())
+            .map(|name| without_shard(name).to_owned()),
         _ => None,
+    }
+}
+
+/// The constraint PostgreSQL's message names (`… violates unique constraint "uq_x"`), for when
+/// the name field is empty: Citus puts the shard's constraint there only
+/// (`uq_team_spaces_slug_102056`), and the shard suffix is dropped.
+fn named_in_message(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("constraint \"")?;
+    let (name, _) = rest.split_once('"')?;
+    Some(without_shard(name).to_owned())
+}
+
+/// `name` without a Citus shard id (`_<digits>`) when what is left is one of the schema's
+/// names: a unique key of [`UNIQUE_KEYS`] or a foreign key (`fk_…`), so a name of the schema
+/// that ends in digits itself is kept.
+fn without_shard(name: &str) -> &str {
+    match name.rsplit_once('_') {
+        Some((base, shard))
+            if !shard.is_empty()
+                && shard.bytes().all(|b| b.is_ascii_digit())
+                && (UNIQUE_KEYS.iter().any(|k| k.name == base) || base.starts_with("fk_")) =>
+        {
+            base
+        }
+        _ => name,
     }
 }
 
@@ -291,6 +322,28 @@ mod tests {
         assert_eq!(key.map(|k| k.name), Some("pk_api_key_prefixes"));
         assert!(sqlite_unique_key("UNIQUE constraint failed: projects.slug").is_none());
         assert!(sqlite_unique_key("FOREIGN KEY constraint failed").is_none());
+    }
+
+    #[test]
+    fn reads_the_constraint_from_the_message_without_a_citus_shard_id() {
+        let citus =
+            r#"duplicate key value violates unique constraint "uq_team_spaces_slug_102056""#;
+        assert_eq!(
+            named_in_message(citus).as_deref(),
+            Some("uq_team_spaces_slug")
+        );
+        let plain = r#"duplicate key value violates unique constraint "uq_projects_slug""#;
+        assert_eq!(named_in_message(plain).as_deref(), Some("uq_projects_slug"));
+        let fk = r#"insert or update on table "projects_102040" violates foreign key constraint "fk_projects_team_space_102041""#;
+        assert_eq!(
+            named_in_message(fk).as_deref(),
+            Some("fk_projects_team_space")
+        );
+        // Only a known name loses a numeric tail.
+        assert_eq!(without_shard("uq_unknown_102056"), "uq_unknown_102056");
+        assert_eq!(without_shard("pk_organizations_7"), "pk_organizations");
+        assert_eq!(without_shard("uq_projects_slug"), "uq_projects_slug");
+        assert!(named_in_message("UNIQUE constraint failed: projects.slug").is_none());
     }
 
     #[test]
