@@ -9,7 +9,7 @@ use crate::{
     ids::{NodeKind, ProjectId, RepositoryId, TeamSpaceId},
     secrets::{Sealer, new_webhook_secret},
     service::{
-        live::{self, Change, Live},
+        live::{Change, Live},
         prelude::*,
     },
 };
@@ -174,12 +174,9 @@ pub async fn disconnect(
         .exec(&txn)
         .await?;
     refresh::apply(ctx, &txn, reach.without_repository(row.id)).await?;
-    let change = Change::delivery(ctx.org_id());
-    live::announce(&txn, &change).await?;
     let details = json!({ "projectId": row.project_id, "fullName": row.full_name });
-    audit::commit(ctx, txn, entry("repository.disconnect", &row, details)).await?;
-    live.committed(change);
-    Ok(())
+    audit::record(ctx, &txn, entry("repository.disconnect", &row, details)).await?;
+    live.commit(txn, Change::delivery(ctx.org_id())).await
 }
 
 /// A new webhook secret, shown once; deliveries signed with the old one are refused from now.

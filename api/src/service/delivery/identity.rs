@@ -24,7 +24,7 @@ use crate::{
     ids::{DeveloperId, IdentityId},
     service::{
         any_of::any_of,
-        live::{self, Change, Live},
+        live::{Change, Live},
         table,
     },
 };
@@ -269,10 +269,7 @@ pub async fn link(
     };
     audit_identity(ctx, &txn, "identity.link", &row, details).await?;
     // What the identity did moves between developers, both kinds of figures.
-    let change = Change::everything(ctx.org_id());
-    live::announce(&txn, &change).await?;
-    txn.commit().await?;
-    live.committed(change);
+    live.commit(txn, Change::everything(ctx.org_id())).await?;
     Ok(row)
 }
 
@@ -300,10 +297,7 @@ pub async fn unlink(
     };
     audit_identity(ctx, &txn, "identity.unlink", &row, details).await?;
     // What the identity did moves between developers, both kinds of figures.
-    let change = Change::everything(ctx.org_id());
-    live::announce(&txn, &change).await?;
-    txn.commit().await?;
-    live.committed(change);
+    live.commit(txn, Change::everything(ctx.org_id())).await?;
     Ok(row)
 }
 

@@ -46,7 +46,7 @@ use crate::{
     service::{
         any_of::any_of,
         audit, begin_checked,
-        live::{self, Change, Live},
+        live::{Change, Live},
         rollups::Writes,
         table,
     },
@@ -127,10 +127,7 @@ pub async fn ingest_audited(
     if let Some(entry) = entry {
         audit::record(ctx, &txn, entry).await?;
     }
-    let change = Change::delivery(ctx.org_id());
-    live::announce(&txn, &change).await?;
-    txn.commit().await?;
-    live.committed(change);
+    live.commit(txn, Change::delivery(ctx.org_id())).await?;
     Ok(stored)
 }
 

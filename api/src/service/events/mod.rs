@@ -26,7 +26,7 @@ use crate::{
     permissions::{Action, authorize, records_only_for},
     service::{
         audit,
-        live::{self, Change, Live},
+        live::{Change, Live},
         organization,
         rollups::{self, Writes},
         table,
@@ -137,12 +137,9 @@ pub async fn ingest(
         let devs = named.filter_map(|d| developers.get(d).copied()).collect();
         Change::metrics(ctx.org_id(), project_id.uuid(), devs)
     });
-    if let Some(change) = &change {
-        live::announce(&txn, change).await?;
-    }
-    txn.commit().await?;
-    if let Some(change) = change {
-        live.committed(change);
+    match change {
+        Some(change) => live.commit(txn, change).await?,
+        None => txn.commit().await?,
     }
 
     let unmatched = fresh

@@ -116,9 +116,8 @@ pub enum Signal {
 
 /// Announces `change` with the transaction that makes it: on PostgreSQL a
 /// NOTIFY, sent by the database only if and when the transaction commits.
-/// On SQLite nothing is sent here; the caller passes the change to
-/// `Live::committed` after the commit.
-pub async fn announce(txn: &DatabaseTransaction, change: &Change) -> AppResult<()> {
+/// On SQLite nothing is sent here (`Live::commit` delivers after the commit).
+async fn announce(txn: &DatabaseTransaction, change: &Change) -> AppResult<()> {
     if txn.get_database_backend() != DbBackend::Postgres {
         return Ok(());
     }
@@ -137,7 +136,7 @@ pub async fn announce(txn: &DatabaseTransaction, change: &Change) -> AppResult<(
 #[derive(Clone, Default)]
 pub struct Live(Option<Arc<Hub>>);
 
-pub struct Hub {
+struct Hub {
     bus: broadcast::Sender<Signal>,
     /// PostgreSQL: the listener delivers, `committed` does nothing.
     listened: bool,
@@ -168,9 +167,19 @@ impl Live {
         })))
     }
 
+    /// Commits the write that made `change` and lets subscribers know: the
+    /// one way a write ends that announces, so no write announces without
+    /// committing or commits without announcing.
+    pub async fn commit(&self, txn: DatabaseTransaction, change: Change) -> AppResult<()> {
+        announce(&txn, &change).await?;
+        txn.commit().await?;
+        self.committed(change);
+        Ok(())
+    }
+
     /// After the commit of a write that announced `change`: delivers it in
     /// this process where no database listener does.
-    pub fn committed(&self, change: Change) {
+    fn committed(&self, change: Change) {
         if let Some(hub) = &self.0
             && !hub.listened
         {
