@@ -118,11 +118,6 @@ impl JwksCache {
         })
     }
 
-    /// The key named `kid` in the set already fetched, without fetching.
-    pub fn cached(&self, kid: &str) -> Result<Arc<JwksKey>, AppError> {
-        self.found(kid)
-    }
-
     /// The key named `kid`, fetching the set when it is due or lacks `kid`.
     pub async fn key(&self, kid: &str) -> Result<Arc<JwksKey>, AppError> {
         let (keys, refresh_at, seen) = self.read(|s| (s.keys.clone(), s.refresh_at, s.fetches));

@@ -107,23 +107,12 @@ impl JwtVerifier {
         })
     }
 
-    /// Verifies with the configured key; with a key set, only with the keys
-    /// already fetched (it never waits for the network: see `verify_fetching`).
-    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+    /// Verifies with the configured key; with a key set, with the token's
+    /// `kid`, fetching the set when it is due or lacks that kid (see `jwks`
+    /// for how often).
+    pub async fn verify(&self, token: &str) -> Result<Claims, AppError> {
         match &self.keys {
             Keys::One(key) => self.decode(token, key, &self.validation),
-            Keys::Set(cache) => {
-                let key = cache.cached(&kid_of(token)?)?;
-                self.decode(token, &key.decoding, &self.for_alg(key.alg))
-            }
-        }
-    }
-
-    /// Like `verify`, but with a key set, fetches the set when it is due or
-    /// lacks the token's `kid` (see `jwks` for how often).
-    pub async fn verify_fetching(&self, token: &str) -> Result<Claims, AppError> {
-        match &self.keys {
-            Keys::One(_) => self.verify(token),
             Keys::Set(cache) => {
                 let key = cache.key(&kid_of(token)?).await?;
                 self.decode(token, &key.decoding, &self.for_alg(key.alg))

@@ -87,7 +87,7 @@ impl Authenticator {
                 kind: CallerKind::Machine,
             });
         }
-        let claims = self.jwt.verify_fetching(token).await?;
+        let claims = self.jwt.verify(token).await?;
         let header_org = headers
             .get("x-organization")
             .map(|v| v.to_str().map(str::trim))
