@@ -86,6 +86,11 @@ pub fn from_body(bytes: &[u8]) -> Result<RawRequest, AppError> {
     if value.is_array() {
         return Err(AppError::bad_input("batched requests are not supported"));
     }
+    from_value(value)
+}
+
+/// A request already read as JSON (a POST body, a WebSocket `subscribe` payload).
+pub fn from_value(value: Value) -> Result<RawRequest, AppError> {
     let body: PostBody = serde_json::from_value(value)
         .map_err(|_| AppError::bad_input("the body must be a JSON object"))?;
     Ok(RawRequest {

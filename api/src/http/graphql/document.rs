@@ -76,10 +76,10 @@ pub fn is_mutation(doc: &ExecutableDocument, wanted: Option<&str>) -> bool {
     })
 }
 
-/// Whether the operation that would run is a subscription (served over
-/// WebSocket only).
-pub fn is_subscription(doc: &ExecutableDocument, wanted: Option<&str>) -> bool {
-    selected_operation(doc, wanted).is_some_and(|(_, op)| op.ty == OperationType::Subscription)
+/// The type of the operation that would run, when one can be chosen
+/// (`/graphql` refuses subscriptions, `/graphql/ws` everything else).
+pub fn operation_type(doc: &ExecutableDocument, wanted: Option<&str>) -> Option<OperationType> {
+    selected_operation(doc, wanted).map(|(_, op)| op.ty)
 }
 
 /// CoerceVariableValues() of the GraphQL spec, for what async-graphql leaves

@@ -16,6 +16,7 @@ pub mod ws;
 
 use std::collections::HashMap;
 
+use async_graphql::parser::types::OperationType;
 use axum::{
     body::{Body, Bytes},
     extract::{Query, State},
@@ -37,7 +38,7 @@ use crate::{
     telemetry::OperationLabel,
 };
 use body::{RawRequest, from_body, from_params};
-use document::{is_mutation, is_subscription, operation_name, parse_document};
+use document::{is_mutation, operation_name, operation_type, parse_document};
 
 pub async fn get(
     State(state): State<AppState>,
@@ -235,11 +236,11 @@ async fn execute(
     ));
     let checked = document::check(&query, &raw, doc.as_ref(), &state.config).and_then(|()| {
         let name = raw.operation_name.as_deref();
-        match doc.as_ref().is_some_and(|d| is_subscription(d, name)) {
-            true => Err(AppError::bad_input(
+        match doc.as_ref().and_then(|d| operation_type(d, name)) {
+            Some(OperationType::Subscription) => Err(AppError::bad_input(
                 "subscriptions are served over WebSocket at /graphql/ws (graphql-transport-ws)",
             )),
-            false => Ok(()),
+            _ => Ok(()),
         }
     });
     if let Err(err) = checked {
@@ -249,11 +250,7 @@ async fn execute(
     let descriptions = doc.as_ref().map(SchemaDescriptions::of).unwrap_or_default();
     let mut request = raw.into_request(&query, doc);
     if let Some(caller) = caller {
-        let (db, telemetry) = (state.db.clone(), state.telemetry.clone());
-        let (budgets, secrets) = (state.budgets.clone(), state.secrets.clone());
-        let (limits, live) = (state.config.limits, state.live.clone());
-        let data = RequestData::new(caller, db, limits, telemetry, budgets, secrets, live);
-        request = request.data(data);
+        request = request.data(request_data(&state, caller));
     }
     let execution = state.schema.execute(request);
     let allowance = admitted.as_ref().map(|a| a.points_left());
@@ -275,6 +272,19 @@ async fn execute(
     let max_bytes = state.config.limits.max_response_bytes;
     let resp = graphql_response(media, response, max_bytes, cacheable);
     labelled(resp, operation)
+}
+
+/// What the schema's resolvers read for `caller`'s request (or subscription).
+fn request_data(state: &AppState, caller: Caller) -> RequestData {
+    RequestData::new(
+        caller,
+        state.db.clone(),
+        state.config.limits,
+        state.telemetry.clone(),
+        state.budgets.clone(),
+        state.secrets.clone(),
+        state.live.clone(),
+    )
 }
 
 /// Who calls, from the headers alone: the authenticated caller allowed to

@@ -35,14 +35,14 @@ use serde_json::{Value, json};
 use tokio::time::{Instant, sleep_until};
 
 use super::{
-    body::from_body,
-    document::{check, parse_document},
+    body::from_value,
+    document::{check, operation_type, parse_document},
+    request_data,
     response::error_json,
 };
 use crate::{
     auth::Caller,
     error::AppError,
-    graphql::{RequestData, selected_operation},
     http::{AppState, persisted::Resolved},
     permissions,
     service::live::Slot,
@@ -247,16 +247,17 @@ impl Connection {
             }
         };
         let invalid = || Some(Close::new(close::BAD_REQUEST, "Invalid message received"));
-        let msg: Value = serde_json::from_str(text.as_str()).map_err(|_| invalid())?;
+        let mut msg: Value = serde_json::from_str(text.as_str()).map_err(|_| invalid())?;
         match msg.get("type").and_then(Value::as_str) {
             Some("connection_init") => self.init(msg.get("payload")).await,
             Some("ping") => self.send(json!({ "type": "pong" })).await,
             Some("pong") => Ok(()),
             Some("subscribe") => {
                 let id = msg.get("id").and_then(Value::as_str).ok_or_else(invalid)?;
-                let payload = msg.get("payload").filter(|p| p.is_object());
-                let payload = payload.ok_or_else(invalid)?;
-                self.subscribe(id.to_owned(), payload).await
+                let id = id.to_owned();
+                let payload = msg.get_mut("payload").map(Value::take);
+                let payload = payload.filter(Value::is_object).ok_or_else(invalid)?;
+                self.subscribe(id, payload).await
             }
             Some("complete") => {
                 let id = msg.get("id").and_then(Value::as_str).ok_or_else(invalid)?;
@@ -301,7 +302,7 @@ impl Connection {
         }
     }
 
-    async fn subscribe(&mut self, id: String, payload: &Value) -> Result<(), Option<Close>> {
+    async fn subscribe(&mut self, id: String, payload: Value) -> Result<(), Option<Close>> {
         let Some((caller, _)) = &self.caller else {
             return Err(Some(Close::new(close::UNAUTHORIZED, "Unauthorized")));
         };
@@ -309,34 +310,8 @@ impl Connection {
             let reason = format!("Subscriber for {id} already exists");
             return Err(Some(Close::new(close::ALREADY_SUBSCRIBED, reason)));
         }
-        let caller = caller.clone();
-        match self.start(caller, payload) {
-            Ok(results) => {
-                let state = &self.state;
-                let limits = state.config.live;
-                if self.subscriptions.len() >= limits.per_connection {
-                    let err = AppError::LimitExceeded(format!(
-                        "a connection may have {} subscriptions open at once",
-                        limits.per_connection
-                    ));
-                    return self.send_error(&id, &err).await;
-                }
-                let org = self.caller.as_ref().map(|(c, _)| c.ctx.org_id());
-                let slot = org.and_then(|org| state.live.admit(org, limits.per_organization));
-                let Some(slot) = slot else {
-                    let err = AppError::LimitExceeded(format!(
-                        "your organization has {} subscriptions open on this server, the most it may",
-                        limits.per_organization
-                    ));
-                    return self.send_error(&id, &err).await;
-                };
-                let open = Counted::new(state.telemetry.subscriptions());
-                let subscription = Subscription {
-                    results,
-                    first: true,
-                    _slot: slot,
-                    _open: open,
-                };
+        match self.open(caller.clone(), payload) {
+            Ok(subscription) => {
                 self.subscriptions.insert(id, subscription);
                 Ok(())
             }
@@ -344,13 +319,37 @@ impl Connection {
         }
     }
 
+    /// A subscription, within the connection's and the organization's
+    /// limits.
+    fn open(&self, caller: Caller, payload: Value) -> Result<Subscription, AppError> {
+        let limits = self.state.config.live;
+        if self.subscriptions.len() >= limits.per_connection {
+            return Err(AppError::LimitExceeded(format!(
+                "a connection may have {} subscriptions open at once",
+                limits.per_connection
+            )));
+        }
+        let org = caller.ctx.org_id();
+        let slot = (self.state.live.admit(org, limits.per_organization)).ok_or_else(|| {
+            AppError::LimitExceeded(format!(
+                "your organization has {} subscriptions open on this server, the most it may",
+                limits.per_organization
+            ))
+        })?;
+        Ok(Subscription {
+            results: self.start(caller, payload)?,
+            first: true,
+            _slot: slot,
+            _open: Counted::new(self.state.telemetry.subscriptions()),
+        })
+    }
+
     /// The document as `/graphql` resolves it (persisted queries, and in
     /// trusted-documents mode only listed documents), its checks, then the
     /// subscription's results.
-    fn start(&self, caller: Caller, payload: &Value) -> Result<Results, AppError> {
+    fn start(&self, caller: Caller, payload: Value) -> Result<Results, AppError> {
         let state = &self.state;
-        let bytes = serde_json::to_vec(payload).unwrap_or_default();
-        let mut raw = from_body(&bytes)?;
+        let mut raw = from_value(payload)?;
         // The protocol's payload always has a `query`: an empty one is how
         // a client sends a persisted document by its hash alone.
         if raw.query.as_deref() == Some("") {
@@ -359,24 +358,17 @@ impl Connection {
         let Resolved { query, parsed } = state.documents.resolve(raw.incoming(true))?;
         let doc = parsed.or_else(|| parse_document(&query, &state.config.limits));
         check(&query, &raw, doc.as_ref(), &state.config)?;
-        if let Some(doc) = &doc {
-            let op = selected_operation(doc, raw.operation_name.as_deref());
-            if op.is_some_and(|(_, op)| op.ty != OperationType::Subscription) {
-                return Err(AppError::bad_input(
-                    "only subscriptions are served over WebSocket; send queries and mutations to /graphql",
-                ));
-            }
+        let ty = doc
+            .as_ref()
+            .and_then(|d| operation_type(d, raw.operation_name.as_deref()));
+        if ty.is_some_and(|ty| ty != OperationType::Subscription) {
+            return Err(AppError::bad_input(
+                "only subscriptions are served over WebSocket; send queries and mutations to /graphql",
+            ));
         }
-        let data = RequestData::new(
-            caller,
-            state.db.clone(),
-            state.config.limits,
-            state.telemetry.clone(),
-            state.budgets.clone(),
-            state.secrets.clone(),
-            state.live.clone(),
-        );
-        let request = raw.into_request(&query, doc).data(data);
+        let request = raw
+            .into_request(&query, doc)
+            .data(request_data(state, caller));
         Ok(Box::pin(state.schema.execute_stream(request)))
     }
 
