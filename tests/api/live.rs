@@ -114,6 +114,17 @@ impl Ws {
         }
     }
 
+    /// The code of the `error` message the server answers subscription `id` with.
+    async fn error_code(&mut self, id: &str) -> Option<String> {
+        match self.frame().await {
+            Frame::Json(m) if m["type"] == "error" && m["id"] == id => {
+                let code = &m["payload"][0]["extensions"]["code"];
+                code.as_str().map(str::to_owned)
+            }
+            other => panic!("expected an error for {id}, got {other:?}"),
+        }
+    }
+
     /// The close code the server ends with.
     async fn closed(&mut self) -> u16 {
         match self.frame().await {
@@ -229,16 +240,7 @@ async fn a_subscriber_never_hears_of_another_organization_nor_watches_its_scopes
     // B's ids behave like ids that do not exist.
     for (id, scope) in [("b-org", b.org.gid()), ("b-proj", b.project.gid())] {
         ws.subscribe(id, METRICS, json!({ "scope": scope })).await;
-        match ws.frame().await {
-            Frame::Json(m) => {
-                assert_eq!(
-                    (m["type"].as_str(), m["id"].as_str()),
-                    (Some("error"), Some(id))
-                );
-                assert_eq!(m["payload"][0]["extensions"]["code"], "NOT_FOUND", "{m}");
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(ws.error_code(id).await.as_deref(), Some("NOT_FOUND"));
     }
     // B's events, then events of A's other project, then A's own: the
     // first message is A's organization's, and the project subscription
@@ -324,22 +326,11 @@ async fn queries_bad_documents_and_limits_are_errors_of_their_subscription_only(
     .await;
     let s = Site::new(&app, "limits").await;
     let mut ws = Ws::open(app.addr, &s.token).await;
-    let error_code = |frame: Frame, id: &str| match frame {
-        Frame::Json(m) if m["type"] == "error" && m["id"] == id => {
-            m["payload"][0]["extensions"]["code"]
-                .as_str()
-                .map(str::to_owned)
-        }
-        other => panic!("expected an error for {id}, got {other:?}"),
-    };
     ws.subscribe("q", "{ viewer { name } }", json!({})).await;
-    assert_eq!(
-        error_code(ws.frame().await, "q").as_deref(),
-        Some("BAD_USER_INPUT")
-    );
+    assert_eq!(ws.error_code("q").await.as_deref(), Some("BAD_USER_INPUT"));
     ws.subscribe("bad", "subscription { nope }", json!({}))
         .await;
-    assert!(error_code(ws.frame().await, "bad").is_some());
+    assert!(ws.error_code("bad").await.is_some());
     for id in ["1", "2"] {
         ws.subscribe(id, METRICS, json!({ "scope": s.org.gid() }))
             .await;
@@ -347,10 +338,7 @@ async fn queries_bad_documents_and_limits_are_errors_of_their_subscription_only(
     }
     ws.subscribe("3", METRICS, json!({ "scope": s.org.gid() }))
         .await;
-    assert_eq!(
-        error_code(ws.frame().await, "3").as_deref(),
-        Some("LIMIT_EXCEEDED")
-    );
+    assert_eq!(ws.error_code("3").await.as_deref(), Some("LIMIT_EXCEEDED"));
     // The organization's limit counts its connections together.
     let mut other = Ws::open(app.addr, &s.token).await;
     other
@@ -361,7 +349,7 @@ async fn queries_bad_documents_and_limits_are_errors_of_their_subscription_only(
         .subscribe("b", METRICS, json!({ "scope": s.org.gid() }))
         .await;
     assert_eq!(
-        error_code(other.frame().await, "b").as_deref(),
+        other.error_code("b").await.as_deref(),
         Some("LIMIT_EXCEEDED")
     );
     // Another organization has its own.
@@ -532,12 +520,7 @@ async fn in_trusted_documents_mode_only_listed_subscriptions_start() {
     let other = "subscription($scope: ID!) { metricsChanged(scope: $scope) { scope } }";
     ws.subscribe("free", other, json!({ "scope": s.org.gid() }))
         .await;
-    match ws.frame().await {
-        Frame::Json(m) if m["type"] == "error" && m["id"] == "free" => {
-            assert_eq!(m["payload"][0]["extensions"]["code"], "FORBIDDEN", "{m}");
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(ws.error_code("free").await.as_deref(), Some("FORBIDDEN"));
     assert_eq!(post.send().await.unwrap().status(), 202);
     assert_eq!(
         rows(&ws.next("listed").await),
