@@ -449,6 +449,42 @@ async fn project_event_names_and_meta_come_from_what_was_sent() {
     assert_eq!(got, want);
 }
 
+/// Batches of one event name racing each other: each reads the stored
+/// property keys and writes back their union with its own, so a batch that
+/// read before another committed would drop that batch's key.
+#[tokio::test]
+async fn racing_batches_keep_every_property_key() {
+    let app = TestApp::spawn().await;
+    let s = Site::new(&app, "acme").await;
+    let batches = 8;
+    let sends = (0..batches).map(|i| {
+        let mut e = ev(&format!("c{i}"), "commit", None, noon(1));
+        e["properties"] = json!({ format!("key{i}"): i });
+        let body = json!({ "events": [e] });
+        let (app, secret) = (&app, &s.key.secret);
+        async move {
+            // A retry after 503 (SQLite's busy writer) resends the same id.
+            loop {
+                let reply = post(app, secret, &body).await;
+                if reply.status == 202 {
+                    break;
+                }
+                assert_eq!(reply.status, 503, "{:?}", reply.body);
+            }
+        }
+    });
+    futures_util::future::join_all(sends).await;
+    let q = r#"query($p: ID!) { project(id: $p) { eventMeta { name totalCount propertyKeys } } }"#;
+    let r = app.gql(&s.token, q, json!({ "p": s.project.gid() })).await;
+    let meta = &r.ok()["project"]["eventMeta"][0];
+    assert_eq!(meta["totalCount"], json!(batches));
+    let mut keys: Vec<String> = serde_json::from_value(meta["propertyKeys"].clone()).unwrap();
+    keys.sort();
+    let mut want: Vec<String> = (0..batches).map(|i| format!("key{i}")).collect();
+    want.sort();
+    assert_eq!(keys, want);
+}
+
 #[tokio::test]
 async fn ungrouped_metrics_of_nothing_are_one_zero_row() {
     let shop = Shop::open().await;

@@ -114,7 +114,6 @@ pub async fn ingest(
     // batches of the project wait for those rows (see `rollups::Writes`).
     let mut writes = Writes::new(&txn);
     store::add_to_rollup(ctx, &txn, project_id, &fresh, &developers, tz, &mut writes).await?;
-    store::add_to_meta(ctx, &txn, project_id, &fresh, limits, &mut writes).await?;
     // People's batches (recordEvents) are audited, one row a batch; keys'
     // are counted in the metrics instead (they are machine volume).
     if matches!(ctx.actor(), Actor::Developer(_)) {
@@ -131,6 +130,8 @@ pub async fn ingest(
         audit::record(ctx, &txn, entry).await?;
     }
     rollups::take_turn(ctx, &txn).await?;
+    // After the turn: it reads `event_meta` rows it then overwrites.
+    store::add_to_meta(ctx, &txn, project_id, &fresh, limits, &mut writes).await?;
     writes.run(&txn).await?;
     let change = (!fresh.is_empty()).then(|| {
         let named = fresh.iter().filter_map(|e| e.developer.as_ref());

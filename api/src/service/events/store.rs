@@ -274,8 +274,14 @@ pub(super) async fn add_to_rollup(
 /// union of property keys, per event name. A project keeps at most
 /// `max_event_names` names and each name `max_property_keys` keys: a batch
 /// that would pass either is refused whole (LIMIT_EXCEEDED naming the
-/// event), so `event_meta` cannot grow without bound. Concurrent batches
-/// may each pass the check and overshoot it by what they add together.
+/// event), so `event_meta` cannot grow without bound.
+///
+/// Call it after `rollups::take_turn`: it reads the stored keys and writes
+/// back their union with the batch's, which is right only while no other
+/// batch of the organization writes in between (on PostgreSQL the turn
+/// keeps them out; on SQLite the transaction holds the write lock since
+/// its events went in). Merging in the upsert itself would need a
+/// subquery, which Citus refuses in an INSERT.
 pub(super) async fn add_to_meta(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
@@ -318,7 +324,7 @@ pub(super) async fn add_to_meta(
         ))
         .all(txn)
         .await?;
-    // Names already over the cap (concurrent batches can overshoot it)
+    // Names already over the cap (kept under a higher limit before)
     // still take events that add no new key.
     let mut known_keys: HashMap<&str, usize> = HashMap::new();
     for row in &stored {
@@ -379,17 +385,9 @@ pub(super) async fn add_to_meta(
             serde_json::json!(keys).into(),
         ]
     });
-    let (least, greatest, union_keys) = match txn.get_database_backend() {
-        DbBackend::Postgres => (
-            "LEAST",
-            "GREATEST",
-            r#"(SELECT COALESCE(jsonb_agg(DISTINCT k ORDER BY k), '[]'::jsonb) FROM jsonb_array_elements_text("event_meta"."property_keys" || "excluded"."property_keys") AS t(k))"#,
-        ),
-        _ => (
-            "MIN",
-            "MAX",
-            r#"(SELECT json_group_array(value) FROM (SELECT value FROM json_each("event_meta"."property_keys") UNION SELECT value FROM json_each("excluded"."property_keys") ORDER BY value))"#,
-        ),
+    let (least, greatest) = match txn.get_database_backend() {
+        DbBackend::Postgres => ("LEAST", "GREATEST"),
+        _ => ("MIN", "MAX"),
     };
     let merge = |func: &str, col: &str| {
         Expr::cust(format!(
@@ -404,7 +402,14 @@ pub(super) async fn add_to_meta(
             Expr::col((event_meta::Entity, C::TotalCount))
                 .add(Expr::col((Alias::new("excluded"), C::TotalCount))),
         )
-        .value(C::PropertyKeys, Expr::cust(union_keys))
+        // The rows carry the union already: the stored keys were read under
+        // the organization's turn (see `add_to_meta`), so no other batch
+        // changed them since. A subquery merging them here is what Citus
+        // refuses in an upsert.
+        .value(
+            C::PropertyKeys,
+            Expr::col((Alias::new("excluded"), C::PropertyKeys)),
+        )
         .to_owned();
     writes.upsert::<event_meta::Entity>(columns, rows, on_conflict)
 }
