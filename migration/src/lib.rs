@@ -10,6 +10,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+
 mod m20261121_000001_create_organizations;
 mod m20261121_000002_create_developers;
 mod m20261121_000003_create_team_spaces;
@@ -25,6 +26,7 @@ mod m20261130_000012_create_scope_rollups;
 mod m20261130_000013_drop_events_occurred_at_index;
 mod m20261201_000014_create_delivery_data;
 mod m20261201_000015_create_delivery_rollups;
+mod m20261201_000016_api_key_prefixes_follow_organizations;
 
 pub struct Migrator;
 
@@ -47,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_drop_events_occurred_at_index::Migration),
             Box::new(m20261201_000014_create_delivery_data::Migration),
             Box::new(m20261201_000015_create_delivery_rollups::Migration),
+            Box::new(m20261201_000016_api_key_prefixes_follow_organizations::Migration),
         ]
     }
 }

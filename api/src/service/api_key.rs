@@ -4,13 +4,14 @@
 //! through the one global lookup table, compared in constant time.
 
 use entity::{api_key, api_key_prefix};
-use sea_orm::PaginatorTrait;
+use sea_orm::{EntityTrait as _, PaginatorTrait, QuerySelect as _};
+use uuid::Uuid;
 
 use crate::{
     auth::key_format::{KEY_PREFIX, KeyScope, hash_secret, random_hex},
     ids::{ApiKeyId, ProjectId},
     pagination::{OrderField, Page, PageRequest},
-    service::prelude::*,
+    service::{any_of::any_of, prelude::*},
 };
 
 listed!(api_key, "API key", name: Name, created_at: CreatedAt);
@@ -103,6 +104,40 @@ pub async fn revoke(
         Entry::of("api_key.revoke", row, json!({ "prefix": row.prefix }))
     })
     .await
+}
+
+/// Deletes the prefix rows of a project's keys, which the project's deletion
+/// is about to take with it. No foreign key does it: on Citus the prefix
+/// lookup is a reference table and `api_keys` is distributed, and a
+/// reference table cannot point at a distributed one. The ids are read
+/// first because Citus also refuses a DELETE of a reference table whose
+/// subquery reads a distributed one.
+pub async fn project_deleting(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    project: ProjectId,
+) -> AppResult<()> {
+    let ids: Vec<Uuid> = api_key::Entity::find_in(ctx.org_id())
+        .filter(api_key::Column::ProjectId.eq(project.uuid()))
+        .select_only()
+        .column(api_key::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let backend = txn.get_database_backend();
+    api_key_prefix::Entity::delete_many()
+        .filter(api_key_prefix::Column::OrganizationId.eq(ctx.org_id().uuid()))
+        .filter(any_of(
+            backend,
+            api_key_prefix::Column::ApiKeyId.into_expr(),
+            ids,
+        ))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 pub async fn list(

@@ -175,15 +175,16 @@ pub async fn update(
 }
 
 /// Deletes a project; its events, rollups and bound API keys go with it
-/// (cascading foreign keys), and its counts leave the rollups that sum
-/// across projects (team space, organization, developer), in the same
-/// transaction.
+/// (cascading foreign keys; the keys' prefix rows by hand), and its counts
+/// leave the rollups that sum across projects (team space, organization,
+/// developer), in the same transaction.
 pub async fn delete(ctx: &TenantCtx, db: &DatabaseConnection, id: ProjectId) -> AppResult<()> {
     let txn = begin_checked(ctx, db).await?;
     let row = table::get::<project::Entity>(ctx, &txn, id).await?;
     let space = row.team_space_id.map(TeamSpaceId::from_db);
     authorize(ctx, &txn, Action::ManageProjectsIn(space)).await?;
     crate::service::rollups::project_deleting(ctx, &txn, id.uuid()).await?;
+    crate::service::api_key::project_deleting(ctx, &txn, id).await?;
     project::Entity::delete_in(ctx.org_id())
         .filter(project::Column::Id.eq(id))
         .exec(&txn)
