@@ -1,15 +1,18 @@
 //! devgraph's database schema as SeaORM migrations, one file per step, run in order by
-//! [`Migrator`]. A library only: the `devgraph migrate up|down|status|fresh` command of the api
+//! [`Migrator`]. A library only: the `devgraph migrate up|down|status|fresh|distribute` command of the api
 //! crate drives it. The same migrations serve SQLite and PostgreSQL.
 //!
 //! Schema conventions the API relies on: tenant tables are keyed `(organization_id, id)` and
 //! every tenant index and foreign key leads with `organization_id` (so the schema can be
-//! distributed by it on Citus); constraints and indexes are named `pk_<table>`,
+//! distributed by it on Citus; a migration creates a tenant table through
+//! [`citus::create_tenant_table`], which distributes it when the database already is);
+//! constraints and indexes are named `pk_<table>`,
 //! `uq_<table>_<what>`, `fk_<table>_<what>` and `ix_<table>_<what>`, because the API maps
 //! database errors by that prefix (see `entity::constraint`).
 
 pub use sea_orm_migration::prelude::*;
 
+pub mod citus;
 
 mod m20261121_000001_create_organizations;
 mod m20261121_000002_create_developers;

@@ -11,8 +11,8 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
-use crate::index;
 use crate::m20261121_000004_create_projects::Projects;
+use crate::{citus::create_tenant_table, index};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -68,20 +68,19 @@ impl MigrationTrait for Migration {
         rollups
             .table(DeliveryRollups::Table)
             .col(uuid(Col::OrganizationId));
-        counted(&mut rollups)
-            .primary_key(
-                Index::create()
-                    .name("pk_delivery_rollups")
-                    .col(Col::OrganizationId)
-                    .col(Col::ProjectId)
-                    .col(Col::DeveloperId)
-                    .col(Col::Day)
-                    .col(Col::Tier)
-                    .col(Col::Metric)
-                    .col(Col::Bucket),
-            )
-            .foreign_key(&mut to_project("delivery_rollups", DeliveryRollups::Table));
-        manager.create_table(rollups).await?;
+        counted(&mut rollups).primary_key(
+            Index::create()
+                .name("pk_delivery_rollups")
+                .col(Col::OrganizationId)
+                .col(Col::ProjectId)
+                .col(Col::DeveloperId)
+                .col(Col::Day)
+                .col(Col::Tier)
+                .col(Col::Metric)
+                .col(Col::Bucket),
+        );
+        let keys = vec![to_project("delivery_rollups", DeliveryRollups::Table)];
+        create_tenant_table(manager, rollups, keys).await?;
         // A developer's (and a team space's members') days, and an organization's days.
         for (name, columns) in [
             (
@@ -107,24 +106,23 @@ impl MigrationTrait for Migration {
             .table(DeliveryContributions::Table)
             .col(uuid(Col::OrganizationId))
             .col(uuid(DeliveryContributions::SourceId));
-        counted(&mut ledger)
-            .primary_key(
-                Index::create()
-                    .name("pk_delivery_contributions")
-                    .col(Col::OrganizationId)
-                    .col(DeliveryContributions::SourceId)
-                    .col(Col::ProjectId)
-                    .col(Col::DeveloperId)
-                    .col(Col::Day)
-                    .col(Col::Tier)
-                    .col(Col::Metric)
-                    .col(Col::Bucket),
-            )
-            .foreign_key(&mut to_project(
-                "delivery_contributions",
-                DeliveryContributions::Table,
-            ));
-        manager.create_table(ledger).await?;
+        counted(&mut ledger).primary_key(
+            Index::create()
+                .name("pk_delivery_contributions")
+                .col(Col::OrganizationId)
+                .col(DeliveryContributions::SourceId)
+                .col(Col::ProjectId)
+                .col(Col::DeveloperId)
+                .col(Col::Day)
+                .col(Col::Tier)
+                .col(Col::Metric)
+                .col(Col::Bucket),
+        );
+        let keys = vec![to_project(
+            "delivery_contributions",
+            DeliveryContributions::Table,
+        )];
+        create_tenant_table(manager, ledger, keys).await?;
         // The cascade from a deleted project.
         manager
             .create_index(index(

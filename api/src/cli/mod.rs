@@ -120,6 +120,9 @@ enum MigrateAction {
     Status,
     /// Roll back every migration, then apply them all again (erases all data).
     Fresh,
+    /// Distribute the tables by organization on Citus (PostgreSQL with the
+    /// citus extension and its workers added); safe to run again.
+    Distribute,
 }
 
 pub async fn run() -> ExitCode {
@@ -339,8 +342,39 @@ async fn migrate(args: &ConfigArgs, action: MigrateAction) -> Result<(), String>
             Ok(()) => Migrator::up(&db, None).await,
             Err(e) => Err(e),
         },
+        MigrateAction::Distribute => {
+            let done = migration::citus::distribute(&db)
+                .await
+                .map_err(|e| format!("cannot distribute: {}", plain(e)))?;
+            report_distributed(&done);
+            return Ok(());
+        }
     };
     result.map_err(|e| format!("migration failed: {e}"))
+}
+
+/// A refusal's own words, without SeaORM's "Custom Error:" wrapping.
+fn plain(e: sea_orm::DbErr) -> String {
+    match e {
+        sea_orm::DbErr::Custom(why) => why,
+        other => other.to_string(),
+    }
+}
+
+fn report_distributed(done: &migration::citus::Distributed) {
+    let version = &done.citus_version;
+    if done.was_done_already() {
+        println!("already distributed (Citus {version}): nothing to do");
+        return;
+    }
+    println!(
+        "distributed on Citus {version}: {} reference table(s) ({}), {} table(s) by organization_id, \
+         {} foreign key(s) re-created",
+        done.reference.len(),
+        done.reference.join(", "),
+        done.distributed.len(),
+        done.foreign_keys
+    );
 }
 
 async fn run_seed(args: &ConfigArgs, spec: SeedSpec) -> Result<(), String> {
