@@ -3,6 +3,7 @@
 //! tokens. Fixtures live in `fixtures`, the larger worlds built from them
 //! in `world`, `site` and `shop`.
 
+pub mod citus;
 pub mod db;
 pub mod delivery;
 pub mod events;

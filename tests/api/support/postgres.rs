@@ -16,6 +16,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 use uuid::Uuid;
 
+use super::citus;
 use super::db::{connect_one, migrate, migrations_hash, template_name};
 
 enum Job {
@@ -71,9 +72,14 @@ fn serve(admin_url: String, mut queue: tokio_mpsc::UnboundedReceiver<Job>) {
         .expect("test database runtime");
     rt.block_on(async move {
         let admin = connect_one(&admin_url).await;
+        let workers = citus::connect_workers(&admin_url).await;
         let mut template = None;
         while let Some(job) = queue.recv().await {
             match job {
+                Job::Create { copy, reply } if !workers.is_empty() => {
+                    let made = create_on_citus(&admin, &workers, &admin_url, copy).await;
+                    let _ = reply.send(made);
+                }
                 Job::Create { copy, reply } => {
                     let made = create_database(&admin, &admin_url, copy, &mut template).await;
                     let _ = reply.send(made);
@@ -81,6 +87,7 @@ fn serve(admin_url: String, mut queue: tokio_mpsc::UnboundedReceiver<Job>) {
                 Job::Drop { name, done } => {
                     let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
                     let _ = admin.execute_unprepared(&sql).await;
+                    citus::drop_everywhere(&workers, &name).await;
                     let _ = done.send(());
                 }
             }
@@ -112,6 +119,22 @@ async fn create_database(
         format!("ALTER DATABASE \"{name}\" SET synchronous_commit = off"),
     )
     .await?;
+    Ok(name)
+}
+
+/// A new database distributed over the Citus workers (no template: see
+/// `citus`).
+async fn create_on_citus(
+    admin: &DatabaseConnection,
+    workers: &[(String, DatabaseConnection)],
+    admin_url: &str,
+    migrate: bool,
+) -> Result<String, String> {
+    let name = format!("devgraph_test_{}", Uuid::now_v7().simple());
+    run(admin, format!("CREATE DATABASE \"{name}\"")).await?;
+    let sql = format!("ALTER DATABASE \"{name}\" SET synchronous_commit = off");
+    run(admin, sql).await?;
+    citus::make(workers, admin_url, &name, migrate).await?;
     Ok(name)
 }
 
