@@ -8,6 +8,7 @@ mod support;
 
 mod api_keys;
 mod auth;
+mod citus;
 mod cli;
 mod cors;
 mod cost;
