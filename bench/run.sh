@@ -9,6 +9,7 @@
 #   bash bench/run.sh                  # the durations below, concurrency 1,8,32
 #   BENCH_SECONDS=6 BENCH_CONCURRENCY=1,8 bash bench/run.sh   # a smoke run: 6 s a level
 #   BENCH_REUSE=1 BENCH_SERVERS=devgraph BENCH_SCENARIOS="dashboard-30d metrics" bash bench/run.sh
+#   BENCH_CITUS_WORKERS=127.0.0.1:9701,127.0.0.1:9702 bash bench/run.sh   # on Citus (bench/citus.sh)
 #
 # Needs: PostgreSQL (installed and started like .ci/run does), Node.js and
 # npm (PostGraphile is installed into a throwaway folder), cargo.
@@ -46,7 +47,14 @@ cleanup() {
 trap cleanup EXIT
 
 step "PostgreSQL with pg_stat_statements"
-source "$root/bench/pg.sh"
+# BENCH_CITUS_WORKERS=host:port,host:port: on a running Citus cluster instead
+# (bench/citus.sh), the database distributed before it is seeded.
+host=127.0.0.1 distributed=0
+if [ -n "${BENCH_CITUS_WORKERS:-}" ]; then
+  source "$root/bench/citus.sh"
+else
+  source "$root/bench/pg.sh"
+fi
 # BENCH_REUSE=1 keeps a database seeded by an earlier run (same data set).
 reuse=0
 if [ "${BENCH_REUSE:-0}" = 1 ] && [ "$(psql_admin -d "$db" -c 'SELECT count(*) > 0 FROM organizations' 2>/dev/null)" = t ]; then
@@ -54,7 +62,7 @@ if [ "${BENCH_REUSE:-0}" = 1 ] && [ "$(psql_admin -d "$db" -c 'SELECT count(*) >
 else
   fresh_db "$db"
 fi
-url="postgres://devgraph:devgraph@127.0.0.1:${port}/${db}"
+url="postgres://devgraph:devgraph@${host}:${port}/${db}"
 
 release_build
 export DATABASE_URL=$url JWT_SECRET=bench-secret-that-is-long-enough-0123456789 RUST_LOG=warn
@@ -63,6 +71,7 @@ lift_budgets
 step "Seed: 3 organizations x 10 team spaces, 500 developers and 50 projects each, 90 days of events"
 # 50 developers and 5 projects per team space; each developer is in 1 to 3.
 "$bin" migrate up
+if [ "$distributed" = 1 ]; then "$bin" migrate distribute; fi
 if [ "$reuse" = 0 ]; then
   "$bin" seed --orgs 3 --team-spaces 10 --developers 500 --projects 50 --days 90 --events-per-day 4 --pull-requests 0
   psql_admin -d "$db" -c "VACUUM ANALYZE"
@@ -215,6 +224,11 @@ if [[ ",$servers," == *",postgraphile,"* ]]; then
 fi
 
 step "Results"
+database="$(psql_admin -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL"
+if [ "$distributed" = 1 ]; then
+  citus=$(psql_admin -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'citus'")
+  database="$database, Citus $citus (a coordinator and ${#citus_workers[@]} workers on this machine)"
+fi
 python3 "$root/bench/report.py" "$results" \
-  "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(psql_admin -c 'SHOW server_version' | cut -d' ' -f1) PostgreSQL, $(date -u +%Y-%m-%d)" \
+  "$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $database, $(date -u +%Y-%m-%d)" \
   | tee "$out/results.md"
