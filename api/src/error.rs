@@ -35,6 +35,11 @@ pub enum AppError {
         retry_after: u64,
     },
     ServiceUnavailable,
+    /// PostgreSQL chose this transaction as a deadlock victim (40P01) or
+    /// could not serialize it (40001): it was rolled back whole, so running
+    /// it again is safe. Services whose writes are idempotent retry it
+    /// themselves; a caller that still sees it gets 503 and retries.
+    Collided,
     /// A request named a persisted document by its hash, and this server
     /// does not know it: send the document with the hash (automatic
     /// persisted queries), or it is not in the trusted-documents manifest.
@@ -82,6 +87,9 @@ impl AppError {
             AppError::ServiceUnavailable => {
                 "the service is temporarily unavailable; retry shortly".into()
             }
+            AppError::Collided => {
+                "the request collided with a concurrent one and was undone; retry it".into()
+            }
             AppError::Internal(_) => "internal error".into(),
             // Apollo Client and urql recognise the miss by this exact message
             // (urql by the message alone), so it is not a sentence.
@@ -106,7 +114,7 @@ impl AppError {
             AppError::Conflict { .. } => "CONFLICT",
             AppError::LimitExceeded(_) => "LIMIT_EXCEEDED",
             AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            AppError::ServiceUnavailable | AppError::Collided => "SERVICE_UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
             AppError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
         }
@@ -123,7 +131,7 @@ impl AppError {
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::LimitExceeded(_) => StatusCode::BAD_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::ServiceUnavailable | AppError::Collided => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             // A request error: `/graphql` answers it 200 under application/json,
             // as it does every request error (see `MediaType::request_error_status`).
@@ -146,6 +154,10 @@ impl AppError {
             AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
             AppError::ServiceUnavailable => tracing::warn!(
                 "answered SERVICE_UNAVAILABLE (the database or the identity provider is away)"
+            ),
+            AppError::Collided => tracing::warn!(
+                "answered SERVICE_UNAVAILABLE (a transaction was rolled back as a deadlock victim \
+                 or a serialization failure)"
             ),
             _ => {}
         }
@@ -184,6 +196,9 @@ impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
         if is_unavailable(&err) {
             return AppError::ServiceUnavailable;
+        }
+        if is_collision(&err) {
+            return AppError::Collided;
         }
         if is_statement_timeout(&err) {
             return AppError::LimitExceeded(
@@ -259,6 +274,19 @@ const SQLITE_BUSY: i32 = 5;
 /// connections).
 fn pg_unavailable(code: &str) -> bool {
     code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+}
+
+/// A deadlock victim (40P01) or a serialization failure (40001). devgraph
+/// orders its locks so that plain PostgreSQL has no deadlocks to pick; on
+/// Citus the distributed deadlock detector also cancels some waits across
+/// the coordinator's advisory lock that are not deadlocks.
+fn is_collision(err: &DbErr) -> bool {
+    match sqlx_error(err) {
+        Some(SqlxError::Database(db)) => db
+            .try_downcast_ref::<SqlxPostgresError>()
+            .is_some_and(|pg| matches!(pg.code(), "40P01" | "40001")),
+        _ => false,
+    }
 }
 
 /// PostgreSQL's `statement_timeout` fired. 57014 (query_canceled) is also

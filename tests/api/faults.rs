@@ -531,3 +531,44 @@ async fn wait_for_lock_waiters(direct: &sea_orm::DatabaseConnection, n: i64) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// A transaction PostgreSQL picks as a deadlock victim was undone whole:
+/// that is SERVICE_UNAVAILABLE (503, retry), not INTERNAL. Two transactions
+/// take the same two developer rows in opposite orders; one of them is the
+/// victim (on Citus too, where the rows live on the workers).
+#[tokio::test]
+async fn a_deadlock_victim_is_service_unavailable() {
+    if crate::support::backend_name() != "postgres" {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let (a, b) = (
+        Site::new(&app, "acme").await,
+        Site::new(&app, "globex").await,
+    );
+    let db = Database::connect(app.direct_database_url()).await.unwrap();
+    let touch = |site: &Site| {
+        Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "UPDATE developers SET name = name WHERE organization_id = $1 AND id = $2",
+            [site.org.uuid().into(), site.owner.id.uuid().into()],
+        )
+    };
+    let (first, second) = (db.begin().await.unwrap(), db.begin().await.unwrap());
+    first.execute_raw(touch(&a)).await.unwrap();
+    second.execute_raw(touch(&b)).await.unwrap();
+    let (one, two) = tokio::join!(first.execute_raw(touch(&b)), second.execute_raw(touch(&a)));
+    let victim = match (one, two) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("one victim expected: {other:?}"),
+    };
+    let err = devgraph::error::AppError::from(victim);
+    assert_eq!(
+        (err.code(), err.status().as_u16()),
+        ("SERVICE_UNAVAILABLE", 503),
+        "{}",
+        err.describe()
+    );
+    assert!(!err.message().contains("UPDATE"), "{}", err.message());
+    let _ = (first.rollback().await, second.rollback().await);
+}

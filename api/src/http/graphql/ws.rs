@@ -118,7 +118,9 @@ impl Close {
     fn refused(err: &AppError) -> Close {
         let code = match err {
             AppError::Unauthenticated(_) => close::UNAUTHORIZED,
-            AppError::ServiceUnavailable | AppError::Internal(_) => close::TRY_AGAIN_LATER,
+            AppError::ServiceUnavailable | AppError::Collided | AppError::Internal(_) => {
+                close::TRY_AGAIN_LATER
+            }
             _ => close::FORBIDDEN,
         };
         Close(code, err.message())

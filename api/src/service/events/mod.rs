@@ -101,8 +101,59 @@ pub async fn ingest(
         }
     }
 
+    let batch = Batch {
+        project_id,
+        valid: &valid,
+        tz,
+        now,
+        total,
+        limits,
+    };
+    // A transaction chosen as a deadlock victim was undone whole and its
+    // client ids make it idempotent, so it runs again rather than fail the
+    // batch (Citus's deadlock detector picks victims that plain PostgreSQL
+    // would not: see `AppError::Collided`).
+    let mut attempt = 1;
+    loop {
+        match write(ctx, db, live, &batch, developers.clone()).await {
+            Err(AppError::Collided) if attempt < ATTEMPTS => attempt += 1,
+            written => return written,
+        }
+    }
+}
+
+/// How many times a batch is tried when its transaction collides.
+const ATTEMPTS: u32 = 3;
+
+/// A validated batch, ready to be written.
+struct Batch<'a> {
+    project_id: ProjectId,
+    valid: &'a [Valid],
+    tz: Tz,
+    now: chrono::DateTime<Utc>,
+    /// Events sent, repeats included.
+    total: u64,
+    limits: &'a IngestLimits,
+}
+
+/// One transaction: the raw events, the rollups, event_meta and (for
+/// people) the audit row, committed with the live announcement.
+async fn write(
+    ctx: &TenantCtx,
+    db: &DatabaseConnection,
+    live: &Live,
+    batch: &Batch<'_>,
+    mut developers: std::collections::HashMap<DevRef, uuid::Uuid>,
+) -> AppResult<Ingested> {
+    let Batch {
+        project_id,
+        valid,
+        tz,
+        now,
+        total,
+        limits,
+    } = *batch;
     let txn = db.begin().await?;
-    let mut developers = developers;
     let identities = store::resolve_identities(ctx, &txn, &valid, &mut developers, now).await?;
     let inserted =
         store::insert_events(ctx, &txn, project_id, &valid, &developers, &identities, now).await?;
