@@ -154,9 +154,9 @@ async fn write(
         limits,
     } = *batch;
     let txn = db.begin().await?;
-    let identities = store::resolve_identities(ctx, &txn, &valid, &mut developers, now).await?;
+    let identities = store::resolve_identities(ctx, &txn, valid, &mut developers, now).await?;
     let inserted =
-        store::insert_events(ctx, &txn, project_id, &valid, &developers, &identities, now).await?;
+        store::insert_events(ctx, &txn, project_id, valid, &developers, &identities, now).await?;
     let fresh: Vec<&Valid> = valid
         .iter()
         .filter(|e| inserted.contains(&e.client_id))
