@@ -61,10 +61,23 @@ pub async fn version(db: &impl ConnectionTrait) -> Result<Option<String>, DbErr>
 /// Whether this database has been distributed: `organizations` is a Citus
 /// reference table.
 pub async fn is_distributed(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
-    if version(db).await?.is_none() {
-        return Ok(false);
+    Ok(!placed_if_citus(db).await?.is_empty())
+}
+
+/// `placed`, or nothing where Citus is not installed (its catalog is absent).
+async fn placed_if_citus(db: &impl ConnectionTrait) -> Result<Vec<(String, String)>, DbErr> {
+    match version(db).await? {
+        Some(_) => placed(db).await,
+        None => Ok(Vec::new()),
     }
-    Ok(!placed(db).await?.is_empty())
+}
+
+/// The distributed table new ones are colocated with, if there is one yet.
+fn colocation_anchor(placed: &[(String, String)]) -> Option<String> {
+    placed
+        .iter()
+        .find(|(_, method)| method == "h")
+        .map(|(table, _)| table.clone())
 }
 
 /// Tables Citus already knows, with their method (`n` reference, `h` hash).
@@ -138,8 +151,8 @@ pub async fn distribute(db: &DatabaseConnection) -> Result<Distributed, DbErr> {
             )));
         }
     }
-    let todo: Vec<&String> = reference.iter().chain(&distributed).collect();
-    let keys = foreign_keys(&txn, &todo).await?;
+    let todo: Vec<String> = reference.iter().chain(&distributed).cloned().collect();
+    let keys = foreign_keys(&txn, todo).await?;
     for key in &keys {
         txn.execute_unprepared(&format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",
@@ -149,15 +162,14 @@ pub async fn distribute(db: &DatabaseConnection) -> Result<Distributed, DbErr> {
         .await?;
     }
     for table in &reference {
-        call(&txn, "create_reference_table", table, None).await?;
+        let sql = "SELECT create_reference_table($1::regclass)";
+        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [quoted(table).into()]);
+        txn.execute_raw(stmt).await?;
     }
     // Colocated with what is already distributed, or with the first table.
-    let mut anchor = placed
-        .iter()
-        .find(|(_, method)| method == "h")
-        .map(|(t, _)| t.clone());
+    let mut anchor = colocation_anchor(&placed);
     for table in &distributed {
-        call(&txn, "create_distributed_table", table, anchor.as_deref()).await?;
+        distribute_table(&txn, table, anchor.as_deref()).await?;
         anchor.get_or_insert_with(|| table.clone());
     }
     for key in &keys {
@@ -190,7 +202,8 @@ pub async fn create_tenant_table(
     foreign_keys: Vec<ForeignKeyCreateStatement>,
 ) -> Result<(), DbErr> {
     let db = manager.get_connection();
-    if !is_distributed(db).await? {
+    let placed = placed_if_citus(db).await?;
+    if placed.is_empty() {
         for mut key in foreign_keys {
             table.foreign_key(&mut key);
         }
@@ -203,40 +216,26 @@ pub async fn create_tenant_table(
     manager.create_table(table).await?;
     db.execute_unprepared("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
         .await?;
-    let placed = placed(db).await?;
-    let anchor = placed.iter().find(|(_, method)| method == "h");
-    call(
-        db,
-        "create_distributed_table",
-        &name,
-        anchor.map(|(t, _)| t.as_str()),
-    )
-    .await?;
+    distribute_table(db, &name, colocation_anchor(&placed).as_deref()).await?;
     for key in foreign_keys {
         manager.create_foreign_key(key).await?;
     }
     Ok(())
 }
 
-/// `SELECT function('table', …)`, colocated with `anchor` when given.
-async fn call(
+/// Distributes `table` by organization, colocated with `anchor` (Citus's
+/// default colocation for the first one).
+async fn distribute_table(
     db: &impl ConnectionTrait,
-    function: &str,
     table: &str,
     anchor: Option<&str>,
 ) -> Result<(), DbErr> {
-    let sql = match (function, anchor) {
-        ("create_distributed_table", Some(_)) => format!(
-            "SELECT create_distributed_table($1::regclass, '{DISTRIBUTION_COLUMN}', \
-             colocate_with => $2)"
-        ),
-        ("create_distributed_table", None) => {
-            format!("SELECT create_distributed_table($1::regclass, '{DISTRIBUTION_COLUMN}')")
-        }
-        _ => format!("SELECT {function}($1::regclass)"),
-    };
-    let mut values = vec![quoted(table).into()];
-    values.extend(anchor.map(|a| quoted(a).into()));
+    let sql = format!(
+        "SELECT create_distributed_table($1::regclass, '{DISTRIBUTION_COLUMN}', \
+         colocate_with => $2)"
+    );
+    let anchor = anchor.map_or_else(|| "default".to_owned(), quoted);
+    let values = [quoted(table).into(), anchor.into()];
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         sql,
@@ -267,7 +266,8 @@ async fn public_tables(db: &impl ConnectionTrait) -> Result<Vec<(String, bool)>,
         .collect()
 }
 
-struct ForeignKey {
+/// A foreign key as the catalog has it, to drop and add again.
+struct KeyDef {
     table: String,
     name: String,
     definition: String,
@@ -276,9 +276,8 @@ struct ForeignKey {
 /// The foreign keys from or to any of `tables`.
 async fn foreign_keys(
     db: &impl ConnectionTrait,
-    tables: &[&String],
-) -> Result<Vec<ForeignKey>, DbErr> {
-    let names: Vec<String> = tables.iter().map(|t| (*t).clone()).collect();
+    tables: Vec<String>,
+) -> Result<Vec<KeyDef>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -289,12 +288,12 @@ async fn foreign_keys(
              JOIN pg_namespace n ON n.oid = t.relnamespace \
              WHERE c.contype = 'f' AND n.nspname = 'public' \
              AND (t.relname = ANY($1) OR r.relname = ANY($1)) ORDER BY t.relname, c.conname",
-            [names.into()],
+            [tables.into()],
         ))
         .await?;
     rows.iter()
         .map(|r| {
-            Ok(ForeignKey {
+            Ok(KeyDef {
                 table: r.try_get("", "tbl")?,
                 name: r.try_get("", "name")?,
                 definition: r.try_get("", "definition")?,
