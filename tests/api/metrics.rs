@@ -462,16 +462,7 @@ async fn racing_batches_keep_every_property_key() {
         e["properties"] = json!({ format!("key{i}"): i });
         let body = json!({ "events": [e] });
         let (app, secret) = (&app, &s.key.secret);
-        async move {
-            // A retry after 503 (SQLite's busy writer) resends the same id.
-            loop {
-                let reply = post(app, secret, &body).await;
-                if reply.status == 202 {
-                    break;
-                }
-                assert_eq!(reply.status, 503, "{:?}", reply.body);
-            }
-        }
+        async move { post_until_accepted(app, secret, &body).await }
     });
     futures_util::future::join_all(sends).await;
     let q = r#"query($p: ID!) { project(id: $p) { eventMeta { name totalCount propertyKeys } } }"#;
@@ -623,14 +614,7 @@ async fn team_space_rollups_stay_exact_when_ingestion_races_membership_changes()
                     )
                 })
                 .collect();
-            // A retry after 503 (SQLite's busy writer) resends the same ids.
-            loop {
-                let reply = post(app, &key.secret, &json!({ "events": events })).await;
-                if reply.status == 202 {
-                    break;
-                }
-                assert_eq!(reply.status, 503, "{:?}", reply.body);
-            }
+            post_until_accepted(app, &key.secret, &json!({ "events": events })).await;
         }
     };
     let toggle = async {

@@ -17,6 +17,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::db::connect_one;
+use super::postgres::{database_url, run};
 
 /// The workers to spread test databases over, when the suite runs on Citus.
 pub fn workers() -> Vec<String> {
@@ -93,13 +94,6 @@ pub async fn drop_everywhere(workers: &[(String, DatabaseConnection)], name: &st
     }
 }
 
-async fn run(db: &DatabaseConnection, sql: &str) -> Result<(), String> {
-    match db.execute_unprepared(sql).await {
-        Ok(_) => Ok(()),
-        Err(e) => Err(format!("{sql}: {e}")),
-    }
-}
-
 async fn close(db: DatabaseConnection) {
     let _ = db.close().await;
 }
@@ -122,11 +116,4 @@ fn host_port(authority: &str) -> Result<(&str, u16), String> {
         .parse()
         .map_err(|_| format!("no port in {authority}"))?;
     Ok((host, port))
-}
-
-/// `url` with its database replaced by `name` (and no query).
-fn database_url(url: &str, name: &str) -> String {
-    let url = url.split('?').next().unwrap_or(url);
-    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
-    format!("{base}/{name}")
 }

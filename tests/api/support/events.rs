@@ -23,6 +23,19 @@ pub async fn post(app: &TestApp, bearer: &str, body: &Value) -> Reply {
     post_raw(app, bearer, body.to_string()).await
 }
 
+/// `POST /v1/events` until it is accepted (202), resending the same body
+/// (the same client ids, which count once) after a 503, as a client must
+/// when SQLite's writer is busy; any other answer fails the test.
+pub async fn post_until_accepted(app: &TestApp, bearer: &str, body: &Value) -> Reply {
+    loop {
+        let reply = post(app, bearer, body).await;
+        if reply.status == 202 {
+            return reply;
+        }
+        assert_eq!(reply.status, 503, "{:?}", reply.body);
+    }
+}
+
 /// `POST /v1/events` with any body text, sent as application/json.
 pub async fn post_raw(app: &TestApp, bearer: &str, body: String) -> Reply {
     let resp = app

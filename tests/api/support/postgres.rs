@@ -178,8 +178,10 @@ async fn build_template_locked(
     run(admin, sql).await
 }
 
-async fn run(admin: &DatabaseConnection, sql: String) -> Result<(), String> {
-    match admin.execute_unprepared(&sql).await {
+/// Runs `sql`, its text in the error.
+pub(super) async fn run(db: &DatabaseConnection, sql: impl AsRef<str>) -> Result<(), String> {
+    let sql = sql.as_ref();
+    match db.execute_unprepared(sql).await {
         Ok(_) => Ok(()),
         Err(e) => Err(format!("{sql}: {e}")),
     }
@@ -202,7 +204,7 @@ fn like_escape(name: &str) -> String {
 }
 
 /// `admin_url` with its database replaced by `name`.
-fn database_url(admin_url: &str, name: &str) -> String {
+pub(super) fn database_url(admin_url: &str, name: &str) -> String {
     let base = admin_url
         .rsplit_once('/')
         .map(|(b, _)| b)
