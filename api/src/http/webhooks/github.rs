@@ -347,6 +347,19 @@ fn deployment_fact(d: Deployment, source: Source) -> Result<DeploymentFact, Payl
     })
 }
 
+/// A label whose first word is "incident", alone or after a scope as teams
+/// spell them (`incident`, `Incident: sev1`, `INCIDENT-P2`, `type: incident`,
+/// `kind/incident`): a word, not a prefix, so that `incidental` or `not an
+/// incident` open nothing.
+fn is_incident_label(name: &str) -> bool {
+    let first_word = |text: &str| {
+        let text = text.trim_start();
+        let end = text.find(|c: char| !c.is_alphanumeric()).unwrap_or(text.len());
+        text[..end].eq_ignore_ascii_case("incident")
+    };
+    first_word(name) || name.split_once([':', '/']).is_some_and(|(_, rest)| first_word(rest))
+}
+
 fn issues(body: &[u8], action: Option<&str>, source: Source) -> Result<Parsed, PayloadError> {
     // Reporting a deleted issue would bring its incident back.
     if action == Some("deleted") {
@@ -354,10 +367,11 @@ fn issues(body: &[u8], action: Option<&str>, source: Source) -> Result<Parsed, P
     }
     let event: IssuesEvent = from_json(body)?;
     let issue = required(event.issue, "issue")?;
-    let is_incident = issue.labels.iter().flatten().any(|label| {
-        let name = label.name.as_deref().unwrap_or_default().trim();
-        name.to_lowercase().starts_with("incident")
-    });
+    let is_incident = issue
+        .labels
+        .iter()
+        .flatten()
+        .any(|label| is_incident_label(label.name.as_deref().unwrap_or_default()));
     if !is_incident {
         return Ok(Parsed::Ignored("an issue without an incident label"));
     }

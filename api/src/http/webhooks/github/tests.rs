@@ -395,7 +395,15 @@ fn an_incident_issue_opened_and_closed() {
 #[test]
 fn only_issues_labelled_incident_are_incidents() {
     ignored("issues", BUG_OPENED.as_bytes());
-    for label in ["incident", "Incident", "incident: sev1", "INCIDENT-P2"] {
+    let labels = [
+        "incident",
+        "Incident",
+        "incident: sev1",
+        "INCIDENT-P2",
+        "type: incident",
+        "kind/Incident",
+    ];
+    for label in labels {
         let body = tweak(BUG_OPENED, |v| {
             v["issue"]["labels"] = serde_json::json!([{"name": "ui"}, {"name": label}]);
         });
@@ -404,6 +412,8 @@ fn only_issues_labelled_incident_are_incidents() {
     for labels in [
         serde_json::json!([]),
         serde_json::json!([{"name": "not an incident"}]),
+        serde_json::json!([{"name": "incidental"}, {"name": "type: incidentals"}]),
+        serde_json::json!([{"name": "type: bug"}, {"name": "area/incidents"}]),
     ] {
         let body = tweak(BUG_OPENED, |v| v["issue"]["labels"] = labels);
         ignored("issues", &body);
