@@ -19,6 +19,23 @@ pub struct Model {
 
 crate::belongs_to!(Deployment => deployment(DeploymentId), Repository => repository(RepositoryId));
 
+/// The pull request a row names, once it has arrived: not a foreign key (the
+/// deployment may come first), so not a `Relation`, but joinable all the same.
+pub fn pull_request() -> RelationDef {
+    Entity::belongs_to(super::pull_request::Entity)
+        .from((
+            Column::OrganizationId,
+            Column::RepositoryId,
+            Column::PullRequestNumber,
+        ))
+        .to((
+            super::pull_request::Column::OrganizationId,
+            super::pull_request::Column::RepositoryId,
+            super::pull_request::Column::Number,
+        ))
+        .into()
+}
+
 impl ActiveModelBehavior for ActiveModel {}
 
 crate::scoped!(Entity);

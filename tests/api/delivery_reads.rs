@@ -37,7 +37,8 @@ use crate::support::{
 ///   (ann by email, merged, 5);
 /// - reviews of #2 by ghost (25) and ann (approved, 45), of #4 by bob (60,
 ///   90), and ann's of #9, which has not arrived (70);
-/// - deployments of shop: dep-1 (production, 55, shipped #4 and #2) and
+/// - deployments of shop: dep-1 (production, 55, shipped #4, #2 and #9, which
+///   has not arrived) and
 ///   dep-2 (staging, pending, 110); incidents inc-1 (60, caused by dep-1),
 ///   inc-2 (120, caused by dep-404, which has not arrived), and in ops
 ///   inc-q (caused by "dep-1", which ops does not have).
@@ -141,7 +142,7 @@ impl Team {
                 sha: Some("abc123".into()),
                 started_at: t(55),
                 finished_at: Some(t(58)),
-                shipped: vec![4, 2],
+                shipped: vec![4, 9, 2],
             })
             .await;
         let dep2 = d
@@ -452,26 +453,37 @@ async fn developers_list_their_pull_requests_reviews_and_identities() {
 #[tokio::test]
 async fn projects_list_deployments_and_incidents_with_their_causes() {
     let (app, a) = team().await;
-    let q = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Project {
+    let q = "query($ids: [ID!]!, $late: DateTime!) { nodes(ids: $ids) { ... on Project {
         deployments { totalCount nodes { id externalId environment tier status sha
-            startedAt finishedAt repository { id } pullRequestNumbers } }
+            startedAt finishedAt repository { id } pullRequestNumbers
+            pullRequests { totalCount nodes { id } }
+            mergedLate: pullRequests(filter: { mergedFrom: $late }) { nodes { id } }
+            byTitle: pullRequests(orderBy: { field: NAME, direction: ASC }) { nodes { id } } } }
         byEnvironment: deployments(orderBy: { field: NAME, direction: DESC }) { nodes { id } }
         incidents { totalCount nodes { id externalId title openedAt resolvedAt causedBy
             causedByDeployment { id externalId } repository { id } } } } } }";
-    let vars = json!({ "ids": [a.shop.gid(), a.ops.gid()] });
+    let late = t(60).to_rfc3339();
+    let vars = json!({ "ids": [a.shop.gid(), a.ops.gid()], "late": late });
     let data = read(&app, &a.token, q, vars).await;
     let (shop, ops) = (&data["nodes"][0], &data["nodes"][1]);
     let time = |m: i64| json!(t(m).to_rfc3339());
+    let none = json!({ "nodes": [] });
     assert_eq!(
         shop["deployments"],
         json!({ "totalCount": 2, "nodes": [
             { "id": a.dep2.gid(), "externalId": "dep-2", "environment": "staging",
               "tier": "STAGING", "status": "PENDING", "sha": null, "startedAt": time(110),
-              "finishedAt": null, "repository": null, "pullRequestNumbers": [] },
+              "finishedAt": null, "repository": null, "pullRequestNumbers": [],
+              "pullRequests": { "totalCount": 0, "nodes": [] }, "mergedLate": none,
+              "byTitle": none },
             { "id": a.dep1.gid(), "externalId": "dep-1", "environment": "production",
               "tier": "PRODUCTION", "status": "SUCCESS", "sha": "abc123",
               "startedAt": time(55), "finishedAt": time(58),
-              "repository": { "id": a.api.gid() }, "pullRequestNumbers": [2, 4] },
+              "repository": { "id": a.api.gid() }, "pullRequestNumbers": [2, 4, 9],
+              // #9 has not arrived; the newest opened first, by title, merged from 60.
+              "pullRequests": { "totalCount": 2, "nodes": [{ "id": a.pr(4) }, { "id": a.pr(2) }] },
+              "mergedLate": { "nodes": [{ "id": a.pr(4) }] },
+              "byTitle": { "nodes": [{ "id": a.pr(4) }, { "id": a.pr(2) }] } },
         ] })
     );
     assert_eq!(ids(&shop["byEnvironment"]), gids(&[a.dep2, a.dep1]));
@@ -606,6 +618,11 @@ async fn every_new_list_pages_forward_and_backward() {
             on("Project", "incidents"),
             a.shop.gid(),
             gids(&[a.inc2, a.inc1]),
+        ),
+        (
+            on("Deployment", "pullRequests"),
+            a.dep1.gid(),
+            vec![a.pr(4), a.pr(2)],
         ),
     ];
     for (q, id, expected) in lists {
@@ -749,6 +766,18 @@ async fn another_organizations_ids_answer_exactly_like_missing_ones() {
     let vars = json!({ "repo": b.api.gid(), "author": a.ann.gid() });
     let reply = app.gql(&a.token, q, vars).await;
     assert_eq!(reply.ok(), &json!({ "node": null }));
+
+    // The same through what a deployment shipped.
+    let q = "query($dep: ID!, $author: ID!) { node(id: $dep) { ... on Deployment {
+        pullRequests(filter: { authorId: $author }) { totalCount nodes { id } } } } }";
+    let vars = |author: String| json!({ "dep": a.dep1.gid(), "author": author });
+    let reply = app.gql(&a.token, q, vars(b.ann.gid())).await;
+    let conn = &reply.ok()["node"]["pullRequests"];
+    assert_eq!(conn, &json!({ "totalCount": 0, "nodes": [] }));
+    let twin = app.gql(&a.token, q, vars(missing("Developer"))).await;
+    assert_same_as_missing(&reply, &twin, "a deployment's authorId");
+    let reply = app.gql(&a.token, q, vars(a.ann.gid())).await;
+    assert_eq!(ids(&reply.ok()["node"]["pullRequests"]), [a.pr(4)]);
 }
 
 /// Every global id in an answer.
@@ -776,7 +805,8 @@ const EVERYTHING: &str = "{ organization { id
             pullRequests(first: 10) { totalCount nodes { id author { id } authorIdentity { id }
                 repository { id } reviews(first: 5) { totalCount nodes { id reviewer { id }
                     reviewerIdentity { id } pullRequest { id } } } } } } }
-        deployments(first: 5) { totalCount nodes { id repository { id } } }
+        deployments(first: 5) { totalCount nodes { id repository { id }
+            pullRequests(first: 5) { totalCount nodes { id author { id } } } } }
         incidents(first: 5) { totalCount nodes { id repository { id } causedByDeployment { id } } } } }
     developers(first: 10) { nodes { id
         pullRequests(first: 10) { totalCount nodes { id } }
@@ -935,7 +965,8 @@ const COUNTED: [(&str, &str); 3] = [
     (
         "projects → deployments, incidents",
         "{ projects(first: 10) { nodes { id
-            deployments(first: 20) { totalCount nodes { id repository { id } pullRequestNumbers } }
+            deployments(first: 20) { totalCount nodes { id repository { id } pullRequestNumbers
+                pullRequests(first: 5) { totalCount nodes { id number } } } }
             incidents(first: 20) { totalCount nodes { id causedByDeployment { id externalId } } } } } }",
     ),
 ];
@@ -974,7 +1005,7 @@ async fn statement_counts_depend_on_the_depth_of_the_query_only() {
         assert_eq!(small.0, large.0, "{what}: statements");
     }
     // Authentication, then one statement per list and per reference.
-    let expected = [10, 8, 7];
+    let expected = [10, 8, 8];
     let measured: Vec<u64> = large.iter().map(|(n, _)| *n).collect();
     assert_eq!(measured, expected, "statements per query");
 }
@@ -1054,6 +1085,8 @@ async fn delivery_reads(rec: &Recorder, a: &Team, b: &Team, n: usize) -> Vec<Run
         "identities_of_developers",
         children(rows, |i| IdentityId::from_db(i.id).gid()),
     );
+    let rows = read::pull_requests_of_deployments(ctx, db, &deployments, &filter, &page).await;
+    record("pull_requests_of_deployments", children(rows, pr_gid));
     let rows = read::deployments_by_external_ids(ctx, db, &projects, &names).await;
     let found = rows.expect("deployments by external id");
     record(
@@ -1143,6 +1176,7 @@ async fn batched_delivery_reads_have_one_text_and_one_parameter_per_set() {
     let found: Vec<usize> = large.iter().map(|r| r.found.len()).collect();
     // 3 repositories, 6 pull requests, ann's 3 and bob's 2, the 4 reviews
     // of #2 and #4, ann's 2 and bob's 2, 2 deployments, 3 incidents, the 3
-    // linked identities, shop's dep-1, and the 2 pull requests dep-1 shipped.
-    assert_eq!(found, [3, 6, 5, 4, 4, 2, 3, 3, 1, 2]);
+    // linked identities, the 2 pull requests of dep-1 that have arrived,
+    // shop's dep-1, and the 3 numbers dep-1 shipped.
+    assert_eq!(found, [3, 6, 5, 4, 4, 2, 3, 3, 2, 1, 3]);
 }

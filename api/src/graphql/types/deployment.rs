@@ -1,5 +1,6 @@
 //! `Deployment`: one deployment of a project to an environment, and the
-//! pull requests it shipped (by number: they may not have arrived yet).
+//! pull requests it shipped (by number, since they may not have arrived yet,
+//! and as a list of those that have).
 
 use crate::ids::GlobalId as _;
 
@@ -7,9 +8,11 @@ use async_graphql::{Context, Enum, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::deployment;
 
-use super::{Repository, nullable};
+use super::{
+    PullRequest, PullRequestFilterInput, Repository, child_connection, nullable, page_args,
+};
 use crate::{
-    graphql::request::request,
+    graphql::{connection::Conn, order::ListOrder, request::request},
     ids::{DeploymentId, RepositoryId},
     loaders::DeploymentCohort,
     service::delivery::read::Unfiltered,
@@ -75,10 +78,38 @@ impl Deployment {
         let id = self.row.repository_id.map(RepositoryId::from_db);
         nullable(ctx, id, |rq| self.cohort.repositories(&rq.loaders)).await
     }
-    /// Numbers of the pull requests it shipped, ascending.
+    /// Numbers of the pull requests it shipped, ascending, including those
+    /// that have not arrived yet.
     async fn pull_request_numbers(&self, ctx: &Context<'_>) -> Result<Vec<i32>> {
         let rq = request(ctx)?;
         let shipped = self.cohort.shipped(&rq.loaders).await?;
         Ok(shipped.get(&self.row.id).cloned().unwrap_or_default())
+    }
+    /// The pull requests it shipped that have arrived. `orderBy`: `NAME` is
+    /// the title, `CREATED_AT` the time it was opened; without `orderBy`, the
+    /// most recently opened first.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::cost::list(first, last, child_complexity)")]
+    async fn pull_requests(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<PullRequestFilterInput>,
+        order_by: Option<ListOrder>,
+    ) -> Result<Conn<PullRequest>> {
+        let rq = request(ctx)?;
+        let order = order_by.unwrap_or(ListOrder::NEWEST_FIRST);
+        let page = rq.page(page_args!(first, after, last, before), Some(order))?;
+        let field = page.order.field;
+        let filter = filter.unwrap_or_default().into_filter(&rq.limits)?;
+        let children = self.cohort.pull_requests(&rq.loaders, filter, page).await?;
+        Ok(child_connection(
+            &children,
+            &DeploymentId::from_db(self.row.id),
+            field,
+        ))
     }
 }

@@ -18,7 +18,9 @@ use entity::{
     deployment, deployment_pull_request, enums::PullRequestState, identity, incident, pull_request,
     pull_request_review, repository,
 };
-use sea_orm::{ActiveEnum as _, DbBackend, FromQueryResult, PaginatorTrait, Select};
+use sea_orm::{
+    ActiveEnum as _, DbBackend, FromQueryResult, JoinType, PaginatorTrait, QuerySelect, Select,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -156,6 +158,40 @@ pub async fn pull_requests_of_developers(
     let select = pull_request_filter(db.get_database_backend(), select, filter);
     let parents = developers.iter().map(|d| d.uuid());
     children_of(db, select, pull_request::Column::AuthorId, parents, page).await
+}
+
+/// The pull requests several deployments shipped that pass `filter`: those
+/// that have arrived (a deployment may name a number before its pull request
+/// comes).
+pub async fn pull_requests_of_deployments(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+    deployments: &[DeploymentId],
+    filter: &PullRequestFilter,
+    page: &PageRequest,
+) -> AppResult<Vec<ChildRow<pull_request::Model>>> {
+    let backend = db.get_database_backend();
+    let org = ctx.org_id().uuid();
+    let shipped = deployment_pull_request::Column::DeploymentId;
+    let select = pull_request::Entity::find_in(ctx.org_id())
+        .join(
+            JoinType::InnerJoin,
+            deployment_pull_request::pull_request().rev(),
+        )
+        .filter(deployment_pull_request::Column::OrganizationId.eq(org))
+        .filter(any_of(
+            backend,
+            shipped.into_expr(),
+            deployments.iter().map(|d| d.uuid()),
+        ));
+    let select = pull_request_filter(backend, select, filter);
+    let statement = page.window_sql(
+        select,
+        (deployment_pull_request::Entity, shipped),
+        pull_request::Entity::sort_column(page.order.field),
+        pull_request::Column::Id,
+    );
+    fetch_window(db, &statement).await
 }
 
 /// The reviews of several pull requests; a review whose pull request has

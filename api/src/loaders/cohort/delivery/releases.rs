@@ -6,18 +6,22 @@ use std::{
     sync::Arc,
 };
 
-use entity::{deployment, incident, repository};
+use entity::{deployment, incident, pull_request, repository};
 use uuid::Uuid;
 
-use super::{Refs, RefsMemo, RepositoryCohort, load_refs, refs_of};
+use super::{
+    PageOf, PullRequestCohort, Refs, RefsMemo, RepositoryCohort, cohort_of_pages, load_refs,
+    refs_of,
+};
 use crate::{
     error::AppResult,
     ids::{DeploymentId, ProjectId, RepositoryId},
     loaders::{
         Loaders,
-        cohort::{Memo, distinct},
+        cohort::{Memo, Nested, distinct},
     },
-    service::delivery::read,
+    pagination::PageRequest,
+    service::delivery::read::{self, PullRequestFilter},
 };
 
 /// Shipped pull request numbers by deployment.
@@ -29,6 +33,7 @@ pub struct DeploymentCohort {
     repository_ids: Vec<RepositoryId>,
     repositories: RefsMemo<RepositoryId, repository::Model, RepositoryCohort>,
     shipped: Memo<(), Shipped>,
+    pull_requests: Nested<DeploymentId, PullRequestFilter, pull_request::Model, PullRequestCohort>,
 }
 
 impl DeploymentCohort {
@@ -48,6 +53,23 @@ impl DeploymentCohort {
         let of = |found: &HashMap<_, _>| RepositoryCohort::of(found.values());
         let ids = &self.repository_ids;
         load_refs(&self.repositories, &loaders.repository, ids, of).await
+    }
+
+    /// The shipped pull requests that have arrived, a page for each
+    /// deployment of the cohort, in one statement.
+    pub async fn pull_requests(
+        &self,
+        loaders: &Loaders,
+        filter: PullRequestFilter,
+        page: PageRequest,
+    ) -> PageOf<DeploymentId, pull_request::Model, PullRequestCohort> {
+        let (ctx, db) = (&loaders.ctx, &loaders.db);
+        let fetch = |ids: Vec<DeploymentId>, filter: PullRequestFilter, page: PageRequest| async move {
+            read::pull_requests_of_deployments(ctx, db, &ids, &filter, &page).await
+        };
+        let cohort = |pages: &HashMap<_, _>| cohort_of_pages(pages, PullRequestCohort::of);
+        let lists = &self.pull_requests;
+        lists.get(&self.ids, filter, page, fetch, cohort).await
     }
 
     /// The pull request numbers every deployment of the cohort shipped,
