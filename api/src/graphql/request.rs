@@ -89,7 +89,7 @@ impl RequestData {
     pub async fn organization(&self) -> AppResult<entity::organization::Model> {
         match &self.caller.kind {
             CallerKind::Person { organization, .. } => Ok((**organization).clone()),
-            CallerKind::Machine => service::organization::get(self.tenant(), &self.db).await,
+            CallerKind::Machine => service::table::organization(self.tenant(), &self.db).await,
         }
     }
 

@@ -2,19 +2,11 @@
 
 use entity::enums::DeveloperRole;
 use entity::organization;
-use sea_orm::EntityTrait;
 
 use crate::{
     ids::{NodeKind, OrgId},
     service::{developer, prelude::*},
 };
-
-pub async fn get(ctx: &TenantCtx, db: &impl ConnectionTrait) -> AppResult<organization::Model> {
-    organization::Entity::find_by_id(ctx.org_id().uuid())
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("organization"))
-}
 
 #[derive(Default)]
 pub struct OrganizationPatch {
@@ -30,7 +22,7 @@ pub async fn update(
     db: &DatabaseConnection,
     patch: OrganizationPatch,
 ) -> AppResult<organization::Model> {
-    let row = get(ctx, db).await?;
+    let row = table::organization(ctx, db).await?;
     authorize(ctx, db, Action::UpdateOrganization).await?;
     let mut changes = Changes::default();
     let mut active: organization::ActiveModel = row.clone().into();
@@ -98,7 +90,7 @@ pub async fn set_budget(
     budget: BudgetOverride,
 ) -> AppResult<organization::Model> {
     authorize(ctx, db, Action::SetBudget).await?;
-    let row = get(ctx, db).await?;
+    let row = table::organization(ctx, db).await?;
     let to_db = |n: Option<u32>| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
     let in_flight = to_db(budget.in_flight);
     let requests = to_db(budget.requests_per_minute);

@@ -28,6 +28,20 @@ pub trait Audited {
     const KIND: crate::ids::NodeKind;
 }
 
+/// The caller's organization's own row (the one table keyed by the
+/// organization alone): its time zone and budgets. Here rather than in
+/// `service::organization`, whose writes create developers, so that what
+/// reads the time zone (rollups, delivery metrics) does not import those.
+pub async fn organization(
+    ctx: &TenantCtx,
+    db: &impl ConnectionTrait,
+) -> AppResult<entity::organization::Model> {
+    entity::organization::Entity::find_by_id(ctx.org_id().uuid())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("organization"))
+}
+
 /// The row with this id in the caller's organization, or NOT_FOUND (also
 /// for another organization's id).
 pub async fn get<E: Listed>(

@@ -27,7 +27,6 @@ use crate::{
     service::{
         audit,
         live::{Change, Live},
-        organization,
         rollups::{self, Writes},
         table,
     },
@@ -59,7 +58,7 @@ pub async fn ingest(
             events.len()
         )));
     }
-    let org = organization::get(ctx, db).await?;
+    let org = table::organization(ctx, db).await?;
     table::get::<entity::project::Entity>(ctx, db, project_id).await?;
     authorize(ctx, db, Action::RecordEvents(project_id)).await?;
     let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);

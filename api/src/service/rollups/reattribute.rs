@@ -54,7 +54,7 @@ pub async fn events_of_identity(
     if moving.is_empty() {
         return Ok(());
     }
-    let org = crate::service::organization::get(ctx, txn).await?;
+    let org = crate::service::table::organization(ctx, txn).await?;
     let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);
     type Counts = BTreeMap<(Uuid, String, NaiveDate), i64>;
     let mut by_project: BTreeMap<Uuid, Counts> = BTreeMap::new();

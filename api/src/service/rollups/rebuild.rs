@@ -16,7 +16,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{auth::TenantCtx, error::AppResult, service::organization};
+use crate::{auth::TenantCtx, error::AppResult, service::table};
 
 /// Raw events read per page while re-bucketing.
 const PAGE: u64 = 10_000;
@@ -28,7 +28,7 @@ pub struct Rebuilt {
 }
 
 pub async fn rebuild(ctx: &TenantCtx, db: &DatabaseConnection) -> AppResult<Rebuilt> {
-    let org = organization::get(ctx, db).await?;
+    let org = table::organization(ctx, db).await?;
     let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);
     let horizon = Utc::now() - Duration::days(i64::from(org.event_retention_days.max(1)));
     // The first whole day (in the organization's zone) after the horizon.

@@ -364,7 +364,7 @@ pub async fn apply(ctx: &TenantCtx, txn: &impl ConnectionTrait, reach: Reach) ->
         return Ok(());
     }
     let backend = txn.get_database_backend();
-    let org = crate::service::organization::get(ctx, txn).await?;
+    let org = crate::service::table::organization(ctx, txn).await?;
     let tz: Tz = org.time_zone.parse().unwrap_or(Tz::UTC);
     let now = reach.contributions(tz);
     let ids: Vec<Uuid> = reach.ids.iter().copied().collect();
