@@ -83,7 +83,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             role: entity::enums::DeveloperRole::Member,
             auth_subject: None,
         };
-        devgraph::service::developer::create(&ctx, &db, new)
+        let live = devgraph::service::live::Live::off();
+        devgraph::service::developer::create(&ctx, &db, &live, new)
             .await
             .map_err(|e| e.describe())?;
     }

@@ -34,6 +34,7 @@ use devgraph::{
     secrets::{Sealer, SecretKey},
     service::{
         developer::{self, NewDeveloper},
+        live::Live,
         organization::{self, NewOrganization},
         project::{self, NewProject},
         repository::{self, NewRepository},
@@ -154,7 +155,7 @@ async fn set_up(
             role: DeveloperRole::Member,
             auth_subject: None,
         };
-        developer::create(&ctx, db, new)
+        developer::create(&ctx, db, &Live::off(), new)
             .await
             .map_err(|e| e.describe())?;
     }

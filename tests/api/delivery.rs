@@ -496,6 +496,105 @@ async fn linking_an_identity_re_attributes_its_history() {
     );
 }
 
+/// A developer created with, or changed to, an email that activity has named
+/// before takes that activity: the email identity links itself to them, as
+/// if it had been seen after they existed, events and their rollups
+/// included. Another organization's identity of the same email stays
+/// theirs, unmatched.
+#[tokio::test]
+async fn a_developer_given_an_email_takes_what_it_did_before() {
+    use crate::support::{
+        create_key,
+        events::{at as at_time, days_ago, ev, send},
+    };
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "adopting").await;
+    let other = Delivery::new(&app, "adopting-other").await;
+    let pr = |n: i32, email: &str| json!({"pullRequests": [{"repository": "acme/api", "number": n, "title": "Before", "state": "open", "author": {"email": email}, "openedAt": at(0.0)}]});
+    for org in [&d, &other] {
+        let first = pr(1, "New.Hire@Acme.test");
+        assert_eq!(post_delivery(&app, &org.key, &first).await.status, 202);
+    }
+    let second = pr(2, "old.alias@acme.test");
+    assert_eq!(post_delivery(&app, &d.key, &second).await.status, 202);
+    let events_key = create_key(&app, &d.token, "EVENTS_WRITE", Some(d.project)).await;
+    let day = days_ago(1);
+    let events = vec![
+        ev(
+            "e1",
+            "commit",
+            Some("new.hire@acme.test"),
+            at_time(day, 10, 0, 0),
+        ),
+        ev(
+            "e2",
+            "commit",
+            Some("NEW.HIRE@acme.test"),
+            at_time(day, 11, 0, 0),
+        ),
+    ];
+    assert_eq!(send(&app, &events_key.secret, events).await, (2, 0, 2));
+
+    let create = r#"mutation { createDeveloper(input: {email: "new.hire@ACME.test", name: "New Hire", role: MEMBER}) { developer { id } } }"#;
+    let made = app.gql(&d.token, create, json!({})).await.ok().clone();
+    let dev = made["createDeveloper"]["developer"]["id"].clone();
+    let read = r#"query($dev: ID!, $day: Date!) {
+        organization { unmatchedIdentities(first: 10) { nodes { value } } auditLog(first: 3) { nodes { action } } }
+        node(id: $dev) { ... on Developer { pullRequests(first: 5) { nodes { number } }
+                                             identities(first: 5) { nodes { kind value } }
+                                             activity(from: $day, to: $day) { count } } } }"#;
+    let vars = json!({ "dev": dev, "day": day.to_string() });
+    let after = app.gql(&d.token, read, vars.clone()).await.ok().clone();
+    let values = |data: &Value| data["organization"]["unmatchedIdentities"]["nodes"].clone();
+    assert_eq!(values(&after), json!([{ "value": "old.alias@acme.test" }]));
+    let me = &after["node"];
+    assert_eq!(
+        me["pullRequests"]["nodes"],
+        json!([{ "number": 1 }]),
+        "{after}"
+    );
+    assert_eq!(
+        me["activity"],
+        json!([{ "count": 2 }]),
+        "the rollup moved too"
+    );
+    let email = |v: &str| json!({ "kind": "EMAIL", "value": v });
+    assert_eq!(
+        me["identities"]["nodes"],
+        json!([email("new.hire@acme.test")])
+    );
+    let actions = &after["organization"]["auditLog"]["nodes"];
+    assert_eq!(actions[0]["action"], "identity.link", "{actions}");
+    assert_eq!(actions[1]["action"], "developer.create", "{actions}");
+
+    // The other organization's identity of the same email is not ours.
+    let theirs = r#"{ organization { unmatchedIdentities(first: 10) { nodes { value } } } }"#;
+    let data = app.gql(&other.token, theirs, json!({})).await.ok().clone();
+    assert_eq!(values(&data), json!([{ "value": "new.hire@acme.test" }]));
+
+    // Changing the email to another address seen before takes its activity
+    // too; what the first address did stays theirs.
+    let update = r#"mutation($dev: ID!) { updateDeveloper(input: {id: $dev, email: "Old.Alias@acme.test"}) { developer { email } } }"#;
+    let updated = app.gql(&d.token, update, json!({ "dev": dev })).await;
+    assert_eq!(
+        updated.ok()["updateDeveloper"]["developer"]["email"],
+        "old.alias@acme.test"
+    );
+    let later = app.gql(&d.token, read, vars).await.ok().clone();
+    assert_eq!(values(&later), json!([]));
+    let me = &later["node"];
+    let mut numbers: Vec<i64> = me["pullRequests"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n["number"].as_i64())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2], "{later}");
+    assert_eq!(me["activity"], json!([{ "count": 2 }]));
+    assert_eq!(me["identities"]["nodes"].as_array().map(Vec::len), Some(2));
+}
+
 #[tokio::test]
 async fn people_record_deployments_and_incidents_by_hand() {
     let app = TestApp::spawn().await;

@@ -6,8 +6,15 @@ use sea_orm::{JoinType, QuerySelect, RelationTrait, Select, sea_query::Query};
 use crate::{
     ids::{DeveloperId, TeamSpaceId},
     pagination::{ChildRow, PageRequest, fetch_window},
-    service::{any_of::any_of, name_contains, prelude::*},
+    service::{
+        any_of::any_of,
+        delivery::identity,
+        live::{Change, Live},
+        name_contains,
+        prelude::*,
+    },
 };
+use sea_orm::DatabaseTransaction;
 
 listed!(developer, "developer", name: Name, created_at: CreatedAt);
 
@@ -125,16 +132,37 @@ pub struct NewDeveloper {
     pub auth_subject: Option<String>,
 }
 
+/// Creates a developer; what was recorded under their email before they
+/// existed becomes theirs (`adopt_email`), so the transaction takes the
+/// organization's turn like every write that moves rollups.
 pub async fn create(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     input: NewDeveloper,
 ) -> AppResult<developer::Model> {
     authorize(ctx, db, Action::InviteDeveloper { role: input.role }).await?;
-    let txn = db.begin().await?;
+    let txn = begin_checked(ctx, db).await?;
     let row = insert(ctx, &txn, input).await?;
-    txn.commit().await?;
+    adopt_email(ctx, live, txn, &row).await?;
     Ok(row)
+}
+
+/// Commits a developer's new email, with the unlinked email identity of
+/// that address linked to them if there is one (announced: their figures
+/// moved).
+async fn adopt_email(
+    ctx: &TenantCtx,
+    live: &Live,
+    txn: DatabaseTransaction,
+    row: &developer::Model,
+) -> AppResult<()> {
+    let developer = DeveloperId::from_db(row.id);
+    let adopted = identity::adopt_email(ctx, &txn, developer, &row.email, Utc::now()).await?;
+    match adopted {
+        Some(_) => live.commit(txn, Change::everything(ctx.org_id())).await,
+        None => Ok(txn.commit().await?),
+    }
 }
 
 /// Validates and writes a developer with its audit row, inside the
@@ -188,6 +216,7 @@ pub struct DeveloperPatch {
 pub async fn update(
     ctx: &TenantCtx,
     db: &DatabaseConnection,
+    live: &Live,
     id: DeveloperId,
     patch: DeveloperPatch,
 ) -> AppResult<developer::Model> {
@@ -213,12 +242,25 @@ pub async fn update(
         changes.note("name", &row.name, &name);
         active.name = Set(name);
     }
-    if let Some(email) = patch.email {
-        let email = validate::email("email", &email)?;
-        changes.note("email", &row.email, &email);
-        active.email = Set(email);
+    let new_email = match patch.email {
+        Some(email) => {
+            let email = validate::email("email", &email)?;
+            changes.note("email", &row.email, &email);
+            active.email = Set(email.clone());
+            (email != row.email).then_some(email)
+        }
+        None => None,
+    };
+    if new_email.is_none() {
+        return save(ctx, db, active, "developer.update", changes.into_json()).await;
     }
-    save(ctx, db, active, "developer.update", changes.into_json()).await
+    let txn = begin_checked(ctx, db).await?;
+    active.updated_at = Set(Utc::now());
+    let row = active.update(&txn).await?;
+    let entry = Entry::of("developer.update", &row, changes.into_json());
+    audit::record(ctx, &txn, entry).await?;
+    adopt_email(ctx, live, txn, &row).await?;
+    Ok(row)
 }
 
 /// The two changes the last-owner rule watches: a new role, or

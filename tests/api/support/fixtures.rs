@@ -140,7 +140,8 @@ impl TestApp {
             role,
             auth_subject: Some(subject),
         };
-        let row = service::developer::create(&system(org), self.db(), input)
+        let live = service::live::Live::off();
+        let row = service::developer::create(&system(org), self.db(), &live, input)
             .await
             .expect("create developer");
         dev_of(org, row)

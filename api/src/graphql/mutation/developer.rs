@@ -102,7 +102,9 @@ impl Mutation for CreateDeveloperInput {
             role: self.role.into(),
             auth_subject: self.auth_subject,
         };
-        Ok(developer::create(rq.tenant(), &rq.db, new).await?.into())
+        Ok(developer::create(rq.tenant(), &rq.db, &rq.live, new)
+            .await?
+            .into())
     }
 }
 
@@ -114,7 +116,7 @@ impl Mutation for UpdateDeveloperInput {
             name: self.name,
             email: self.email,
         };
-        let row = developer::update(rq.tenant(), &rq.db, id(&self.id)?, patch).await?;
+        let row = developer::update(rq.tenant(), &rq.db, &rq.live, id(&self.id)?, patch).await?;
         Ok(row.into())
     }
 }

@@ -354,10 +354,15 @@ fn deployment_fact(d: Deployment, source: Source) -> Result<DeploymentFact, Payl
 fn is_incident_label(name: &str) -> bool {
     let first_word = |text: &str| {
         let text = text.trim_start();
-        let end = text.find(|c: char| !c.is_alphanumeric()).unwrap_or(text.len());
+        let end = text
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(text.len());
         text[..end].eq_ignore_ascii_case("incident")
     };
-    first_word(name) || name.split_once([':', '/']).is_some_and(|(_, rest)| first_word(rest))
+    first_word(name)
+        || name
+            .split_once([':', '/'])
+            .is_some_and(|(_, rest)| first_word(rest))
 }
 
 fn issues(body: &[u8], action: Option<&str>, source: Source) -> Result<Parsed, PayloadError> {

@@ -1,7 +1,7 @@
 //! Identities: how a person appears in a source, and the developer it is linked to. Ingestion
 //! resolves every identity a delivery names in a few statements (`resolve`); an email identity
-//! links itself to the developer with that email the first time it is seen with one; any other
-//! is linked by an admin (`service::identity::link`). Linking re-attributes what the identity
+//! links itself to the developer with that email the first time it is seen with one, or when a
+//! developer gets that email (`adopt_email`); any other is linked by an admin (`link`). Linking re-attributes what the identity
 //! did before (`reattribute`), so the order of "activity arrives" and "identity is linked" does
 //! not change the result.
 
@@ -227,6 +227,44 @@ pub(crate) async fn reattribute(
         .await?;
     let changed = super::metrics::refresh::of_identity(ctx, txn, id).await?;
     super::metrics::refresh(ctx, txn, changed).await
+}
+
+/// A developer's email, newly theirs (they were created, or changed to it): the unlinked email
+/// identity with that address, if one was seen, becomes theirs with its history, as `link` would
+/// make it, and audited like it. Returns the identity it linked.
+pub(crate) async fn adopt_email(
+    ctx: &TenantCtx,
+    txn: &impl ConnectionTrait,
+    developer: DeveloperId,
+    email: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<identity::Model>> {
+    let Some(r) = IdentityRef::new(IdentityKind::Email, email) else {
+        return Ok(None);
+    };
+    let row = identity::Entity::find_in(ctx.org_id())
+        .filter(identity::Column::Kind.eq(IdentityKind::Email))
+        .filter(identity::Column::Value.eq(r.value()))
+        .filter(identity::Column::DeveloperId.is_null())
+        .one(txn)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let id = IdentityId::from_db(row.id);
+    set_link(ctx, txn, id, Some(developer), now).await?;
+    reattribute(ctx, txn, id, Some(developer)).await?;
+    let details = serde_json::json!({
+        "kind": row.kind, "value": row.value, "developerId": developer.uuid(),
+        "previousDeveloperId": null, "matchedBy": "email",
+    });
+    let row = identity::Model {
+        developer_id: Some(developer.uuid()),
+        updated_at: now,
+        ..row
+    };
+    audit_identity(ctx, txn, "identity.link", &row, details).await?;
+    Ok(Some(row))
 }
 
 // Links made by people --------------------------------------------------------------------
