@@ -18,6 +18,9 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub value: String,
     pub developer_id: Option<Uuid>,
+    /// When an admin last unlinked it (cleared by a link): an email identity
+    /// with one no longer links itself to the developer with that email.
+    pub unlinked_at: Option<DateTimeUtc>,
     pub first_seen_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub created_at: DateTimeUtc,

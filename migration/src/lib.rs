@@ -30,6 +30,7 @@ mod m20261130_000013_drop_events_occurred_at_index;
 mod m20261201_000014_create_delivery_data;
 mod m20261201_000015_create_delivery_rollups;
 mod m20261201_000016_api_key_prefixes_follow_organizations;
+mod m20261201_000017_identities_remember_unlinks;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_create_delivery_data::Migration),
             Box::new(m20261201_000015_create_delivery_rollups::Migration),
             Box::new(m20261201_000016_api_key_prefixes_follow_organizations::Migration),
+            Box::new(m20261201_000017_identities_remember_unlinks::Migration),
         ]
     }
 }

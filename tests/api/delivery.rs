@@ -496,6 +496,63 @@ async fn linking_an_identity_re_attributes_its_history() {
     );
 }
 
+/// An email identity links itself to the developer with that email, but not
+/// once an admin has unlinked it: not when it is seen again, not when a
+/// developer's email changes back to it. Only `linkIdentity` links it again.
+#[tokio::test]
+async fn an_email_identity_an_admin_unlinked_stays_unlinked() {
+    use crate::support::Gid;
+    let app = TestApp::spawn().await;
+    let d = Delivery::new(&app, "unlink-sticks").await;
+    let ada = d.developer(&app, "Ada").await;
+    let pr = |n: i32| json!({"pullRequests": [{"repository": "acme/api", "number": n, "title": "Work", "state": "open", "author": {"email": ada.email.to_uppercase()}, "openedAt": at(n as f64)}]});
+    assert_eq!(post_delivery(&app, &d.key, &pr(1)).await.status, 202);
+    let read = r#"query($dev: ID!) {
+        organization { unmatchedIdentities(first: 5) { nodes { value } } }
+        node(id: $dev) { ... on Developer { pullRequests(first: 5) { totalCount }
+                                             identities(first: 5) { nodes { id unlinkedAt } } } } }"#;
+    let vars = json!({ "dev": ada.gid() });
+    let linked = app.gql(&d.token, read, vars.clone()).await.ok().clone();
+    assert_eq!(linked["node"]["pullRequests"]["totalCount"], 1, "{linked}");
+    let mine = &linked["node"]["identities"]["nodes"][0];
+    assert_eq!(mine["unlinkedAt"], Value::Null);
+    let identity = mine["id"].clone();
+
+    let unlink = r#"mutation($id: ID!) { unlinkIdentity(input: {identityId: $id}) { identity { developer { id } unlinkedAt } } }"#;
+    let undone = app.gql(&d.token, unlink, json!({ "id": identity })).await;
+    let undone = undone.ok()["unlinkIdentity"]["identity"].clone();
+    assert_eq!(undone["developer"], Value::Null);
+    assert!(undone["unlinkedAt"].is_string(), "{undone}");
+
+    // Seen again, and her email changed away and back: still nobody's.
+    assert_eq!(post_delivery(&app, &d.key, &pr(2)).await.status, 202);
+    let update = r#"mutation($dev: ID!, $email: String!) { updateDeveloper(input: {id: $dev, email: $email}) { developer { id } } }"#;
+    for email in ["ada.elsewhere@acme.test", ada.email.as_str()] {
+        let vars = json!({ "dev": ada.gid(), "email": email });
+        app.gql(&d.token, update, vars).await.ok();
+    }
+    let after = app.gql(&d.token, read, vars.clone()).await.ok().clone();
+    assert_eq!(after["node"]["pullRequests"]["totalCount"], 0, "{after}");
+    assert_eq!(after["node"]["identities"]["nodes"], json!([]));
+    let unmatched = &after["organization"]["unmatchedIdentities"]["nodes"];
+    assert_eq!(unmatched, &json!([{ "value": ada.email.to_lowercase() }]));
+
+    // An admin links it again: both pull requests are hers, and the unlink is forgotten.
+    let link = r#"mutation($id: ID!, $dev: ID!) { linkIdentity(input: {identityId: $id, developerId: $dev}) { identity { unlinkedAt } } }"#;
+    let vars_link = json!({ "id": identity, "dev": ada.gid() });
+    let relinked = app.gql(&d.token, link, vars_link).await.ok().clone();
+    assert_eq!(
+        relinked["linkIdentity"]["identity"]["unlinkedAt"],
+        Value::Null
+    );
+    let back = app.gql(&d.token, read, vars).await.ok().clone();
+    assert_eq!(back["node"]["pullRequests"]["totalCount"], 2, "{back}");
+    assert_eq!(
+        back["node"]["identities"]["nodes"][0]["unlinkedAt"],
+        Value::Null
+    );
+}
+
 /// A developer created with, or changed to, an email that activity has named
 /// before takes that activity: the email identity links itself to them, as
 /// if it had been seen after they existed, events and their rollups

@@ -202,6 +202,7 @@ impl Delivery<'_> {
             kind: Set(kind),
             value: Set(value.to_owned()),
             developer_id: Set(developer.map(DeveloperId::uuid)),
+            unlinked_at: Set(None),
             first_seen_at: Set(t(seen)),
             last_seen_at: Set(t(seen + 60)),
             created_at: Set(t(seen)),

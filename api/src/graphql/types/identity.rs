@@ -50,6 +50,12 @@ impl Identity {
         let id = self.row.developer_id.map(DeveloperId::from_db);
         nullable(ctx, id, |rq| self.cohort.developers(&rq.loaders)).await
     }
+    /// When an admin last unlinked it; null once linked again. An email
+    /// identity an admin unlinked does not link itself to the developer
+    /// with that email again: only `linkIdentity` links it.
+    async fn unlinked_at(&self) -> Option<DateTime<Utc>> {
+        self.row.unlinked_at
+    }
     async fn first_seen_at(&self) -> DateTime<Utc> {
         self.row.first_seen_at
     }

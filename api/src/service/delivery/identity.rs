@@ -34,6 +34,8 @@ use crate::{
 pub struct Resolved {
     pub id: IdentityId,
     pub developer: Option<DeveloperId>,
+    /// An admin unlinked it: it does not link itself by email again.
+    pub unlinked: bool,
 }
 
 /// Whether resolving marks the identities as seen now.
@@ -137,13 +139,15 @@ async fn load(
                 Resolved {
                     id: IdentityId::from_db(row.id),
                     developer: row.developer_id.map(DeveloperId::from_db),
+                    unlinked: row.unlinked_at.is_some(),
                 },
             ))
         })
         .collect())
 }
 
-/// Unlinked email identities whose email is a developer's: linked to that developer.
+/// Unlinked email identities whose email is a developer's: linked to that developer, unless an
+/// admin unlinked them.
 async fn link_by_email(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
@@ -152,7 +156,7 @@ async fn link_by_email(
 ) -> AppResult<()> {
     let emails: BTreeSet<&str> = found
         .iter()
-        .filter(|(r, v)| r.kind() == IdentityKind::Email && v.developer.is_none())
+        .filter(|(r, v)| r.kind() == IdentityKind::Email && v.developer.is_none() && !v.unlinked)
         .map(|(r, _)| r.value())
         .collect();
     if emails.is_empty() {
@@ -172,12 +176,21 @@ async fn link_by_email(
         };
         if let Some(resolved) = found.get_mut(&r) {
             let developer = DeveloperId::from_db(dev.id);
-            set_link(ctx, txn, resolved.id, Some(developer), now).await?;
+            set_link(ctx, txn, resolved.id, Some(developer), now, By::Email).await?;
             reattribute(ctx, txn, resolved.id, Some(developer)).await?;
             resolved.developer = Some(developer);
         }
     }
     Ok(())
+}
+
+/// Who moves a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum By {
+    /// devgraph, matching an email: leaves an admin's unlink standing.
+    Email,
+    /// An admin (`linkIdentity`, `unlinkIdentity`): an unlink is remembered, a link forgets it.
+    Admin,
 }
 
 /// Points the identity at `developer` (or at nobody).
@@ -187,16 +200,19 @@ pub(crate) async fn set_link(
     id: IdentityId,
     developer: Option<DeveloperId>,
     now: DateTime<Utc>,
+    by: By,
 ) -> AppResult<()> {
-    identity::Entity::update_in(ctx.org_id())
+    let mut update = identity::Entity::update_in(ctx.org_id())
         .col_expr(
             identity::Column::DeveloperId,
             Expr::value(developer.map(DeveloperId::uuid)),
         )
-        .col_expr(identity::Column::UpdatedAt, Expr::value(now))
-        .filter(identity::Column::Id.eq(id))
-        .exec(txn)
-        .await?;
+        .col_expr(identity::Column::UpdatedAt, Expr::value(now));
+    if by == By::Admin {
+        let unlinked_at = developer.is_none().then_some(now);
+        update = update.col_expr(identity::Column::UnlinkedAt, Expr::value(unlinked_at));
+    }
+    update.filter(identity::Column::Id.eq(id)).exec(txn).await?;
     Ok(())
 }
 
@@ -231,7 +247,7 @@ pub(crate) async fn reattribute(
 
 /// A developer's email, newly theirs (they were created, or changed to it): the unlinked email
 /// identity with that address, if one was seen, becomes theirs with its history, as `link` would
-/// make it, and audited like it. Returns the identity it linked.
+/// make it, and audited like it; not one an admin unlinked. Returns the identity it linked.
 pub(crate) async fn adopt_email(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
@@ -246,13 +262,14 @@ pub(crate) async fn adopt_email(
         .filter(identity::Column::Kind.eq(IdentityKind::Email))
         .filter(identity::Column::Value.eq(r.value()))
         .filter(identity::Column::DeveloperId.is_null())
+        .filter(identity::Column::UnlinkedAt.is_null())
         .one(txn)
         .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     let id = IdentityId::from_db(row.id);
-    set_link(ctx, txn, id, Some(developer), now).await?;
+    set_link(ctx, txn, id, Some(developer), now, By::Email).await?;
     reattribute(ctx, txn, id, Some(developer)).await?;
     let details = serde_json::json!({
         "kind": row.kind, "value": row.value, "developerId": developer.uuid(),
@@ -294,7 +311,7 @@ pub async fn link(
     let row = find_or_create(ctx, &txn, key, now).await?;
     let id = IdentityId::from_db(row.id);
     let developer = DeveloperId::from_db(dev.id);
-    set_link(ctx, &txn, id, Some(developer), now).await?;
+    set_link(ctx, &txn, id, Some(developer), now, By::Admin).await?;
     reattribute(ctx, &txn, id, Some(developer)).await?;
     let details = serde_json::json!({
         "kind": row.kind, "value": row.value,
@@ -302,6 +319,7 @@ pub async fn link(
     });
     let row = identity::Model {
         developer_id: Some(dev.id),
+        unlinked_at: None,
         updated_at: now,
         ..row
     };
@@ -311,8 +329,8 @@ pub async fn link(
     Ok(row)
 }
 
-/// Undoes a link: the identity's history counts for nobody again (until it is linked anew; an
-/// email identity links itself again to the developer with that email when it is next seen).
+/// Undoes a link: the identity's history counts for nobody again until an admin links it anew
+/// (an email identity an admin unlinked no longer links itself by its email).
 pub async fn unlink(
     ctx: &TenantCtx,
     db: &sea_orm::DatabaseConnection,
@@ -323,13 +341,14 @@ pub async fn unlink(
     crate::permissions::authorize(ctx, &txn, crate::permissions::Action::ManageIdentities).await?;
     let row = table::get::<identity::Entity>(ctx, &txn, id).await?;
     let now = Utc::now();
-    set_link(ctx, &txn, id, None, now).await?;
+    set_link(ctx, &txn, id, None, now, By::Admin).await?;
     reattribute(ctx, &txn, id, None).await?;
     let details = serde_json::json!({
         "kind": row.kind, "value": row.value, "previousDeveloperId": row.developer_id,
     });
     let row = identity::Model {
         developer_id: None,
+        unlinked_at: Some(now),
         updated_at: now,
         ..row
     };
