@@ -53,10 +53,22 @@ async fn deliver(
     body: &str,
     signature: Option<String>,
 ) -> Reply {
+    let sent = (event, delivery, body);
+    deliver_as(app, repository, "application/json", sent, signature).await
+}
+
+/// `deliver` with the content type given: (event, delivery id, body).
+async fn deliver_as(
+    app: &TestApp,
+    repository: &str,
+    content_type: &str,
+    (event, delivery, body): (&str, &str, &str),
+    signature: Option<String>,
+) -> Reply {
     let mut request = app
         .client
         .post(app.url(&format!("/v1/webhooks/github/{repository}")))
-        .header("content-type", "application/json")
+        .header("content-type", content_type)
         .header("x-github-event", event)
         .header("x-github-delivery", delivery)
         .body(body.to_owned());
@@ -343,4 +355,57 @@ async fn delivery_ids_are_forgotten_with_the_retention_window() {
         .map(|d| d.delivery_id)
         .collect();
     assert_eq!(left, ["recent"]);
+}
+
+/// GitHub's settings page offers `application/x-www-form-urlencoded` first: the
+/// JSON then travels in the `payload` field, and the signature covers the form
+/// body as sent. Any other content type is refused, storing nothing.
+#[tokio::test]
+async fn form_encoded_deliveries_are_read_from_their_payload_field() {
+    let app = TestApp::spawn().await;
+    let h = hooked(&app, "form-encoded").await;
+    let id = h.repository.to_global().to_string();
+    let form = "application/x-www-form-urlencoded";
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("payload", PR_OPENED)
+        .finish();
+    let sent = ("pull_request", "f-1", body.as_str());
+    let reply = deliver_as(
+        &app,
+        &id,
+        form,
+        sent,
+        Some(sign(&h.secret, body.as_bytes())),
+    )
+    .await;
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    assert_eq!(reply.body["pullRequests"], 1);
+    assert_eq!(prs(&app, h.org).await.len(), 1);
+
+    // Signed over the JSON inside rather than the body sent: not GitHub's.
+    let sent = ("pull_request", "f-2", body.as_str());
+    let inner = Some(sign(&h.secret, PR_OPENED.as_bytes()));
+    let reply = deliver_as(&app, &id, form, sent, inner).await;
+    assert_eq!(reply.status, 401, "{}", reply.body);
+
+    let refusals = [
+        (form, "title=no+payload", 400),
+        ("text/plain", PR_OPENED, 415),
+    ];
+    for (content_type, body, status) in refusals {
+        let sent = ("pull_request", content_type, body);
+        let signature = Some(sign(&h.secret, body.as_bytes()));
+        let reply = deliver_as(&app, &id, content_type, sent, signature).await;
+        assert_eq!(
+            (reply.status, reply.code()),
+            (status, Some("BAD_USER_INPUT")),
+            "{content_type}: {}",
+            reply.body
+        );
+    }
+    let recorded = webhook_delivery::Entity::find_in(h.org)
+        .all(app.db())
+        .await
+        .expect("deliveries");
+    assert_eq!(recorded.len(), 1, "only the well-formed delivery counts");
 }

@@ -6,6 +6,8 @@
 //! nothing about which repository ids exist. Event types devgraph does not read are
 //! acknowledged (202) and ignored, as GitHub expects of a receiver.
 
+use std::borrow::Cow;
+
 use axum::{
     Json,
     body::Body,
@@ -61,6 +63,35 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The JSON GitHub sent: the body, or with `application/x-www-form-urlencoded`
+/// (the content type GitHub's settings page offers first) the body's
+/// `payload` field. The signature covers the body as sent, so this runs after
+/// the check.
+fn payload<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<Cow<'a, [u8]>, Failure> {
+    if super::graphql::is_json_content(headers) {
+        return Ok(Cow::Borrowed(body));
+    }
+    let form = header(headers, "content-type").is_some_and(|t| {
+        let media = t.split(';').next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    });
+    if !form {
+        let err = AppError::bad_input(
+            "a webhook's content type must be application/json or \
+             application/x-www-form-urlencoded",
+        );
+        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, err));
+    }
+    form_urlencoded::parse(body)
+        .find(|(name, _)| name == "payload")
+        .map(|(_, json)| Cow::Owned(json.into_owned().into_bytes()))
+        .ok_or_else(|| {
+            fail(AppError::bad_input(
+                "a form-encoded delivery carries its JSON in a `payload` field",
+            ))
+        })
+}
+
 async fn handle(
     state: AppState,
     id: &str,
@@ -99,13 +130,8 @@ async fn handle(
             ))
         })?
         .to_owned();
-    if !super::graphql::is_json_content(&headers) {
-        let err = AppError::bad_input(
-            "set the webhook's content type to application/json in the repository's settings",
-        );
-        return Err((StatusCode::UNSUPPORTED_MEDIA_TYPE, err));
-    }
-    let facts = match github::parse(&event, &bytes, &repo) {
+    let payload = payload(&headers, &bytes)?;
+    let facts = match github::parse(&event, &payload, &repo) {
         Ok(Parsed::Facts(facts)) => facts,
         Ok(Parsed::Ignored(why)) => return Ok(json!({ "ignored": why })),
         Err(e) => return Err(fail(AppError::from(e))),
