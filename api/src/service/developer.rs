@@ -1,7 +1,9 @@
 //! Developers: lists, lookups, and the developers of team spaces.
 
 use entity::{developer, enums::DeveloperRole, team_space_member};
-use sea_orm::{JoinType, QuerySelect, RelationTrait, Select, sea_query::Query};
+use sea_orm::{
+    DatabaseTransaction, JoinType, QuerySelect, RelationTrait, Select, sea_query::Query,
+};
 
 use crate::{
     ids::{DeveloperId, TeamSpaceId},
@@ -14,7 +16,6 @@ use crate::{
         prelude::*,
     },
 };
-use sea_orm::DatabaseTransaction;
 
 listed!(developer, "developer", name: Name, created_at: CreatedAt);
 

@@ -1,9 +1,9 @@
 //! Identities: how a person appears in a source, and the developer it is linked to. Ingestion
 //! resolves every identity a delivery names in a few statements (`resolve`); an email identity
 //! links itself to the developer with that email the first time it is seen with one, or when a
-//! developer gets that email (`adopt_email`); any other is linked by an admin (`link`). Linking re-attributes what the identity
-//! did before (`reattribute`), so the order of "activity arrives" and "identity is linked" does
-//! not change the result.
+//! developer gets that email (`adopt_email`), unless an admin unlinked it; any other is linked
+//! by an admin (`link`). Linking re-attributes what the identity did before (`reattribute`), so
+//! the order of "activity arrives" and "identity is linked" does not change the result.
 
 use std::collections::{BTreeSet, HashMap};
 
