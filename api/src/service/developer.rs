@@ -145,24 +145,24 @@ pub async fn create(
     authorize(ctx, db, Action::InviteDeveloper { role: input.role }).await?;
     let txn = begin_checked(ctx, db).await?;
     let row = insert(ctx, &txn, input).await?;
-    adopt_email(ctx, live, txn, &row).await?;
+    commit_adopting_email(ctx, live, txn, &row).await?;
     Ok(row)
 }
 
 /// Commits a developer's new email, with the unlinked email identity of
 /// that address linked to them if there is one (announced: their figures
 /// moved).
-async fn adopt_email(
+async fn commit_adopting_email(
     ctx: &TenantCtx,
     live: &Live,
     txn: DatabaseTransaction,
     row: &developer::Model,
 ) -> AppResult<()> {
     let developer = DeveloperId::from_db(row.id);
-    let adopted = identity::adopt_email(ctx, &txn, developer, &row.email, Utc::now()).await?;
-    match adopted {
-        Some(_) => live.commit(txn, Change::everything(ctx.org_id())).await,
-        None => Ok(txn.commit().await?),
+    if identity::adopt_email(ctx, &txn, developer, &row.email, Utc::now()).await? {
+        live.commit(txn, Change::everything(ctx.org_id())).await
+    } else {
+        Ok(txn.commit().await?)
     }
 }
 
@@ -260,7 +260,7 @@ pub async fn update(
     let row = active.update(&txn).await?;
     let entry = Entry::of("developer.update", &row, changes.into_json());
     audit::record(ctx, &txn, entry).await?;
-    adopt_email(ctx, live, txn, &row).await?;
+    commit_adopting_email(ctx, live, txn, &row).await?;
     Ok(row)
 }
 

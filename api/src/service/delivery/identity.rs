@@ -38,6 +38,14 @@ pub struct Resolved {
     pub unlinked: bool,
 }
 
+impl Resolved {
+    /// Whether an email identity in this state links itself to the developer with its email:
+    /// linked to nobody, and not unlinked by an admin.
+    fn links_by_email(&self) -> bool {
+        self.developer.is_none() && !self.unlinked
+    }
+}
+
 /// Whether resolving marks the identities as seen now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Touch {
@@ -156,7 +164,7 @@ async fn link_by_email(
 ) -> AppResult<()> {
     let emails: BTreeSet<&str> = found
         .iter()
-        .filter(|(r, v)| r.kind() == IdentityKind::Email && v.developer.is_none() && !v.unlinked)
+        .filter(|(r, v)| r.kind() == IdentityKind::Email && v.links_by_email())
         .map(|(r, _)| r.value())
         .collect();
     if emails.is_empty() {
@@ -177,7 +185,6 @@ async fn link_by_email(
         if let Some(resolved) = found.get_mut(&r) {
             let developer = DeveloperId::from_db(dev.id);
             set_link(ctx, txn, resolved.id, Some(developer), now, By::Email).await?;
-            reattribute(ctx, txn, resolved.id, Some(developer)).await?;
             resolved.developer = Some(developer);
         }
     }
@@ -193,8 +200,9 @@ pub(crate) enum By {
     Admin,
 }
 
-/// Points the identity at `developer` (or at nobody).
-pub(crate) async fn set_link(
+/// Points the identity at `developer` (or at nobody), and moves what it did with it
+/// (`reattribute`).
+async fn set_link(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     id: IdentityId,
@@ -213,12 +221,12 @@ pub(crate) async fn set_link(
         update = update.col_expr(identity::Column::UnlinkedAt, Expr::value(unlinked_at));
     }
     update.filter(identity::Column::Id.eq(id)).exec(txn).await?;
-    Ok(())
+    reattribute(ctx, txn, id, developer).await
 }
 
 /// Everything recorded under the identity now counts for `developer` (or for nobody): its
 /// pull requests, reviews and commits, and its events with their counts in every rollup.
-pub(crate) async fn reattribute(
+async fn reattribute(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     id: IdentityId,
@@ -247,41 +255,28 @@ pub(crate) async fn reattribute(
 
 /// A developer's email, newly theirs (they were created, or changed to it): the unlinked email
 /// identity with that address, if one was seen, becomes theirs with its history, as `link` would
-/// make it, and audited like it; not one an admin unlinked. Returns the identity it linked.
+/// make it, and audited like it; not one an admin unlinked. Whether there was one.
 pub(crate) async fn adopt_email(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     developer: DeveloperId,
     email: &str,
     now: DateTime<Utc>,
-) -> AppResult<Option<identity::Model>> {
+) -> AppResult<bool> {
     let Some(r) = IdentityRef::new(IdentityKind::Email, email) else {
-        return Ok(None);
+        return Ok(false);
     };
-    let row = identity::Entity::find_in(ctx.org_id())
-        .filter(identity::Column::Kind.eq(IdentityKind::Email))
-        .filter(identity::Column::Value.eq(r.value()))
-        .filter(identity::Column::DeveloperId.is_null())
-        .filter(identity::Column::UnlinkedAt.is_null())
-        .one(txn)
-        .await?;
-    let Some(row) = row else {
-        return Ok(None);
+    let found = load(ctx, txn, &BTreeSet::from([r.clone()])).await?;
+    let Some(resolved) = found.get(&r).filter(|v| v.links_by_email()) else {
+        return Ok(false);
     };
-    let id = IdentityId::from_db(row.id);
-    set_link(ctx, txn, id, Some(developer), now, By::Email).await?;
-    reattribute(ctx, txn, id, Some(developer)).await?;
+    set_link(ctx, txn, resolved.id, Some(developer), now, By::Email).await?;
     let details = serde_json::json!({
-        "kind": row.kind, "value": row.value, "developerId": developer.uuid(),
+        "kind": r.kind(), "value": r.value(), "developerId": developer.uuid(),
         "previousDeveloperId": null, "matchedBy": "email",
     });
-    let row = identity::Model {
-        developer_id: Some(developer.uuid()),
-        updated_at: now,
-        ..row
-    };
-    audit_identity(ctx, txn, "identity.link", &row, details).await?;
-    Ok(Some(row))
+    audit_identity(ctx, txn, "identity.link", resolved.id, details).await?;
+    Ok(true)
 }
 
 // Links made by people --------------------------------------------------------------------
@@ -312,7 +307,6 @@ pub async fn link(
     let id = IdentityId::from_db(row.id);
     let developer = DeveloperId::from_db(dev.id);
     set_link(ctx, &txn, id, Some(developer), now, By::Admin).await?;
-    reattribute(ctx, &txn, id, Some(developer)).await?;
     let details = serde_json::json!({
         "kind": row.kind, "value": row.value,
         "developerId": dev.id, "previousDeveloperId": row.developer_id,
@@ -323,7 +317,7 @@ pub async fn link(
         updated_at: now,
         ..row
     };
-    audit_identity(ctx, &txn, "identity.link", &row, details).await?;
+    audit_identity(ctx, &txn, "identity.link", id, details).await?;
     // What the identity did moves between developers, both kinds of figures.
     live.commit(txn, Change::everything(ctx.org_id())).await?;
     Ok(row)
@@ -342,7 +336,6 @@ pub async fn unlink(
     let row = table::get::<identity::Entity>(ctx, &txn, id).await?;
     let now = Utc::now();
     set_link(ctx, &txn, id, None, now, By::Admin).await?;
-    reattribute(ctx, &txn, id, None).await?;
     let details = serde_json::json!({
         "kind": row.kind, "value": row.value, "previousDeveloperId": row.developer_id,
     });
@@ -352,7 +345,7 @@ pub async fn unlink(
         updated_at: now,
         ..row
     };
-    audit_identity(ctx, &txn, "identity.unlink", &row, details).await?;
+    audit_identity(ctx, &txn, "identity.unlink", id, details).await?;
     // What the identity did moves between developers, both kinds of figures.
     live.commit(txn, Change::everything(ctx.org_id())).await?;
     Ok(row)
@@ -382,13 +375,13 @@ async fn audit_identity(
     ctx: &TenantCtx,
     txn: &impl ConnectionTrait,
     action: &'static str,
-    row: &identity::Model,
+    id: IdentityId,
     details: serde_json::Value,
 ) -> AppResult<()> {
     let entry = crate::service::audit::Entry {
         action,
         target: crate::ids::NodeKind::Identity,
-        target_id: row.id,
+        target_id: id.uuid(),
         details,
     };
     crate::service::audit::record(ctx, txn, entry).await
