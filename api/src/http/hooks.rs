@@ -71,11 +71,7 @@ fn payload<'a>(headers: &HeaderMap, body: &'a [u8]) -> Result<Cow<'a, [u8]>, Fai
     if super::graphql::is_json_content(headers) {
         return Ok(Cow::Borrowed(body));
     }
-    let form = header(headers, "content-type").is_some_and(|t| {
-        let media = t.split(';').next().unwrap_or_default().trim();
-        media.eq_ignore_ascii_case("application/x-www-form-urlencoded")
-    });
-    if !form {
+    if !super::graphql::has_content_type(headers, "application/x-www-form-urlencoded") {
         let err = AppError::bad_input(
             "a webhook's content type must be application/json or \
              application/x-www-form-urlencoded",

@@ -24,8 +24,8 @@ use axum::{
     response::Response,
 };
 
-pub use negotiate::is_json_content;
 use negotiate::{MediaType, declares_utf8, negotiate, wants_html};
+pub use negotiate::{has_content_type, is_json_content};
 use response::{error_response, graphql_response, labelled};
 
 use super::{AppState, graphiql, persisted::Resolved};

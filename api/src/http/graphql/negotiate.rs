@@ -134,9 +134,14 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 pub fn is_json_content(headers: &HeaderMap) -> bool {
+    has_content_type(headers, JSON)
+}
+
+/// Whether `Content-Type` names `mime`, whatever its parameters.
+pub fn has_content_type(headers: &HeaderMap, mime: &str) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case(JSON))
+        .is_some_and(|sent| sent.trim().eq_ignore_ascii_case(mime))
 }
