@@ -225,6 +225,14 @@ fn sqlx_error(err: &DbErr) -> Option<&SqlxError> {
     }
 }
 
+/// The PostgreSQL error inside a failed statement, if it is one.
+fn pg_error(err: &DbErr) -> Option<&SqlxPostgresError> {
+    match sqlx_error(err) {
+        Some(SqlxError::Database(db)) => db.try_downcast_ref::<SqlxPostgresError>(),
+        _ => None,
+    }
+}
+
 /// The database could not be reached or the connection broke: the request
 /// may succeed if retried, so it is 503, not a bug (`INTERNAL`). A broken
 /// connection surfaces wherever the statement was (a query, an execute, a
@@ -281,12 +289,7 @@ fn pg_unavailable(code: &str) -> bool {
 /// Citus the distributed deadlock detector also cancels some waits across
 /// the coordinator's advisory lock that are not deadlocks.
 fn is_collision(err: &DbErr) -> bool {
-    match sqlx_error(err) {
-        Some(SqlxError::Database(db)) => db
-            .try_downcast_ref::<SqlxPostgresError>()
-            .is_some_and(|pg| matches!(pg.code(), "40P01" | "40001")),
-        _ => false,
-    }
+    pg_error(err).is_some_and(|pg| matches!(pg.code(), "40P01" | "40001"))
 }
 
 /// PostgreSQL's `statement_timeout` fired. 57014 (query_canceled) is also
@@ -294,10 +297,8 @@ fn is_collision(err: &DbErr) -> bool {
 fn is_statement_timeout(err: &DbErr) -> bool {
     const TIMEOUT: &str = "canceling statement due to statement timeout";
     match sqlx_error(err) {
-        Some(SqlxError::Database(db)) => match db.try_downcast_ref::<SqlxPostgresError>() {
-            Some(pg) => pg.code() == "57014" && pg.message().contains("statement timeout"),
-            None => false,
-        },
+        Some(SqlxError::Database(_)) => pg_error(err)
+            .is_some_and(|pg| pg.code() == "57014" && pg.message().contains("statement timeout")),
         _ => err.to_string().contains(TIMEOUT),
     }
 }
